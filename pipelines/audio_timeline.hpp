@@ -1,0 +1,49 @@
+// The session's audio timeline: every segment decoded, placed at its offset,
+// gaps filled with silence, overlaps mixed, encoded once to AAC in an MP4
+// container. Segments decode in parallel while the encoder runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "pipelines/gst_support.hpp"
+
+namespace postroll {
+
+struct timeline_segment {
+  std::filesystem::path file;
+  std::int64_t offset_ms = 0;
+};
+
+struct timeline_options {
+  int rate = 0;      ///< output rate; 0 = the first segment's own rate
+  int channels = 0;  ///< output channels (1 or 2); 0 = the first segment's own
+  /// A segment that cannot be decoded becomes silence with a warning instead
+  /// of failing the timeline.
+  bool undecodable_as_silence = false;
+  /// The timeline is padded with silence to at least this length (the video's).
+  std::int64_t min_duration_ms = 0;
+  int decode_threads = 2;  ///< segments decoded at once
+};
+
+struct timeline_result {
+  int rate = 0;
+  int channels = 0;
+  int bitrate = 0;
+  std::int64_t duration_ms = 0;          ///< timeline length
+  std::int64_t priming_compensated = 0;  ///< samples cut for the AAC encoder's priming
+  std::vector<std::string> warnings;     ///< segments replaced by silence, and why
+};
+
+/// Builds the timeline into `out_file` (written as-is; callers pass a
+/// `.partial` path). `segments` must be sorted by offset.
+/// @param progress called with the share of the timeline done, at least every 100 ms
+result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>& segments,
+                                             const std::filesystem::path& out_file,
+                                             const timeline_options& options,
+                                             const gst::cancel_token& cancel,
+                                             const gst::progress_fn& progress);
+
+}  // namespace postroll

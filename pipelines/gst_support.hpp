@@ -1,0 +1,69 @@
+// Small helpers shared by every pipeline: reference-owning pointers, one bus
+// loop that handles ERROR, EOS and cancellation in one place, and a cancel token.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <gst/gst.h>
+
+#include "postroll/error.hpp"
+
+namespace postroll::gst {
+
+/// Initialises GStreamer once per process (thread-safe).
+void ensure_init();
+
+struct object_unref {
+  void operator()(gpointer p) const {
+    if (p)
+      gst_object_unref(p);
+  }
+};
+template <class T>
+using ptr = std::unique_ptr<T, object_unref>;
+using element_ptr = ptr<GstElement>;
+
+struct caps_unref {
+  void operator()(GstCaps* c) const {
+    if (c)
+      gst_caps_unref(c);
+  }
+};
+using caps_ptr = std::unique_ptr<GstCaps, caps_unref>;
+
+/// Set by the owner of a run to stop it; pipelines poll it at least every 100 ms.
+struct cancel_token {
+  std::atomic<bool> cancelled{false};
+  void cancel() { cancelled.store(true); }
+  bool is_cancelled() const { return cancelled.load(); }
+};
+
+/// Called with a completion fraction in [0, 1].
+using progress_fn = std::function<void(double)>;
+
+/// Builds a pipeline from a gst-launch description.
+/// @returns the pipeline or an `errc::media` error naming `what`.
+result<element_ptr> parse(const std::string& description, const std::string& what);
+
+/// Looks up a named element inside a bin (owned reference).
+element_ptr by_name(GstElement* bin, const char* name);
+
+/// Plays `pipeline` until EOS, an error, or cancellation, polling the bus every
+/// 100 ms and calling `tick` after each poll (for progress reporting). Always
+/// leaves the pipeline in NULL state.
+/// @returns nothing on EOS, `errc::media` on a pipeline error (with the element
+///          and GStreamer's message), `errc::cancelled` when cancelled.
+maybe_error run(GstElement* pipeline, const cancel_token& cancel,
+                const std::function<void()>& tick = {});
+
+/// Pops pending ERROR messages from a pipeline's bus without blocking.
+maybe_error pending_error(GstElement* pipeline);
+
+/// The error message of a GStreamer ERROR bus message, prefixed with the element name.
+std::string describe(GstMessage* error_message);
+
+}  // namespace postroll::gst

@@ -1,0 +1,28 @@
+// What a media file holds, read with GstDiscoverer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "postroll/error.hpp"
+
+namespace postroll {
+
+struct media_info {
+  std::int64_t duration_ms = 0;
+  bool has_video = false;
+  bool has_audio = false;
+  std::string container;    ///< e.g. "video/quicktime"
+  std::string video_codec;  ///< caps name, e.g. "video/x-h264"
+  std::string audio_codec;  ///< caps name, e.g. "audio/mpeg"
+  int width = 0;
+  int height = 0;
+};
+
+/// Probes `file`.
+/// @returns its description, or `errc::bad_input` naming the file and the
+///          reason when GStreamer cannot read it.
+result<media_info> probe_media(const std::filesystem::path& file);
+
+}  // namespace postroll

@@ -1,0 +1,112 @@
+#include "pipelines/merge.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "pipelines/media_probe.hpp"
+
+namespace postroll {
+
+namespace {
+
+// Records the furthest running time that passed a pad, for progress.
+GstPadProbeReturn track_position(GstPad*, GstPadProbeInfo* info, gpointer user) {
+  auto* furthest = static_cast<std::atomic<std::int64_t>*>(user);
+  if (auto* buf = GST_PAD_PROBE_INFO_BUFFER(info); buf && GST_BUFFER_PTS_IS_VALID(buf)) {
+    auto pts = std::int64_t(GST_BUFFER_PTS(buf));
+    auto prev = furthest->load();
+    while (pts > prev && !furthest->compare_exchange_weak(prev, pts)) {
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+std::string demuxer_for(const std::string& container) {
+  if (container == "video/x-matroska" || container == "video/webm")
+    return "matroskademux";
+  if (container == "video/quicktime")
+    return "qtdemux";
+  return "parsebin";  // anything else: let GStreamer pick
+}
+
+}  // namespace
+
+result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::path& out_file,
+                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+  gst::ensure_init();
+  merge_result res;
+  std::int64_t duration_ms = 0;
+  std::string desc = "mp4mux name=mux faststart=true ! filesink name=sink ";
+  if (in.video) {
+    auto info = probe_media(*in.video);
+    if (!info)
+      return info.err();
+    if (!info->has_video)
+      return error{errc::bad_input, in.video->string() + ": has no video stream"};
+    res.video_codec = info->video_codec;
+    duration_ms = std::max(duration_ms, info->duration_ms + in.video_offset_ms);
+    if (info->video_codec == "video/x-h264" || info->video_codec == "video/x-h265") {
+      // The container's own demuxer hands over the stored access units as
+      // they are; a parser (h264parse, or parsebin) would insert SPS/PPS
+      // into the first keyframe and change its bytes.
+      res.video_remuxed = true;
+      desc += "filesrc name=vsrc ! " + demuxer_for(info->container) +
+              " ! capsfilter name=vout caps=" + info->video_codec + " ! mux. ";
+    } else {
+      // Screen content: a fast preset keeps this stage short; the compress
+      // stage makes the file small later.
+      desc += "filesrc name=vsrc ! decodebin ! video/x-raw ! videoconvert ! "
+              "x264enc speed-preset=veryfast key-int-max=300 ! video/x-h264,profile=high ! "
+              "h264parse name=vout ! mux. ";
+    }
+  }
+  if (in.audio) {
+    auto info = probe_media(*in.audio);
+    if (!info)
+      return info.err();
+    duration_ms = std::max(duration_ms, info->duration_ms);
+    desc += "filesrc name=asrc ! qtdemux ! capsfilter name=aout caps=audio/mpeg ! mux. ";
+  }
+  if (!in.video && !in.audio)
+    return error{errc::internal, "merge without inputs"};
+  res.duration_ms = duration_ms;
+
+  auto pipeline = gst::parse(desc, out_file.string());
+  if (!pipeline)
+    return pipeline.err();
+  GstElement* p = pipeline->get();
+  auto scratch = out_file.string() + ".faststart";
+  auto mux = gst::by_name(p, "mux");
+  g_object_set(mux.get(), "faststart-file", scratch.c_str(), nullptr);
+  g_object_set(gst::by_name(p, "sink").get(), "location", out_file.c_str(), nullptr);
+
+  std::atomic<std::int64_t> furthest{0};
+  if (in.video) {
+    g_object_set(gst::by_name(p, "vsrc").get(), "location", in.video->c_str(), nullptr);
+    auto vout = gst::by_name(p, "vout");
+    gst::ptr<GstPad> pad{gst_element_get_static_pad(vout.get(), "src")};
+    if (in.video_offset_ms > 0)
+      gst_pad_set_offset(pad.get(), in.video_offset_ms * GST_MSECOND);
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, track_position, &furthest, nullptr);
+  }
+  if (in.audio) {
+    g_object_set(gst::by_name(p, "asrc").get(), "location", in.audio->c_str(), nullptr);
+    auto aout = gst::by_name(p, "aout");
+    gst::ptr<GstPad> pad{gst_element_get_static_pad(aout.get(), "src")};
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, track_position, &furthest, nullptr);
+  }
+  auto total = double(std::max<std::int64_t>(duration_ms, 1)) * GST_MSECOND;
+  auto err = gst::run(p, cancel, [&] {
+    if (progress)
+      progress(std::min(0.99, double(furthest.load()) / total));
+  });
+  std::error_code ec;
+  std::filesystem::remove(scratch, ec);
+  if (err)
+    return *err;
+  if (progress)
+    progress(1.0);
+  return res;
+}
+
+}  // namespace postroll

@@ -1,0 +1,66 @@
+#include "pipelines/output_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace postroll {
+
+namespace {
+
+maybe_error fsync_path(const fs::path& p, int flags) {
+  int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0)
+    return error{errc::io, p.string() + ": cannot open for fsync: " + std::strerror(errno)};
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0)
+    return error{errc::io, p.string() + ": fsync failed: " + std::strerror(saved)};
+  return std::nullopt;
+}
+
+}  // namespace
+
+fs::path partial_path(const fs::path& final_path) {
+  return fs::path{final_path.string() + ".partial"};
+}
+
+maybe_error commit_partial(const fs::path& final_path) {
+  auto partial = partial_path(final_path);
+  if (auto err = fsync_path(partial, O_RDONLY))
+    return err;
+  std::error_code ec;
+  fs::rename(partial, final_path, ec);
+  if (ec)
+    return error{errc::io, final_path.string() + ": cannot rename from .partial: " + ec.message()};
+  return fsync_path(final_path.parent_path(), O_RDONLY | O_DIRECTORY);
+}
+
+void discard_partial(const fs::path& final_path) {
+  std::error_code ec;
+  auto partial = partial_path(final_path);
+  fs::remove(partial, ec);
+  fs::remove(fs::path{partial.string() + ".faststart"}, ec);  // mp4mux scratch
+}
+
+int remove_stale_partials(const fs::path& dir) {
+  int n = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    auto name = it->path().filename().string();
+    if (name.find(".partial") != std::string::npos && it->is_regular_file(ec)) {
+      fs::remove(it->path(), ec);
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace postroll

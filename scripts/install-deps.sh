@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything postroll needs to build, run and test on Debian 12.
+# Idempotent: apt-get skips what is already installed. Run as root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git
+  # runtime libraries (what the library links)
+  libcaf-dev librocksdb-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libtomlplusplus-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  gstreamer1.0-x fonts-dejavu-core
+  # tests and benchmarks: Boost.Test, independent media checker, test media makers
+  libboost-test-dev ffmpeg sox espeak-ng time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "postroll dependencies: installed"
