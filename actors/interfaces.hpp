@@ -1,0 +1,95 @@
+// Every actor interface of postroll, in one place: read this file to learn
+// the whole message protocol. Handles are typed; a message an actor does not
+// understand is a compile error, not a silent drop.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(postroll, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(postroll, (postroll::stage_order))
+  CAF_ADD_TYPE_ID(postroll, (postroll::stage_progress))
+  CAF_ADD_TYPE_ID(postroll, (postroll::stage_result))
+  CAF_ADD_TYPE_ID(postroll, (postroll::job_reply))
+  CAF_ADD_TYPE_ID(postroll, (postroll::job_list))
+  CAF_ADD_TYPE_ID(postroll, (postroll::event))
+  CAF_ADD_TYPE_ID(postroll, (postroll::job_record))
+CAF_END_TYPE_ID_BLOCK(postroll)
+
+namespace postroll {
+
+// Atoms (at most 10 characters in CAF 0.17).
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
+using finished_atom = caf::atom_constant<caf::atom("finished")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+
+/// The EVENT SINK interface: anything that wants the event stream.
+using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
+
+/// The NOTIFIER actor interface: fans every event out to its subscribers
+/// and the log.
+using notifier_actor = caf::typed_actor<
+  // Delivers an event to every subscriber, in the order received.
+  caf::reacts_to<publish_atom, event>,
+  // Adds a subscriber (answers once added); it is dropped when it terminates.
+  caf::replies_to<subscribe_atom, event_sink_actor>::with<bool>>;
+
+/// The MEDIA PROCESSOR actor interface: runs one media stage at a time, off
+/// the scheduler threads, and reports to the queue that registered it.
+using media_processor_actor = caf::typed_actor<
+  // Starts a stage; progress and the result go to the queue by message.
+  caf::reacts_to<run_atom, stage_order>,
+  // Stops the running stage of a job (deletes its partial output).
+  caf::reacts_to<cancel_atom, std::string>>;
+
+/// The QUEUE actor interface: the only owner of job state.
+using queue_actor = caf::typed_actor<
+  // Validates a session folder and accepts a job for it (or returns its live job).
+  caf::replies_to<submit_atom, std::string, std::string>::with<job_reply>,
+  // One job's record.
+  caf::replies_to<status_atom, std::string>::with<job_reply>,
+  // The newest jobs (at most N).
+  caf::replies_to<list_atom, std::uint32_t>::with<job_list>,
+  // Cancels a pending or running job.
+  caf::replies_to<cancel_atom, std::string>::with<job_reply>,
+  // Re-runs a failed or cancelled job from its first unfinished stage.
+  caf::replies_to<retry_atom, std::string>::with<job_reply>,
+  // A media processor offers itself for work.
+  caf::reacts_to<register_atom, media_processor_actor>,
+  // Progress of a running stage.
+  caf::reacts_to<stage_progress>,
+  // A stage ended.
+  caf::reacts_to<stage_result>,
+  // Re-checks backoff timers and idle workers.
+  caf::reacts_to<wakeup_atom>>;
+
+/// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
+using supervisor_actor = caf::typed_actor<
+  // The queue and notifier, for the runtime facade and the node listener.
+  caf::replies_to<get_atom>::with<queue_actor, notifier_actor>>;
+
+/// Registers postroll's message types with an actor system config.
+inline void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::postroll>();
+  cfg.add_message_type<std::vector<postroll::job_record>>("std::vector<postroll::job_record>");
+  cfg.add_message_type<std::vector<postroll::stage_record>>("std::vector<postroll::stage_record>");
+  // Handles travel between nodes too (a client learns the queue from the
+  // supervisor; a remote subscriber hands the notifier its sink).
+  cfg.add_message_type<queue_actor>("postroll::queue_actor");
+  cfg.add_message_type<notifier_actor>("postroll::notifier_actor");
+  cfg.add_message_type<event_sink_actor>("postroll::event_sink_actor");
+  cfg.add_message_type<media_processor_actor>("postroll::media_processor_actor");
+  cfg.add_message_type<supervisor_actor>("postroll::supervisor_actor");
+}
+
+}  // namespace postroll

@@ -1,0 +1,131 @@
+#include "actors/media_processor.hpp"
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace postroll {
+
+namespace {
+
+// The processor's own protocol plus the message its stage thread sends back.
+using processor_impl = media_processor_actor::extend<caf::reacts_to<finished_atom, stage_result>>;
+
+struct running_stage {
+  stage_order order;
+  std::shared_ptr<gst::cancel_token> cancel;
+  std::thread thread;
+};
+
+// The stage in flight. Shared with the exit functor: a stateful actor's
+// state is destroyed before attached functors run.
+struct running_slot {
+  std::unique_ptr<running_stage> stage;
+
+  void stop() {
+    if (!stage)
+      return;
+    stage->cancel->cancel();
+    if (stage->thread.joinable())
+      stage->thread.join();
+    stage.reset();
+  }
+};
+
+struct processor_state {
+  static inline const char* name = "postroll.media_processor";
+  queue_actor queue;
+  media_options options;
+  std::shared_ptr<running_slot> slot = std::make_shared<running_slot>();
+};
+
+using processor_ptr = processor_impl::stateful_pointer<processor_state>;
+
+stage_result run_stage(const stage_order& order, const media_options& options,
+                       const gst::cancel_token& cancel, const queue_actor& queue) {
+  using clock = std::chrono::steady_clock;
+  auto last = clock::time_point{};
+  auto progress = [&](double fraction) {
+    auto t = clock::now();
+    if (t - last < std::chrono::milliseconds(100) && fraction < 1.0)
+      return;
+    last = t;
+    caf::anon_send(queue, stage_progress{order.job_id, order.stage, order.attempt, fraction});
+  };
+  stage_result r;
+  r.job_id = order.job_id;
+  r.stage = order.stage;
+  r.attempt = order.attempt;
+  spdlog::info("media: job {} {} attempt {} started", order.job_id, order.stage, order.attempt);
+  auto started = clock::now();
+  auto out = run_media_stage(order.stage, order.session_dir, options, cancel, progress);
+  auto secs = std::chrono::duration<double>(clock::now() - started).count();
+  if (out) {
+    r.ok = true;
+    r.output = std::move(*out);
+    spdlog::info("media: job {} {} done in {:.2f} s", order.job_id, order.stage, secs);
+  } else {
+    r.code = std::uint8_t(out.err().code);
+    r.message = out.err().message;
+    spdlog::log(out.err().code == errc::cancelled ? spdlog::level::info : spdlog::level::warn,
+                "media: job {} {} ended after {:.2f} s: {}", order.job_id, order.stage, secs,
+                r.message);
+  }
+  return r;
+}
+
+processor_impl::behavior_type processor_behavior(processor_ptr self, queue_actor queue,
+                                                 media_options options) {
+  self->state.queue = std::move(queue);
+  self->state.options = std::move(options);
+  // Leaving (shutdown or crash) stops the pipeline and waits for its thread.
+  self->attach_functor([slot = self->state.slot] { slot->stop(); });
+  return {
+    [self](run_atom, const stage_order& order) {
+      auto& st = self->state;
+      auto& running = st.slot->stage;
+      if (running) {
+        // The queue sends one order at a time; refuse rather than queue here.
+        stage_result busy{order.job_id, order.stage, order.attempt, false,
+                          std::uint8_t(errc::unavailable), "media processor is busy", {}};
+        self->send(st.queue, busy);
+        return;
+      }
+      running = std::make_unique<running_stage>();
+      running->order = order;
+      running->cancel = std::make_shared<gst::cancel_token>();
+      auto cancel = running->cancel;
+      processor_impl handle = self;
+      running->thread = std::thread([order, cancel, handle, options = st.options,
+                                        queue = st.queue] {
+        auto r = run_stage(order, options, *cancel, queue);
+        caf::anon_send(handle, finished_atom::value, std::move(r));
+      });
+    },
+    [self](cancel_atom, const std::string& job_id) {
+      auto& running = self->state.slot->stage;
+      if (running && running->order.job_id == job_id)
+        running->cancel->cancel();
+    },
+    [self](finished_atom, stage_result& r) {
+      auto& st = self->state;
+      auto& running = st.slot->stage;
+      if (running && running->thread.joinable())
+        running->thread.join();
+      running.reset();
+      self->send(st.queue, std::move(r));
+    },
+  };
+}
+
+}  // namespace
+
+media_processor_actor spawn_media_processor(caf::actor_system& sys, queue_actor queue,
+                                            media_options options) {
+  auto impl = sys.spawn(processor_behavior, std::move(queue), std::move(options));
+  return caf::actor_cast<media_processor_actor>(impl);
+}
+
+}  // namespace postroll

@@ -1,0 +1,105 @@
+// Message types exchanged between postroll's actors, and between nodes.
+// Every type here is serializable (an `inspect` overload) so that a stage
+// order can cross the middleman to a worker on another machine unchanged.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "postroll/event.hpp"
+#include "postroll/job.hpp"
+
+namespace postroll {
+
+/// Queue -> worker: run one stage of one job.
+struct stage_order {
+  std::string job_id;
+  std::string session_id;
+  std::string session_dir;
+  std::string stage;
+  int attempt = 0;  ///< fencing number: results for an older attempt are refused
+};
+
+/// Worker -> queue: how far a running stage is.
+struct stage_progress {
+  std::string job_id;
+  std::string stage;
+  int attempt = 0;
+  double fraction = 0;  ///< 0..1
+};
+
+/// Worker -> queue: a stage ended.
+struct stage_result {
+  std::string job_id;
+  std::string stage;
+  int attempt = 0;
+  bool ok = false;
+  std::uint8_t code = 0;  ///< an `errc` when !ok
+  std::string message;    ///< error text when !ok
+  std::string output;     ///< the stage's JSON result when ok
+};
+
+/// Any request -> queue: the answer, or why there is none (errors are values).
+struct job_reply {
+  std::uint8_t code = 0;  ///< 0 = ok, else an `errc`
+  std::string message;
+  job_record job;
+};
+
+/// Queue -> client: a listing.
+struct job_list {
+  std::uint8_t code = 0;
+  std::string message;
+  std::vector<job_record> jobs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stage_record& x) {
+  return f(caf::meta::type_name("stage_record"), x.name, x.state, x.attempts, x.started_at,
+           x.finished_at, x.not_before, x.error, x.result);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_record& x) {
+  return f(caf::meta::type_name("job_record"), x.id, x.session_id, x.session_dir,
+           x.session_name, x.state, x.prio, x.created_at, x.updated_at, x.stages, x.error,
+           x.error_code, x.cancel_requested, x.output);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("event"), x.kind, x.job_id, x.session_id, x.stage, x.progress,
+           x.eta_ms, x.message, x.time);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stage_order& x) {
+  return f(caf::meta::type_name("stage_order"), x.job_id, x.session_id, x.session_dir, x.stage,
+           x.attempt);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stage_progress& x) {
+  return f(caf::meta::type_name("stage_progress"), x.job_id, x.stage, x.attempt, x.fraction);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stage_result& x) {
+  return f(caf::meta::type_name("stage_result"), x.job_id, x.stage, x.attempt, x.ok, x.code,
+           x.message, x.output);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_reply& x) {
+  return f(caf::meta::type_name("job_reply"), x.code, x.message, x.job);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_list& x) {
+  return f(caf::meta::type_name("job_list"), x.code, x.message, x.jobs);
+}
+
+}  // namespace postroll

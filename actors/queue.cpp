@@ -1,0 +1,571 @@
+#include "actors/queue.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/stage_plan.hpp"
+#include "pipelines/stages.hpp"
+#include "session/manifest.hpp"
+#include "storage/job_store.hpp"
+
+namespace postroll {
+
+namespace {
+
+using ready_key = std::tuple<int, std::int64_t, std::string>;  // priority, created, id
+
+struct worker_slot {
+  media_processor_actor handle;
+  std::string job;  ///< running job id, empty when idle
+};
+
+struct queue_state {
+  static inline const char* name = "postroll.queue";
+  queue_config cfg;
+  std::shared_ptr<job_store> store;
+  notifier_actor notifier;
+  std::unordered_map<std::string, job_record> live;  ///< every non-terminal job
+  std::set<ready_key> ready;  ///< jobs whose next stage waits for a worker
+  std::vector<worker_slot> workers;
+  std::unordered_map<std::string, std::int64_t> last_progress;  ///< job -> ms of last event
+  std::uint64_t id_counter = 0;
+};
+
+using queue_ptr = queue_actor::stateful_pointer<queue_state>;
+
+std::int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+ready_key key_of(const job_record& j) { return {int(j.prio), j.created_at, j.id}; }
+
+stage_record* next_stage(job_record& j) {
+  for (auto& s : j.stages)
+    if (s.state != job_state::completed)
+      return &s;
+  return nullptr;
+}
+
+stage_record* find_stage(job_record& j, const std::string& name) {
+  for (auto& s : j.stages)
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+job_reply reply_error(errc code, std::string message) {
+  return job_reply{std::uint8_t(code), std::move(message), {}};
+}
+
+job_reply reply_ok(const job_record& j) { return job_reply{0, {}, j}; }
+
+// The "file" a stage reported in its JSON result, if any.
+std::string output_file_of(const std::string& stage_result_json) {
+  auto v = nlohmann::json::parse(stage_result_json, nullptr, false);
+  if (v.is_object() && v.contains("file") && v["file"].is_string())
+    return v["file"].get<std::string>();
+  return {};
+}
+
+class queue_logic {
+public:
+  explicit queue_logic(queue_ptr self) : self_(self), st_(self->state) {}
+
+  std::int64_t now() const { return st_.cfg.now_ms(); }
+
+  void emit(const job_record& j, const char* kind, const std::string& stage = {},
+            std::string message = {}, double progress = 0, std::int64_t eta = -1) {
+    event e;
+    e.kind = kind;
+    e.job_id = j.id;
+    e.session_id = j.session_id;
+    e.stage = stage;
+    e.progress = progress;
+    e.eta_ms = eta;
+    e.message = std::move(message);
+    e.time = now();
+    self_->send(st_.notifier, publish_atom::value, std::move(e));
+  }
+
+  // Persists `j` (sync) and updates memory; `before` is the stored version.
+  maybe_error persist(job_record& j, const job_record* before, const std::string& reason) {
+    j.updated_at = now();
+    if (auto err = st_.store->save(j, before, reason)) {
+      spdlog::error("queue: {}", err->message);
+      return err;
+    }
+    if (is_terminal(j.state)) {
+      st_.live.erase(j.id);
+      st_.ready.erase(key_of(j));
+      st_.last_progress.erase(j.id);
+    } else {
+      st_.live[j.id] = j;
+    }
+    return std::nullopt;
+  }
+
+  // Applies `change` to the live job `id` and persists it; `out` receives
+  // the new record (also when it became terminal and left `live`).
+  template <class Change>
+  maybe_error transition(const std::string& id, const std::string& reason, Change&& change,
+                         job_record* out = nullptr) {
+    auto it = st_.live.find(id);
+    if (it == st_.live.end())
+      return error{errc::not_found, "job " + id + " is not live"};
+    job_record before = it->second;
+    job_record after = before;
+    change(after);
+    auto err = persist(after, &before, reason);
+    if (out)
+      *out = std::move(after);
+    return err;
+  }
+
+  std::string new_id() {
+    static const char* hex = "0123456789abcdef";
+    std::uint64_t v = std::uint64_t(now()) * 1000003u ^ (++st_.id_counter * 0x9e3779b97f4a7c15ull) ^
+                      std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+    std::string id = "j";
+    for (int i = 0; i < 12; ++i, v >>= 4)
+      id += hex[v & 15];
+    return id;
+  }
+
+  // -- start-up recovery ----------------------------------------------------
+
+  void recover() {
+    for (auto state : {job_state::processing, job_state::pending}) {
+      auto jobs = st_.store->in_state(state);
+      if (!jobs) {
+        spdlog::error("queue: recovery cannot read {} jobs: {}", to_string(state), jobs.err().message);
+        continue;
+      }
+      for (auto& j : *jobs) {
+        job_record before = j;
+        std::string reason = "recovered at start-up";
+        bool poisoned = false;
+        for (auto& s : j.stages) {
+          if (s.state != job_state::processing)
+            continue;
+          // The node died while this stage ran: that run counts as an attempt.
+          s.state = job_state::pending;
+          s.error = "interrupted: the node stopped while this stage ran";
+          if (s.attempts >= st_.cfg.max_attempts) {
+            j.state = job_state::failed;
+            j.error_code = errc::internal;
+            j.error = s.name + ": crashed the worker " + std::to_string(s.attempts) + " times";
+            s.state = job_state::failed;
+            poisoned = true;
+          }
+        }
+        if (!poisoned)
+          j.state = job_state::pending;
+        st_.live[j.id] = before;  // so persist() sees a live job
+        persist(j, &before, poisoned ? j.error : reason);
+        if (poisoned) {
+          emit(j, events::job_failed, {}, j.error);
+          spdlog::warn("queue: job {} failed at recovery: {}", j.id, j.error);
+        } else {
+          spdlog::info("queue: resuming job {} ({}) at {}", j.id, j.session_dir,
+                       next_stage(j) ? next_stage(j)->name : "end");
+          st_.ready.insert(key_of(j));
+        }
+      }
+    }
+    schedule_wakeup();
+  }
+
+  // -- requests -------------------------------------------------------------
+
+  job_reply submit(const std::string& dir, const std::string& prio_text) {
+    priority prio = priority::normal;
+    if (!prio_text.empty() && !parse(prio_text, prio))
+      return reply_error(errc::bad_input, "unknown priority \"" + prio_text + "\" (high, normal, low)");
+    auto m = load_manifest(dir);
+    if (!m)
+      return reply_error(m.err().code, m.err().message);
+    if (auto existing = st_.store->job_for_session(m->id)) {
+      auto it = st_.live.find(*existing);
+      if (it != st_.live.end()) {
+        if (it->second.session_dir != m->dir.string())
+          return reply_error(errc::bad_input,
+                             (m->dir / manifest_file_name).string() + ": session id \"" + m->id +
+                               "\" already has a live job for " + it->second.session_dir);
+        return reply_ok(it->second);  // one live job per session: resume it
+      }
+    }
+    job_record j;
+    j.id = new_id();
+    j.session_id = m->id;
+    j.session_dir = m->dir.string();
+    j.session_name = m->name;
+    j.prio = prio;
+    j.created_at = now();
+    j.stages = plan_stages(*m);
+    if (auto err = persist(j, nullptr, "submitted"))
+      return reply_error(err->code, err->message);
+    st_.ready.insert(key_of(j));
+    emit(j, events::job_created);
+    dispatch();
+    return reply_ok(st_.live[j.id]);
+  }
+
+  job_reply status(const std::string& id) {
+    if (auto it = st_.live.find(id); it != st_.live.end())
+      return reply_ok(it->second);
+    auto rec = st_.store->get(id);
+    if (!rec)
+      return reply_error(rec.err().code, rec.err().message);
+    if (!*rec)
+      return reply_error(errc::not_found, "no job with id " + id);
+    return reply_ok(**rec);
+  }
+
+  job_list list(std::uint32_t limit) {
+    auto jobs = st_.store->recent(limit);
+    if (!jobs)
+      return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}};
+    return job_list{0, {}, std::move(*jobs)};
+  }
+
+  job_reply cancel(const std::string& id) {
+    auto it = st_.live.find(id);
+    if (it == st_.live.end()) {
+      auto r = status(id);
+      if (r.code == 0)
+        return reply_error(errc::bad_input, "job " + id + " is already " + to_string(r.job.state));
+      return r;
+    }
+    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(),
+                             [&](const worker_slot& w) { return w.job == id; });
+    if (slot != st_.workers.end()) {
+      // Running: the worker tears the pipeline down and answers with a
+      // cancelled result; the job ends then.
+      transition(id, "cancel requested", [](job_record& j) { j.cancel_requested = true; });
+      self_->send(slot->handle, cancel_atom::value, id);
+      return reply_ok(st_.live[id]);
+    }
+    job_record j = it->second;
+    finish_cancelled(j);
+    return reply_ok(j);
+  }
+
+  job_reply retry(const std::string& id) {
+    if (st_.live.count(id))
+      return reply_error(errc::bad_input, "job " + id + " is still " + to_string(st_.live[id].state));
+    auto r = status(id);
+    if (r.code != 0)
+      return r;
+    job_record before = r.job;
+    if (before.state == job_state::completed)
+      return reply_error(errc::bad_input, "job " + id + " is completed; submit the session again to re-run it");
+    if (auto other = st_.store->job_for_session(before.session_id);
+        other && *other != id && st_.live.count(*other))
+      return reply_error(errc::bad_input, "session " + before.session_id + " has a live job " + *other);
+    job_record j = before;
+    j.state = job_state::pending;
+    j.error.clear();
+    j.cancel_requested = false;
+    for (auto& s : j.stages)
+      if (s.state != job_state::completed) {
+        s.state = job_state::pending;
+        s.attempts = 0;
+        s.not_before = 0;
+      }
+    st_.live[j.id] = before;
+    if (auto err = persist(j, &before, "retry requested"))
+      return reply_error(err->code, err->message);
+    st_.ready.insert(key_of(j));
+    emit(j, events::job_created, {}, "retry");
+    dispatch();
+    return reply_ok(j);
+  }
+
+  // -- workers --------------------------------------------------------------
+
+  void add_worker(media_processor_actor w) {
+    self_->monitor(w);
+    st_.workers.push_back(worker_slot{w, {}});
+    dispatch();
+  }
+
+  void worker_down(const caf::actor_addr& addr, const caf::error& reason) {
+    auto it = std::find_if(st_.workers.begin(), st_.workers.end(),
+                           [&](const worker_slot& w) { return w.handle.address() == addr; });
+    if (it == st_.workers.end())
+      return;
+    auto job = it->job;
+    st_.workers.erase(it);
+    if (job.empty())
+      return;
+    auto live = st_.live.find(job);
+    if (live == st_.live.end())
+      return;
+    auto* s = next_stage(live->second);
+    stage_result r;
+    r.job_id = job;
+    r.stage = s ? s->name : "";
+    r.attempt = s ? s->attempts : 0;
+    r.code = std::uint8_t(errc::internal);
+    r.message = "the media processor crashed (" + caf::to_string(reason) + ")";
+    on_result(r, /*worker_already_freed=*/true);
+  }
+
+  void on_progress(const stage_progress& p) {
+    auto it = st_.live.find(p.job_id);
+    if (it == st_.live.end())
+      return;
+    auto* s = find_stage(it->second, p.stage);
+    if (!s || s->attempts != p.attempt || s->state != job_state::processing)
+      return;
+    auto t = now();
+    auto& last = st_.last_progress[p.job_id];
+    if (t - last < 100 && p.fraction < 1.0)
+      return;  // at most one progress event per job per 100 ms
+    last = t;
+    std::int64_t eta = -1;
+    auto elapsed = t - s->started_at;
+    if (p.fraction > 0.02 && elapsed > 0)
+      eta = std::int64_t(double(elapsed) * (1.0 - p.fraction) / p.fraction);
+    emit(it->second, events::stage_progress, p.stage, {}, p.fraction, eta);
+  }
+
+  void on_result(const stage_result& r, bool worker_already_freed = false) {
+    if (!worker_already_freed)
+      for (auto& w : st_.workers)
+        if (w.job == r.job_id)
+          w.job.clear();
+    auto it = st_.live.find(r.job_id);
+    if (it == st_.live.end()) {
+      dispatch();
+      return;
+    }
+    auto* s = find_stage(it->second, r.stage);
+    if (!s || s->attempts != r.attempt || s->state != job_state::processing) {
+      spdlog::warn("queue: ignoring a stale result for job {} stage {} attempt {}", r.job_id, r.stage,
+                   r.attempt);
+      dispatch();
+      return;
+    }
+    auto code = errc(r.code);
+    if (r.ok && !it->second.cancel_requested)
+      stage_completed(r);
+    else if ((!r.ok && code == errc::cancelled) || it->second.cancel_requested)
+      finish_cancelled(it->second);
+    else
+      stage_failed(r, code);
+    dispatch();
+  }
+
+  void on_wakeup() {
+    auto t = now();
+    for (auto& [id, j] : st_.live) {
+      auto* s = next_stage(j);
+      if (s && s->state == job_state::pending && s->not_before <= t)
+        st_.ready.insert(key_of(j));
+    }
+    dispatch();
+    schedule_wakeup();
+  }
+
+private:
+  void stage_completed(const stage_result& r) {
+    std::string output;
+    bool media_ready = false;
+    job_record rec;
+    auto err = transition(r.job_id, r.stage + " completed", [&](job_record& j) {
+      auto* s = find_stage(j, r.stage);
+      s->state = job_state::completed;
+      s->finished_at = now();
+      s->error.clear();
+      s->result = r.output;
+      if (r.stage == stage_merge) {
+        output = output_file_of(r.output);
+        if (!output.empty()) {
+          j.output = output;
+          media_ready = true;
+        }
+      }
+      if (!next_stage(j))
+        j.state = job_state::completed;
+    }, &rec);
+    if (err)
+      return;
+    emit(rec, events::stage_completed, r.stage, {}, 1.0, 0);
+    if (media_ready)
+      emit(rec, events::media_ready, r.stage, output);
+    if (rec.state == job_state::completed) {
+      emit(rec, events::job_completed, {}, rec.output);
+      spdlog::info("queue: job {} completed: {}", rec.id, rec.output);
+    } else {
+      st_.ready.insert(key_of(rec));
+    }
+  }
+
+  void stage_failed(const stage_result& r, errc code) {
+    auto& live = st_.live[r.job_id];
+    auto* s = find_stage(live, r.stage);
+    bool permanent = code == errc::bad_input;
+    bool exhausted = s->attempts >= st_.cfg.max_attempts;
+    if (permanent || exhausted) {
+      job_record j = live;
+      job_record before = live;
+      auto* js = find_stage(j, r.stage);
+      js->state = job_state::failed;
+      js->finished_at = now();
+      js->error = r.message;
+      j.state = job_state::failed;
+      j.error_code = code;
+      j.error = r.stage + ": " + r.message +
+                (permanent ? "" : " (after " + std::to_string(js->attempts) + " attempts)");
+      persist(j, &before, j.error);
+      emit(j, events::stage_failed, r.stage, r.message);
+      emit(j, events::job_failed, {}, j.error);
+      spdlog::warn("queue: job {} failed: {}", j.id, j.error);
+      return;
+    }
+    auto delay = st_.cfg.retry_base_ms;
+    for (int i = 1; i < s->attempts && delay < st_.cfg.retry_cap_ms; ++i)
+      delay *= 2;
+    delay = std::min(delay, st_.cfg.retry_cap_ms);
+    transition(r.job_id, r.stage + " failed, retry in " + std::to_string(delay) + " ms",
+               [&](job_record& j) {
+                 auto* js = find_stage(j, r.stage);
+                 js->state = job_state::pending;
+                 js->error = r.message;
+                 js->not_before = now() + delay;
+               });
+    emit(st_.live[r.job_id], events::stage_failed, r.stage,
+         r.message + " (retry in " + std::to_string(delay) + " ms)");
+    self_->delayed_send(self_, std::chrono::milliseconds(delay), wakeup_atom::value);
+  }
+
+  void finish_cancelled(job_record& current) {
+    job_record before = current;
+    job_record j = current;
+    j.state = job_state::cancelled;
+    for (auto& s : j.stages)
+      if (s.state == job_state::processing || s.state == job_state::pending)
+        s.state = job_state::cancelled;
+    persist(j, &before, "cancelled");
+    emit(j, events::job_cancelled);
+    spdlog::info("queue: job {} cancelled", j.id);
+  }
+
+  void dispatch() {
+    auto t = now();
+    for (auto& w : st_.workers) {
+      if (!w.job.empty())
+        continue;
+      // The first ready job whose next stage may run now.
+      auto it = st_.ready.begin();
+      for (; it != st_.ready.end(); ++it) {
+        auto live = st_.live.find(std::get<2>(*it));
+        if (live == st_.live.end())
+          continue;
+        auto* s = next_stage(live->second);
+        if (s && s->state == job_state::pending && s->not_before <= t)
+          break;
+      }
+      if (it == st_.ready.end())
+        return;
+      auto id = std::get<2>(*it);
+      st_.ready.erase(it);
+      auto& j = st_.live[id];
+      bool first_start = j.state == job_state::pending &&
+                         std::none_of(j.stages.begin(), j.stages.end(),
+                                      [](const stage_record& s) { return s.attempts > 0; });
+      std::string stage_name;
+      int attempt = 0;
+      auto err = transition(id, "stage started", [&](job_record& r) {
+        auto* s = next_stage(r);
+        s->state = job_state::processing;
+        s->attempts += 1;
+        s->started_at = t;
+        s->not_before = 0;
+        r.state = job_state::processing;
+        stage_name = s->name;
+        attempt = s->attempts;
+      });
+      if (err)
+        continue;
+      auto& rec = st_.live[id];
+      w.job = id;
+      if (first_start)
+        emit(rec, events::job_started);
+      emit(rec, events::stage_started, stage_name, "attempt " + std::to_string(attempt));
+      self_->send(w.handle, run_atom::value,
+                  stage_order{rec.id, rec.session_id, rec.session_dir, stage_name, attempt});
+    }
+  }
+
+  void schedule_wakeup() {
+    // The earliest backoff among live jobs.
+    std::int64_t soonest = -1;
+    for (auto& [id, j] : st_.live) {
+      auto* s = next_stage(j);
+      if (s && s->state == job_state::pending && s->not_before > 0)
+        soonest = soonest < 0 ? s->not_before : std::min(soonest, s->not_before);
+    }
+    if (soonest >= 0)
+      self_->delayed_send(self_, std::chrono::milliseconds(std::max<std::int64_t>(0, soonest - now())),
+                          wakeup_atom::value);
+  }
+
+  queue_ptr self_;
+  queue_state& st_;
+};
+
+queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
+                                          std::shared_ptr<job_store> store,
+                                          notifier_actor notifier) {
+  self->state.cfg = std::move(cfg);
+  if (!self->state.cfg.now_ms)
+    self->state.cfg.now_ms = system_now_ms;
+  self->state.store = std::move(store);
+  self->state.notifier = std::move(notifier);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    queue_logic{self}.worker_down(msg.source, msg.reason);
+  });
+  queue_logic{self}.recover();
+  return {
+    [self](submit_atom, const std::string& dir, const std::string& prio) {
+      return queue_logic{self}.submit(dir, prio);
+    },
+    [self](status_atom, const std::string& id) { return queue_logic{self}.status(id); },
+    [self](list_atom, std::uint32_t limit) { return queue_logic{self}.list(limit); },
+    [self](cancel_atom, const std::string& id) { return queue_logic{self}.cancel(id); },
+    [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
+    [self](register_atom, media_processor_actor w) { queue_logic{self}.add_worker(std::move(w)); },
+    [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },
+    [self](const stage_result& r) { queue_logic{self}.on_result(r); },
+    [self](wakeup_atom) { queue_logic{self}.on_wakeup(); },
+  };
+}
+
+}  // namespace
+
+result<queue_actor> spawn_queue(caf::actor_system& sys, queue_config cfg, notifier_actor notifier) {
+  std::string moved;
+  auto store = job_store::open(cfg.data_dir, &moved);
+  if (!store)
+    return store.err();
+  if (!moved.empty())
+    spdlog::warn("queue: the job database could not be read and was moved aside to {}; "
+                 "starting with an empty queue",
+                 moved);
+  std::shared_ptr<job_store> shared{std::move(*store)};
+  return sys.spawn<caf::detached>(queue_behavior, std::move(cfg), std::move(shared),
+                                  std::move(notifier));
+}
+
+}  // namespace postroll

@@ -1,0 +1,270 @@
+// Implements postroll::runtime (include/postroll/runtime.hpp) on the actors.
+#include "postroll/runtime.hpp"
+
+#include <condition_variable>
+#include <mutex>
+
+#include <caf/io/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/interfaces.hpp"
+#include "actors/supervisor.hpp"
+#include "pipelines/gst_support.hpp"
+
+namespace postroll {
+
+struct subscription::state {
+  std::recursive_mutex mtx;  // held while a callback runs; reset() waits for it
+  bool active = true;
+  std::function<void(const event&)> callback;
+  caf::actor sink;
+
+  void deliver(const event& e) {
+    std::lock_guard<std::recursive_mutex> guard{mtx};
+    if (active && callback)
+      callback(e);
+  }
+  void close() {
+    caf::actor s;
+    {
+      std::lock_guard<std::recursive_mutex> guard{mtx};
+      active = false;
+      s = std::move(sink);
+    }
+    if (s)
+      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  }
+};
+
+subscription::subscription(std::shared_ptr<state> s) : state_(std::move(s)) {}
+subscription::subscription(subscription&&) noexcept = default;
+subscription& subscription::operator=(subscription&& other) noexcept {
+  if (this != &other) {
+    reset();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+subscription::~subscription() { reset(); }
+void subscription::reset() {
+  if (state_)
+    state_->close();
+  state_.reset();
+}
+
+struct runtime::impl {
+  caf::actor_system_config caf_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  bool local = false;
+  supervisor_actor supervisor;
+  queue_actor queue;
+  notifier_actor notifier;
+  std::chrono::seconds timeout{30};
+  std::mutex mtx;
+  bool stopped = false;
+  std::vector<std::weak_ptr<subscription::state>> subscriptions;
+
+  impl() {
+    add_message_types(caf_cfg);
+    caf_cfg.load<caf::io::middleman>();
+    sys = std::make_unique<caf::actor_system>(caf_cfg);
+  }
+
+  maybe_error fetch_handles() {
+    caf::scoped_actor self{*sys};
+    maybe_error out;
+    self->request(supervisor, timeout, get_atom::value)
+      .receive(
+        [&](queue_actor& q, notifier_actor& n) {
+          queue = std::move(q);
+          notifier = std::move(n);
+        },
+        [&](caf::error& e) { out = error{errc::unavailable, "runtime did not answer: " + caf::to_string(e)}; });
+    return out;
+  }
+
+  template <class... Ts>
+  result<job_record> ask(Ts&&... xs) {
+    if (!queue)
+      return error{errc::unavailable, "runtime is stopped"};
+    caf::scoped_actor self{*sys};
+    result<job_record> out = error{errc::unavailable, "no answer"};
+    self->request(queue, timeout, std::forward<Ts>(xs)...)
+      .receive(
+        [&](job_reply& r) {
+          if (r.code != 0)
+            out = error{errc(r.code), r.message};
+          else
+            out = std::move(r.job);
+        },
+        [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+    return out;
+  }
+};
+
+runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+runtime::~runtime() {
+  stop();
+}
+
+result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
+  if (auto err = validate(cfg))
+    return *err;
+  if (auto level = spdlog::level::from_str(cfg.log_level); level != spdlog::level::off || cfg.log_level == "off")
+    spdlog::set_level(level);
+  gst::ensure_init();
+  auto p = std::make_unique<impl>();
+  p->local = true;
+  supervisor_config sc;
+  sc.queue.data_dir = cfg.data_dir;
+  sc.queue.max_attempts = cfg.max_attempts;
+  sc.queue.retry_base_ms = cfg.retry_base_ms;
+  sc.queue.retry_cap_ms = cfg.retry_cap_ms;
+  sc.media.output_dir = cfg.output_dir;
+  sc.media.undecodable_as_silence = cfg.undecodable_as_silence;
+  sc.media.decode_threads = cfg.decode_threads;
+  sc.media_workers = cfg.media_workers;
+  auto sup = start_supervisor(*p->sys, std::move(sc));
+  if (!sup)
+    return sup.err();
+  p->supervisor = std::move(*sup);
+  if (auto err = p->fetch_handles())
+    return *err;
+  return std::unique_ptr<runtime>{new runtime(std::move(p))};
+}
+
+result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::uint16_t port) {
+  auto p = std::make_unique<impl>();
+  auto sup = p->sys->middleman().remote_actor<supervisor_actor>(host, port);
+  if (!sup)
+    return error{errc::unavailable, "cannot reach a postroll node at " + host + ":" +
+                                      std::to_string(port) + " (" + caf::to_string(sup.error()) + ")"};
+  p->supervisor = std::move(*sup);
+  if (auto err = p->fetch_handles())
+    return *err;
+  return std::unique_ptr<runtime>{new runtime(std::move(p))};
+}
+
+result<job_record> runtime::submit(const std::string& session_dir, priority prio) {
+  return impl_->ask(submit_atom::value, session_dir, std::string{to_string(prio)});
+}
+
+result<job_record> runtime::status(const std::string& job_id) {
+  return impl_->ask(status_atom::value, job_id);
+}
+
+result<job_record> runtime::cancel(const std::string& job_id) {
+  return impl_->ask(cancel_atom::value, job_id);
+}
+
+result<job_record> runtime::retry(const std::string& job_id) {
+  return impl_->ask(retry_atom::value, job_id);
+}
+
+result<std::vector<job_record>> runtime::list(std::uint32_t limit) {
+  if (!impl_->queue)
+    return error{errc::unavailable, "runtime is stopped"};
+  caf::scoped_actor self{*impl_->sys};
+  result<std::vector<job_record>> out = error{errc::unavailable, "no answer"};
+  self->request(impl_->queue, impl_->timeout, list_atom::value, limit)
+    .receive(
+      [&](job_list& r) {
+        if (r.code != 0)
+          out = error{errc(r.code), r.message};
+        else
+          out = std::move(r.jobs);
+      },
+      [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+  return out;
+}
+
+result<subscription> runtime::subscribe(std::function<void(const event&)> callback) {
+  if (!impl_->notifier)
+    return error{errc::unavailable, "runtime is stopped"};
+  auto st = std::make_shared<subscription::state>();
+  st->callback = std::move(callback);
+  // A detached actor: callbacks run on its own thread, in event order, and
+  // may call back into the runtime without blocking CAF's scheduler.
+  auto sink = impl_->sys->spawn<caf::detached>(
+    [st](event_sink_actor::pointer) -> event_sink_actor::behavior_type {
+      return {[st](const event& e) { st->deliver(e); }};
+    });
+  st->sink = caf::actor_cast<caf::actor>(sink);
+  caf::scoped_actor self{*impl_->sys};
+  maybe_error failed;
+  self->request(impl_->notifier, impl_->timeout, subscribe_atom::value, sink)
+    .receive([](bool) {},
+             [&](caf::error& e) { failed = error{errc::unavailable, "cannot subscribe: " + caf::to_string(e)}; });
+  if (failed) {
+    st->close();
+    return *failed;
+  }
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->subscriptions.push_back(st);
+  return subscription{st};
+}
+
+result<job_record> runtime::wait(const std::string& job_id, std::chrono::milliseconds timeout) {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool done = false;
+  auto sub = subscribe([&](const event& e) {
+    if (e.job_id == job_id && (e.kind == events::job_completed || e.kind == events::job_failed ||
+                               e.kind == events::job_cancelled)) {
+      std::lock_guard<std::mutex> guard{mtx};
+      done = true;
+      cv.notify_all();
+    }
+  });
+  if (!sub)
+    return sub.err();
+  auto rec = status(job_id);
+  if (!rec || is_terminal(rec->state))
+    return rec;
+  {
+    std::unique_lock<std::mutex> lock{mtx};
+    if (!cv.wait_for(lock, timeout, [&] { return done; }))
+      return error{errc::unavailable, "job " + job_id + " did not finish within the timeout"};
+  }
+  sub->reset();
+  return status(job_id);
+}
+
+result<std::uint16_t> runtime::listen(const std::string& host, std::uint16_t port) {
+  if (!impl_->local)
+    return error{errc::internal, "only a runtime started in this process can listen"};
+  auto p = impl_->sys->middleman().publish(impl_->supervisor, port, host.c_str(), true);
+  if (!p)
+    return error{errc::unavailable, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                                      caf::to_string(p.error())};
+  return *p;
+}
+
+void runtime::stop() {
+  std::vector<std::weak_ptr<subscription::state>> subs;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    if (impl_->stopped)
+      return;
+    impl_->stopped = true;
+    subs.swap(impl_->subscriptions);
+  }
+  for (auto& w : subs)
+    if (auto s = w.lock())
+      s->close();
+  if (impl_->local && impl_->supervisor) {
+    caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+    // Handles sent to remote clients are pinned in CAF's registry; release
+    // them, or the queue's detached thread would wait forever for its end.
+    auto& reg = impl_->sys->registry();
+    for (auto id : {impl_->supervisor.id(), impl_->queue.id(), impl_->notifier.id()})
+      reg.erase(id);
+  }
+  impl_->queue = nullptr;
+  impl_->notifier = nullptr;
+  impl_->supervisor = nullptr;
+  impl_->sys.reset();  // waits for every actor to finish
+}
+
+}  // namespace postroll

@@ -1,0 +1,459 @@
+// The postroll command: process a session in the foreground, run a node, and
+// talk to a running node (submit, status, cancel, retry).
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "apps/progress_bar.hpp"
+#include "postroll/config.hpp"
+#include "postroll/runtime.hpp"
+#include "session/manifest.hpp"
+#include "storage/job_codec.hpp"
+
+namespace fs = std::filesystem;
+using namespace postroll;
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_bad_input = 2;
+
+const char* usage = R"(usage: postroll COMMAND [ARGS]
+
+  process DIR        finalize one session in the foreground (embedded runtime)
+  node               run a standalone node (needs --config FILE or defaults)
+  submit DIR         hand a session to a running node
+  status [JOB]       list jobs, or show one job
+  cancel JOB         cancel a pending or running job
+  retry JOB          re-run a failed or cancelled job
+
+options:
+  --config FILE      TOML config (see docs/configuration.md)
+  --data-dir DIR     job database folder (default .postroll)
+  --node HOST:PORT   node to talk to (default: from --config, else 127.0.0.1:7411)
+  --priority P       high, normal or low (submit, process)
+  --json             print records as JSON
+  --wait             submit: wait for the job to end, showing progress
+  --log-level L      trace, debug, info, warn, error, off
+)";
+
+struct args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // --key value
+  bool json = false;
+  bool wait = false;
+
+  std::optional<std::string> opt(const std::string& k) const {
+    auto it = options.find(k);
+    return it == options.end() ? std::nullopt : std::optional<std::string>{it->second};
+  }
+};
+
+std::optional<args> parse_args(int argc, char** argv) {
+  args a;
+  static const std::vector<std::string> valued = {"config", "data-dir", "node", "priority",
+                                                  "log-level", "port"};
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "--json") {
+      a.json = true;
+    } else if (s == "--wait") {
+      a.wait = true;
+    } else if (s == "-h" || s == "--help") {
+      return std::nullopt;
+    } else if (s.rfind("--", 0) == 0) {
+      auto key = s.substr(2);
+      if (std::find(valued.begin(), valued.end(), key) == valued.end() || i + 1 >= argc) {
+        std::cerr << "postroll: unknown option or missing value: " << s << "\n";
+        return std::nullopt;
+      }
+      a.options[key] = argv[++i];
+    } else if (a.command.empty()) {
+      a.command = s;
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  if (a.command.empty())
+    return std::nullopt;
+  return a;
+}
+
+// Config from --config, then flags on top.
+result<config> make_config(const args& a) {
+  config cfg;
+  if (auto path = a.opt("config")) {
+    auto loaded = load_config(*path);
+    if (!loaded)
+      return loaded.err();
+    cfg = *loaded;
+  }
+  if (auto d = a.opt("data-dir"))
+    cfg.data_dir = *d;
+  if (auto l = a.opt("log-level"))
+    cfg.log_level = *l;
+  else if (!a.opt("config") && (a.command == "process" || a.command == "submit"))
+    cfg.log_level = "warn";  // the progress bar speaks for them
+  if (auto p = a.opt("port")) {
+    try {
+      cfg.port = static_cast<std::uint16_t>(std::stoul(*p));
+    } catch (...) {
+      return error{errc::bad_input, "--port: not a number: " + *p};
+    }
+  }
+  if (auto err = validate(cfg))
+    return *err;
+  return cfg;
+}
+
+int fail(const error& e) {
+  std::cerr << "postroll: " << e.message << "\n";
+  return e.code == errc::bad_input ? exit_bad_input : exit_failure;
+}
+
+void print_record(const job_record& j, bool as_json) {
+  if (as_json) {
+    std::cout << to_json_value(j).dump(2) << "\n";
+    return;
+  }
+  std::cout << j.id << "  " << to_string(j.state) << "  " << j.session_id << "  " << j.session_dir
+            << "\n";
+  for (const auto& s : j.stages) {
+    std::cout << "  " << s.name << "  " << to_string(s.state) << "  attempts " << s.attempts;
+    if (s.finished_at && s.started_at)
+      std::cout << "  " << (s.finished_at - s.started_at) << " ms";
+    if (!s.error.empty())
+      std::cout << "  (" << s.error << ")";
+    std::cout << "\n";
+  }
+  if (!j.output.empty())
+    std::cout << "  output: " << j.output << "\n";
+  if (!j.error.empty())
+    std::cout << "  error: " << j.error << "\n";
+}
+
+int exit_code_for(const job_record& j) {
+  if (j.state == job_state::completed)
+    return exit_ok;
+  if (j.state == job_state::failed && j.error_code == errc::bad_input)
+    return exit_bad_input;
+  return exit_failure;
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread,
+// so a signal becomes an ordinary event the main thread can wait for.
+class signal_waiter {
+public:
+  signal_waiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  template <class F>
+  void on_signal(F f) {
+    thread_ = std::thread([this, f] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      if (!quiet_)
+        f(sig);
+    });
+    thread_.detach();
+  }
+  void quiet() { quiet_ = true; }
+
+private:
+  sigset_t set_;
+  std::thread thread_;
+  std::atomic<bool> quiet_{false};
+};
+
+// Waits for a job to end while showing its progress.
+struct job_watch {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool ended = false;
+  bool interrupted = false;
+};
+
+// Follows the events of one session's job. Subscribe before submitting, so
+// that no event of a fast job is missed; the job id is learnt from them.
+class job_follower {
+public:
+  job_follower(runtime& rt, std::string session_id, bool show_progress)
+    : rt_(rt), session_id_(std::move(session_id)), show_(show_progress) {}
+
+  maybe_error subscribe() {
+    auto sub = rt_.subscribe([this](const event& e) { on_event(e); });
+    if (!sub)
+      return sub.err();
+    sub_ = std::move(*sub);
+    return std::nullopt;
+  }
+
+  /// Waits until the job ends or a signal arrives.
+  result<job_record> wait(const job_record& job, signal_waiter& sig) {
+    {
+      std::lock_guard<std::mutex> guard{w_.mtx};
+      job_id_ = job.id;
+      bar_.emplace(int(job.stages.size()));
+      for (auto& e : early_)
+        bar_->update(e);
+      early_.clear();
+    }
+    sig.on_signal([this](int) {
+      std::lock_guard<std::mutex> guard{w_.mtx};
+      w_.interrupted = true;
+      w_.cv.notify_all();
+    });
+    auto now = rt_.status(job.id);
+    if (now && !is_terminal(now->state)) {
+      std::unique_lock<std::mutex> lock{w_.mtx};
+      w_.cv.wait(lock, [&] { return w_.ended || w_.interrupted; });
+    }
+    sig.quiet();
+    sub_.reset();
+    if (show_ && bar_)
+      bar_->finish();
+    if (w_.interrupted)
+      return error{errc::cancelled, "interrupted; job " + job.id +
+                                      " stays queued and resumes when this session is processed again"};
+    return rt_.status(job.id);
+  }
+
+private:
+  void on_event(const event& e) {
+    std::lock_guard<std::mutex> guard{w_.mtx};
+    if (e.session_id != session_id_ || (!job_id_.empty() && e.job_id != job_id_))
+      return;
+    if (show_) {
+      if (bar_)
+        bar_->update(e);
+      else
+        early_.push_back(e);
+    }
+    if (!job_id_.empty() && (e.kind == events::job_completed || e.kind == events::job_failed ||
+                             e.kind == events::job_cancelled)) {
+      w_.ended = true;
+      w_.cv.notify_all();
+    }
+  }
+
+  runtime& rt_;
+  std::string session_id_;
+  bool show_;
+  std::string job_id_;
+  std::optional<cli::progress_bar> bar_;
+  std::vector<event> early_;  // events before the job id was known
+  job_watch w_;
+  subscription sub_;
+};
+
+int cmd_process(const args& a, signal_waiter& sig) {
+  if (a.positional.size() != 1) {
+    std::cerr << usage;
+    return exit_bad_input;
+  }
+  auto cfg = make_config(a);
+  if (!cfg)
+    return fail(cfg.err());
+  // Validate before starting anything: bad input is one line and exit 2.
+  auto m = load_manifest(a.positional[0]);
+  if (!m)
+    return fail(m.err());
+  auto rt = runtime::start(*cfg);
+  if (!rt)
+    return fail(rt.err());
+  priority prio = priority::normal;
+  if (auto p = a.opt("priority"); p && !parse(*p, prio))
+    return fail(error{errc::bad_input, "--priority: unknown value " + *p});
+  job_follower follower{**rt, m->id, true};
+  if (auto err = follower.subscribe())
+    return fail(*err);
+  auto job = (*rt)->submit(m->dir.string(), prio);
+  if (!job)
+    return fail(job.err());
+  auto final = follower.wait(*job, sig);
+  if (!final)
+    return fail(final.err());
+  if (a.json) {
+    print_record(*final, true);
+  } else if (final->state == job_state::completed) {
+    std::cout << final->output << "\n";
+  } else {
+    std::cerr << "postroll: job " << final->id << " " << to_string(final->state)
+              << (final->error.empty() ? "" : ": " + final->error) << "\n";
+  }
+  return exit_code_for(*final);
+}
+
+int cmd_node(const args& a, signal_waiter& sig) {
+  auto cfg = make_config(a);
+  if (!cfg)
+    return fail(cfg.err());
+  auto rt = runtime::start(*cfg);
+  if (!rt)
+    return fail(rt.err());
+  auto port = (*rt)->listen(cfg->host, cfg->port);
+  if (!port)
+    return fail(port.err());
+  // Clients that were told port 0 find the real one here.
+  auto endpoint = fs::path{cfg->data_dir} / "node.endpoint";
+  {
+    std::ofstream out{endpoint.string() + ".tmp"};
+    out << cfg->host << ":" << *port << "\n";
+  }
+  fs::rename(endpoint.string() + ".tmp", endpoint);
+  std::cout << "postroll node listening on " << cfg->host << ":" << *port << std::endl;
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool stop = false;
+  sig.on_signal([&](int s) {
+    spdlog::info("node: signal {} received, stopping", s);
+    std::lock_guard<std::mutex> guard{mtx};
+    stop = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock{mtx};
+  cv.wait(lock, [&] { return stop; });
+  lock.unlock();
+  (*rt)->stop();
+  return exit_ok;
+}
+
+// Where the node is: --node, else the config's host/port (or the endpoint
+// file a node with port 0 wrote), else the default.
+result<std::pair<std::string, std::uint16_t>> node_address(const args& a) {
+  std::string text;
+  if (auto n = a.opt("node")) {
+    text = *n;
+  } else {
+    auto cfg = make_config(a);
+    if (!cfg)
+      return cfg.err();
+    text = cfg->host + ":" + std::to_string(cfg->port);
+    std::ifstream endpoint{fs::path{cfg->data_dir} / "node.endpoint"};
+    if (cfg->port == 0 && endpoint)
+      std::getline(endpoint, text);
+  }
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos)
+    return error{errc::bad_input, "node address must be HOST:PORT, got " + text};
+  try {
+    return std::make_pair(text.substr(0, colon), static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1))));
+  } catch (...) {
+    return error{errc::bad_input, "node address must be HOST:PORT, got " + text};
+  }
+}
+
+int cmd_client(const args& a, signal_waiter& sig) {
+  auto addr = node_address(a);
+  if (!addr)
+    return fail(addr.err());
+  auto rt = runtime::connect(addr->first, addr->second);
+  if (!rt)
+    return fail(rt.err());
+  auto& r = **rt;
+  auto need_one = [&]() -> bool {
+    if (a.positional.size() == 1)
+      return true;
+    std::cerr << "postroll " << a.command << ": needs exactly one argument\n";
+    return false;
+  };
+  if (a.command == "submit") {
+    if (!need_one())
+      return exit_bad_input;
+    priority prio = priority::normal;
+    if (auto p = a.opt("priority"); p && !parse(*p, prio))
+      return fail(error{errc::bad_input, "--priority: unknown value " + *p});
+    std::error_code ec;
+    auto dir = fs::absolute(a.positional[0], ec).string();
+    // The session id filters events before the job id is known.
+    auto m = load_manifest(dir);
+    job_follower follower{r, m ? m->id : std::string{}, true};
+    if (a.wait)
+      if (auto err = follower.subscribe())
+        return fail(*err);
+    auto job = r.submit(dir, prio);
+    if (!job)
+      return fail(job.err());
+    if (!a.wait) {
+      print_record(*job, a.json);
+      return exit_ok;
+    }
+    auto final = follower.wait(*job, sig);
+    if (!final)
+      return fail(final.err());
+    print_record(*final, a.json);
+    return exit_code_for(*final);
+  }
+  if (a.command == "status") {
+    if (a.positional.empty()) {
+      auto jobs = r.list(50);
+      if (!jobs)
+        return fail(jobs.err());
+      if (a.json) {
+        auto arr = nlohmann::json::array();
+        for (const auto& j : *jobs)
+          arr.push_back(to_json_value(j));
+        std::cout << arr.dump(2) << "\n";
+      } else {
+        for (const auto& j : *jobs)
+          std::cout << j.id << "  " << to_string(j.state) << "  " << j.session_id << "  "
+                    << (j.output.empty() ? j.error : j.output) << "\n";
+      }
+      return exit_ok;
+    }
+    auto job = r.status(a.positional[0]);
+    if (!job)
+      return fail(job.err());
+    print_record(*job, a.json);
+    return exit_ok;
+  }
+  if (!need_one())
+    return exit_bad_input;
+  auto job = a.command == "cancel" ? r.cancel(a.positional[0]) : r.retry(a.positional[0]);
+  if (!job)
+    return fail(job.err());
+  print_record(*job, a.json);
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries results (paths, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("postroll"));
+  auto a = parse_args(argc, argv);
+  if (!a) {
+    std::cerr << usage;
+    return exit_bad_input;
+  }
+  signal_waiter sig;
+  if (a->command == "process")
+    return cmd_process(*a, sig);
+  if (a->command == "node")
+    return cmd_node(*a, sig);
+  if (a->command == "submit" || a->command == "status" || a->command == "cancel" ||
+      a->command == "retry")
+    return cmd_client(*a, sig);
+  std::cerr << "postroll: unknown command " << a->command << "\n" << usage;
+  return exit_bad_input;
+}

@@ -1,0 +1,132 @@
+#include "postroll/config.hpp"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include <toml++/toml.h>
+
+namespace postroll {
+
+namespace {
+
+std::string where(const std::string& file, const toml::node& n, const std::string& key) {
+  return file + ":" + std::to_string(n.source().begin.line) + ": key '" + key + "'";
+}
+
+using setter = std::function<maybe_error(const toml::node&, const std::string& where)>;
+
+setter string_key(std::string& out) {
+  return [&out](const toml::node& n, const std::string& at) -> maybe_error {
+    if (!n.is_string())
+      return error{errc::bad_input, at + ": expected a string"};
+    out = *n.value<std::string>();
+    return std::nullopt;
+  };
+}
+
+template <class Int>
+setter int_key(Int& out, std::int64_t lo, std::int64_t hi) {
+  return [&out, lo, hi](const toml::node& n, const std::string& at) -> maybe_error {
+    if (!n.is_integer())
+      return error{errc::bad_input, at + ": expected an integer"};
+    auto v = *n.value<std::int64_t>();
+    if (v < lo || v > hi)
+      return error{errc::bad_input, at + ": must be between " + std::to_string(lo) + " and " +
+                                      std::to_string(hi) + " (got " + std::to_string(v) + ")"};
+    out = static_cast<Int>(v);
+    return std::nullopt;
+  };
+}
+
+setter bool_key(bool& out) {
+  return [&out](const toml::node& n, const std::string& at) -> maybe_error {
+    if (!n.is_boolean())
+      return error{errc::bad_input, at + ": expected true or false"};
+    out = *n.value<bool>();
+    return std::nullopt;
+  };
+}
+
+setter choice_key(std::string& out, std::set<std::string> allowed) {
+  return [&out, allowed](const toml::node& n, const std::string& at) -> maybe_error {
+    if (!n.is_string())
+      return error{errc::bad_input, at + ": expected a string"};
+    auto v = *n.value<std::string>();
+    if (!allowed.count(v)) {
+      std::string list;
+      for (const auto& a : allowed)
+        list += (list.empty() ? "" : ", ") + a;
+      return error{errc::bad_input, at + ": \"" + v + "\" is not one of: " + list};
+    }
+    out = v;
+    return std::nullopt;
+  };
+}
+
+}  // namespace
+
+result<config> load_config(const std::string& path) {
+  config cfg;
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return error{errc::bad_input, path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                    std::string{e.description()}};
+  }
+  std::string silence_mode = cfg.undecodable_as_silence ? "silence" : "fail";
+  std::string role = cfg.role;
+  const std::map<std::string, std::map<std::string, setter>> keys = {
+    {"node",
+     {{"data_dir", string_key(cfg.data_dir)},
+      {"role", choice_key(role, {"standalone"})},
+      {"host", string_key(cfg.host)},
+      {"port", int_key(cfg.port, 0, 65535)}}},
+    {"media",
+     {{"workers", int_key(cfg.media_workers, 1, 64)},
+      {"output_dir", string_key(cfg.output_dir)},
+      {"undecodable_segments", choice_key(silence_mode, {"fail", "silence"})},
+      {"decode_threads", int_key(cfg.decode_threads, 1, 64)}}},
+    {"queue",
+     {{"max_attempts", int_key(cfg.max_attempts, 1, 100)},
+      {"retry_base_ms", int_key(cfg.retry_base_ms, 0, 86400000)},
+      {"retry_cap_ms", int_key(cfg.retry_cap_ms, 0, 86400000)}}},
+    {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
+  };
+  for (const auto& [section, node] : doc) {
+    std::string name{section.str()};
+    auto sec = keys.find(name);
+    if (sec == keys.end())
+      return error{errc::bad_input, where(path, node, name) + ": unknown section"};
+    const toml::table* table = node.as_table();
+    if (!table)
+      return error{errc::bad_input, where(path, node, name) + ": expected a [" + name + "] table"};
+    for (const auto& [key, value] : *table) {
+      std::string full = name + "." + std::string{key.str()};
+      auto k = sec->second.find(std::string{key.str()});
+      if (k == sec->second.end())
+        return error{errc::bad_input, where(path, value, full) + ": unknown key"};
+      if (auto err = k->second(value, where(path, value, full)))
+        return *err;
+    }
+  }
+  cfg.undecodable_as_silence = silence_mode == "silence";
+  cfg.role = role;
+  if (auto err = validate(cfg))
+    return error{errc::bad_input, path + ": " + err->message};
+  return cfg;
+}
+
+maybe_error validate(const config& cfg) {
+  if (cfg.data_dir.empty())
+    return error{errc::bad_input, "node.data_dir must not be empty"};
+  if (cfg.output_dir.empty() || cfg.output_dir.find("..") != std::string::npos ||
+      cfg.output_dir.front() == '/')
+    return error{errc::bad_input, "media.output_dir must be a relative folder inside the session"};
+  if (cfg.retry_cap_ms < cfg.retry_base_ms)
+    return error{errc::bad_input, "queue.retry_cap_ms must be >= queue.retry_base_ms"};
+  return std::nullopt;
+}
+
+}  // namespace postroll

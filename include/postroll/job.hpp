@@ -1,0 +1,70 @@
+// Job records: what postroll knows about one run of one session.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "postroll/error.hpp"
+
+namespace postroll {
+
+/// Life of a job and of each of its stages.
+enum class job_state : std::uint8_t {
+  pending,     ///< accepted, waiting for a worker (or for a retry's backoff)
+  processing,  ///< a stage is running
+  completed,   ///< every stage completed
+  failed,      ///< a stage failed for good; `error` says why
+  cancelled,   ///< cancelled on request
+};
+
+/// Dispatch order: high before normal before low, FIFO within one.
+enum class priority : std::uint8_t { high = 0, normal = 1, low = 2 };
+
+const char* to_string(job_state s) noexcept;
+const char* to_string(priority p) noexcept;
+/// Parses "pending", "processing", ... @returns false for unknown text.
+bool parse(const std::string& text, job_state& out) noexcept;
+/// Parses "high", "normal", "low". @returns false for unknown text.
+bool parse(const std::string& text, priority& out) noexcept;
+
+/// @returns true for completed, failed and cancelled.
+inline bool is_terminal(job_state s) noexcept {
+  return s == job_state::completed || s == job_state::failed || s == job_state::cancelled;
+}
+
+/// One step of a job, e.g. "media.timeline" or "media.merge".
+struct stage_record {
+  std::string name;
+  job_state state = job_state::pending;
+  int attempts = 0;                 ///< runs started, including a crashed one
+  std::int64_t started_at = 0;      ///< Unix ms of the last start, 0 if never
+  std::int64_t finished_at = 0;     ///< Unix ms, 0 while not finished
+  std::int64_t not_before = 0;      ///< Unix ms: retry backoff, 0 = now
+  std::string error;                ///< last failure, empty if none
+  std::string result;               ///< JSON object the stage returned
+};
+
+/// One run of one session through its stages.
+struct job_record {
+  std::string id;
+  std::string session_id;
+  std::string session_dir;  ///< absolute path
+  std::string session_name;
+  job_state state = job_state::pending;
+  priority prio = priority::normal;
+  std::int64_t created_at = 0;  ///< Unix ms
+  std::int64_t updated_at = 0;  ///< Unix ms
+  std::vector<stage_record> stages;
+  std::string error;            ///< why the job failed, names stage and file
+  errc error_code = errc::internal;  ///< meaningful when state is failed
+  bool cancel_requested = false;
+  std::string output;           ///< the playable file, once media-ready
+};
+
+/// The record as a JSON object (the schema in docs/architecture.md).
+std::string to_json(const job_record& job);
+/// Reads a record written by to_json.
+result<job_record> job_from_json(const std::string& text);
+
+}  // namespace postroll

@@ -1,0 +1,105 @@
+// postroll's C++ API: a handle on a runtime, either started inside this
+// process (`start`) or a node's, reached over the network (`connect`). Both
+// offer the same calls. No CAF, GStreamer or RocksDB type appears here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "postroll/config.hpp"
+#include "postroll/error.hpp"
+#include "postroll/event.hpp"
+#include "postroll/job.hpp"
+
+namespace postroll {
+
+class subscription;
+
+/// A running postroll runtime (or a connection to one). Non-copyable and
+/// non-movable; the destructor stops it (see stop()). Every call is safe from
+/// any thread.
+class runtime {
+public:
+  /// Starts the actors in this process with `cfg` (RocksDB in cfg.data_dir).
+  /// @returns the runtime, or an error when the config is invalid or the job
+  ///          database cannot be opened.
+  static result<std::unique_ptr<runtime>> start(const config& cfg);
+
+  /// Connects to a node started with `postroll node` at host:port.
+  static result<std::unique_ptr<runtime>> connect(const std::string& host, std::uint16_t port);
+
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // --- jobs ---------------------------------------------------------------
+
+  /// Validates the session folder and accepts a job for it. A session that
+  /// already has a live (pending or processing) job gets that job back.
+  /// @returns the job, or `errc::bad_input` naming the file and the reason.
+  result<job_record> submit(const std::string& session_dir, priority prio = priority::normal);
+
+  /// @returns the job's current record, or `errc::not_found`.
+  result<job_record> status(const std::string& job_id);
+
+  /// @returns up to `limit` jobs, newest first.
+  result<std::vector<job_record>> list(std::uint32_t limit = 50);
+
+  /// Cancels a pending job at once, a running one within a second (its
+  /// partial output is deleted). @returns the record as it is now.
+  result<job_record> cancel(const std::string& job_id);
+
+  /// Re-runs a failed or cancelled job from its first unfinished stage.
+  result<job_record> retry(const std::string& job_id);
+
+  /// Blocks until the job is completed, failed or cancelled, or `timeout`
+  /// passes (`errc::unavailable` then). @returns the final record.
+  result<job_record> wait(const std::string& job_id, std::chrono::milliseconds timeout);
+
+  // --- events -------------------------------------------------------------
+
+  /// Calls `callback` for every event from now on, in order, on a thread the
+  /// runtime owns (never a thread of the caller's). Events stop when the
+  /// returned subscription is destroyed.
+  result<subscription> subscribe(std::function<void(const event&)> callback);
+
+  // --- serving ------------------------------------------------------------
+
+  /// Makes this runtime reachable by `connect` (and `postroll submit`...) on
+  /// host:port; port 0 lets the OS pick. @returns the port listened on.
+  result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+
+  /// Stops the actors. Running stages are cancelled; their jobs stay
+  /// durable and resume at the next start. Idempotent.
+  void stop();
+
+  struct impl;
+
+private:
+  explicit runtime(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// Keeps an event subscription alive; destroying it unsubscribes.
+class subscription {
+public:
+  subscription() = default;
+  subscription(subscription&&) noexcept;
+  subscription& operator=(subscription&&) noexcept;
+  ~subscription();
+  /// Unsubscribes now; no callback runs after this returns.
+  void reset();
+
+  struct state;
+
+private:
+  friend class runtime;
+  explicit subscription(std::shared_ptr<state> s);
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace postroll

@@ -1,0 +1,140 @@
+#include "storage/job_codec.hpp"
+
+#include <array>
+
+using json = nlohmann::json;
+
+namespace postroll {
+
+namespace {
+constexpr std::array<const char*, 5> state_names = {"pending", "processing", "completed", "failed",
+                                                    "cancelled"};
+constexpr std::array<const char*, 3> priority_names = {"high", "normal", "low"};
+constexpr std::array<const char*, 7> errc_names = {"bad_input", "not_found", "media", "io",
+                                                   "cancelled", "unavailable", "internal"};
+// Record schema; bump when a field changes meaning.
+constexpr int record_schema = 1;
+
+json result_value(const std::string& text) {
+  if (text.empty())
+    return nullptr;
+  auto v = json::parse(text, nullptr, false);
+  return v.is_discarded() ? json(text) : v;
+}
+}  // namespace
+
+const char* to_string(job_state s) noexcept { return state_names[size_t(s)]; }
+const char* to_string(priority p) noexcept { return priority_names[size_t(p)]; }
+const char* to_string(errc c) noexcept {
+  auto i = size_t(c) - 1;
+  return i < errc_names.size() ? errc_names[i] : "unknown";
+}
+
+bool parse(const std::string& text, job_state& out) noexcept {
+  for (size_t i = 0; i < state_names.size(); ++i)
+    if (text == state_names[i]) {
+      out = job_state(i);
+      return true;
+    }
+  return false;
+}
+
+bool parse(const std::string& text, priority& out) noexcept {
+  for (size_t i = 0; i < priority_names.size(); ++i)
+    if (text == priority_names[i]) {
+      out = priority(i);
+      return true;
+    }
+  return false;
+}
+
+json to_json_value(const job_record& job) {
+  json stages = json::array();
+  for (const auto& s : job.stages)
+    stages.push_back({{"name", s.name},
+                      {"state", to_string(s.state)},
+                      {"attempts", s.attempts},
+                      {"startedAt", s.started_at},
+                      {"finishedAt", s.finished_at},
+                      {"notBefore", s.not_before},
+                      {"error", s.error},
+                      {"result", result_value(s.result)}});
+  json j = {{"schema", record_schema},
+            {"id", job.id},
+            {"sessionId", job.session_id},
+            {"sessionDir", job.session_dir},
+            {"sessionName", job.session_name},
+            {"state", to_string(job.state)},
+            {"priority", to_string(job.prio)},
+            {"createdAt", job.created_at},
+            {"updatedAt", job.updated_at},
+            {"stages", stages},
+            {"output", job.output},
+            {"cancelRequested", job.cancel_requested},
+            {"error", job.error}};
+  if (job.state == job_state::failed)
+    j["errorCode"] = to_string(job.error_code);
+  return j;
+}
+
+std::string to_json(const job_record& job) { return to_json_value(job).dump(); }
+
+result<job_record> job_from_json(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return error{errc::io, "job record is not valid JSON"};
+  try {
+    job_record r;
+    r.id = j.at("id").get<std::string>();
+    r.session_id = j.at("sessionId").get<std::string>();
+    r.session_dir = j.at("sessionDir").get<std::string>();
+    r.session_name = j.value("sessionName", "");
+    if (!parse(j.at("state").get<std::string>(), r.state) ||
+        !parse(j.at("priority").get<std::string>(), r.prio))
+      return error{errc::io, "job record " + r.id + " has an unknown state or priority"};
+    r.created_at = j.at("createdAt").get<std::int64_t>();
+    r.updated_at = j.at("updatedAt").get<std::int64_t>();
+    r.output = j.value("output", "");
+    r.cancel_requested = j.value("cancelRequested", false);
+    r.error = j.value("error", "");
+    if (auto c = j.find("errorCode"); c != j.end())
+      for (size_t i = 0; i < errc_names.size(); ++i)
+        if (*c == errc_names[i])
+          r.error_code = errc(i + 1);
+    for (const auto& s : j.at("stages")) {
+      stage_record st;
+      st.name = s.at("name").get<std::string>();
+      if (!parse(s.at("state").get<std::string>(), st.state))
+        return error{errc::io, "job record " + r.id + " has a stage with an unknown state"};
+      st.attempts = s.value("attempts", 0);
+      st.started_at = s.value("startedAt", std::int64_t{0});
+      st.finished_at = s.value("finishedAt", std::int64_t{0});
+      st.not_before = s.value("notBefore", std::int64_t{0});
+      st.error = s.value("error", "");
+      if (auto res = s.find("result"); res != s.end() && !res->is_null())
+        st.result = res->is_string() ? res->get<std::string>() : res->dump();
+      r.stages.push_back(std::move(st));
+    }
+    return r;
+  } catch (const json::exception& e) {
+    return error{errc::io, std::string{"job record is malformed: "} + e.what()};
+  }
+}
+
+json to_json_value(const event& e) {
+  json j = {{"kind", e.kind}, {"jobId", e.job_id}, {"sessionId", e.session_id}, {"time", e.time}};
+  if (!e.stage.empty())
+    j["stage"] = e.stage;
+  if (e.kind == events::stage_progress || e.kind == events::stage_completed) {
+    j["progress"] = e.progress;
+    if (e.eta_ms >= 0)
+      j["etaMs"] = e.eta_ms;
+  }
+  if (!e.message.empty())
+    j["message"] = e.message;
+  return j;
+}
+
+std::string to_json(const event& e) { return to_json_value(e).dump(); }
+
+}  // namespace postroll
