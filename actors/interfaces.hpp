@@ -76,7 +76,9 @@ using queue_actor = caf::typed_actor<
 /// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
 using supervisor_actor = caf::typed_actor<
   // The queue and notifier, for the runtime facade and the node listener.
-  caf::replies_to<get_atom>::with<queue_actor, notifier_actor>>;
+  caf::replies_to<get_atom>::with<queue_actor, notifier_actor>,
+  // The media processors now running (and how many restarts so far).
+  caf::replies_to<list_atom>::with<std::vector<media_processor_actor>, std::int32_t>>;
 
 /// Registers postroll's message types with an actor system config.
 inline void add_message_types(caf::actor_system_config& cfg) {
@@ -90,6 +92,7 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<event_sink_actor>("postroll::event_sink_actor");
   cfg.add_message_type<media_processor_actor>("postroll::media_processor_actor");
   cfg.add_message_type<supervisor_actor>("postroll::supervisor_actor");
+  cfg.add_message_type<std::vector<media_processor_actor>>("std::vector<postroll::media_processor_actor>");
 }
 
 }  // namespace postroll

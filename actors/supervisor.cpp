@@ -77,6 +77,10 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
   });
   return {
     [self](get_atom) { return caf::result<queue_actor, notifier_actor>(self->state.queue, self->state.notifier); },
+    [self](list_atom) {
+      return caf::result<std::vector<media_processor_actor>, std::int32_t>(self->state.processors,
+                                                                          self->state.restarts);
+    },
   };
 }
 

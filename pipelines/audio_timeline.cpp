@@ -23,6 +23,7 @@ namespace {
 // writes no edit list to hide them. The timeline therefore starts this many
 // samples late, so each sample decodes at its true session time.
 constexpr std::int64_t voaacenc_priming = 1600;
+constexpr std::int64_t aac_frame = 1024;
 
 // How many decoded segments may wait ahead of the mixer (bounds memory).
 constexpr size_t lookahead = 8;
@@ -288,10 +289,12 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
     }
   }
   if (!failure) {
-    // The priming cut at the start is given back as silence at the end, so
-    // the track is never shorter than the timeline.
+    // voaacenc emits only whole 1024-sample frames and never flushes its
+    // priming delay: the priming cut at the start plus one frame is given
+    // back as silence at the end, so the track is never shorter than the
+    // timeline (measured: without it the last 1-2 frames were lost).
     auto end = std::max(flushed + std::int64_t(pending.size()) / ch, to_frames(options.min_duration_ms)) +
-               voaacenc_priming;
+               voaacenc_priming + aac_frame;
     failure = flush_to(end);
   }
   if (failure) {
@@ -301,7 +304,7 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   gst_app_src_end_of_stream(GST_APP_SRC(src.get()));
   if (auto err = gst::run(p, cancel))
     return *err;
-  res.duration_ms = (flushed - voaacenc_priming) * 1000 / rate;
+  res.duration_ms = (flushed - voaacenc_priming - aac_frame) * 1000 / rate;
   if (progress)
     progress(1.0);
   return res;

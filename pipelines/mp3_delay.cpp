@@ -25,11 +25,13 @@ mp3_delay mp3_untrimmed_delay(const std::filesystem::path& file) {
     if (d[5] & 0x10)
       pos += 10;  // footer
   }
-  // The first MPEG audio frame sync: 11 set bits, layer III ("01").
-  while (pos + 4 <= d.size() && !(d[pos] == 0xff && (d[pos + 1] & 0xe0) == 0xe0))
-    ++pos;
-  if (pos + 4 > d.size() || ((d[pos + 1] >> 1) & 0x3) != 0x1)
-    return {};  // not MP3 (layer III)
+  // An MP3 file starts with a frame (after any ID3v2 tag). Scanning further
+  // would find false syncs in other formats' data (PCM samples in a WAV).
+  if (pos + 4 > d.size() || !(d[pos] == 0xff && (d[pos + 1] & 0xe0) == 0xe0))
+    return {};
+  int bitrate_index = d[pos + 2] >> 4;
+  if (((d[pos + 1] >> 1) & 0x3) != 0x1 || bitrate_index == 0 || bitrate_index == 15)
+    return {};  // not MPEG layer III, or a free/bad bitrate
   static const int rates[4][3] = {{11025, 12000, 8000},   // MPEG 2.5
                                   {0, 0, 0},              // reserved
                                   {22050, 24000, 16000},  // MPEG 2

@@ -1,0 +1,260 @@
+#include "support/test_support.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace postroll::test {
+
+fs::path source_dir() { return POSTROLL_SOURCE_DIR; }
+fs::path postroll_binary() { return POSTROLL_BINARY; }
+
+temp_dir::temp_dir() {
+  std::string tmpl = (fs::temp_directory_path() / "postroll-test-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+temp_dir::~temp_dir() {
+  if (std::getenv("POSTROLL_KEEP_TEST_FILES"))
+    return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+namespace {
+
+std::string drain(int fd) {
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, size_t(n));
+  return out;
+}
+
+std::vector<char*> c_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  for (auto& a : argv)
+    out.push_back(const_cast<char*>(a.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+command_result run(const std::vector<std::string>& argv) {
+  // stdout and stderr go to temporary files: no pipe can fill up and block.
+  char out_tmpl[] = "/tmp/postroll-out-XXXXXX";
+  char err_tmpl[] = "/tmp/postroll-err-XXXXXX";
+  int out_fd = ::mkstemp(out_tmpl);
+  int err_fd = ::mkstemp(err_tmpl);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    auto args = c_argv(argv);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  command_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  ::lseek(out_fd, 0, SEEK_SET);
+  ::lseek(err_fd, 0, SEEK_SET);
+  r.out = drain(out_fd);
+  r.err = drain(err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  ::unlink(out_tmpl);
+  ::unlink(err_tmpl);
+  return r;
+}
+
+std::string sh(const std::string& command_line) {
+  auto r = run({"/bin/bash", "-c", command_line});
+  if (r.exit_code != 0)
+    throw std::runtime_error("command failed (" + std::to_string(r.exit_code) + "): " + command_line +
+                             "\n" + r.err);
+  return r.out;
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out{p, std::ios::binary};
+  out << text;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+child_process::child_process(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    auto args = c_argv(argv);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  fd_ = fds[0];
+}
+
+child_process::~child_process() {
+  if (!exited_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+std::string child_process::wait_for_line(const std::function<bool(const std::string&)>& match,
+                                         std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto nl = buffer_.find('\n');
+    while (nl != std::string::npos) {
+      auto line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      if (match(line))
+        return line;
+      nl = buffer_.find('\n');
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return {};
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, int(left.count())) <= 0)
+      continue;
+    char buf[4096];
+    auto n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0)
+      return {};
+    buffer_.append(buf, size_t(n));
+    transcript_.append(buf, size_t(n));
+  }
+}
+
+void child_process::signal(int sig) { ::kill(pid_, sig); }
+
+int child_process::wait() {
+  if (!exited_) {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exited_ = true;
+  }
+  return status_;
+}
+
+std::vector<std::int16_t> decode_audio_with_ffmpeg(const fs::path& file, int& rate) {
+  auto r = run({"ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                "stream=sample_rate", "-of", "csv=p=0", file.string()});
+  rate = std::atoi(r.out.c_str());
+  auto pcm = run({"ffmpeg", "-v", "error", "-i", file.string(), "-map", "0:a:0", "-ac", "1", "-f",
+                  "s16le", "-"});
+  std::vector<std::int16_t> out(pcm.out.size() / 2);
+  std::memcpy(out.data(), pcm.out.data(), out.size() * 2);
+  return out;
+}
+
+std::vector<double> find_beeps(const std::vector<std::int16_t>& pcm, int rate, double threshold) {
+  std::vector<double> onsets;
+  const double th = threshold * 32767;
+  const long quiet = rate / 50;  // 20 ms
+  long last = -1000000000;
+  for (long i = 0; i < long(pcm.size()); ++i) {
+    if (std::abs(double(pcm[size_t(i)])) > th) {
+      if (i - last > quiet)
+        onsets.push_back(double(i) * 1000.0 / rate);
+      last = i;
+    }
+  }
+  return onsets;
+}
+
+double probe_duration(const fs::path& file, const std::string& stream) {
+  std::vector<std::string> argv = {"ffprobe", "-v", "error"};
+  if (!stream.empty()) {
+    argv.insert(argv.end(), {"-select_streams", stream, "-show_entries", "stream=duration"});
+  } else {
+    argv.insert(argv.end(), {"-show_entries", "format=duration"});
+  }
+  argv.insert(argv.end(), {"-of", "csv=p=0", file.string()});
+  auto r = run(argv);
+  return std::atof(r.out.c_str());
+}
+
+std::vector<std::string> probe_codecs(const fs::path& file) {
+  auto r = run({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                file.string()});
+  std::vector<std::string> out;
+  std::istringstream in{r.out};
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> video_packet_hashes(const fs::path& file) {
+  auto r = run({"ffmpeg", "-v", "error", "-i", file.string(), "-map", "0:v:0", "-c", "copy", "-f",
+                "framemd5", "-"});
+  std::vector<std::string> out;
+  std::istringstream in{r.out};
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    // stream, dts, pts, duration, size, hash: keep size and hash.
+    auto fourth = line.find(',', line.find(',', line.find(',', line.find(',') + 1) + 1) + 1);
+    out.push_back(line.substr(fourth + 1));
+  }
+  return out;
+}
+
+bool decodes_cleanly(const fs::path& file) {
+  auto r = run({"ffmpeg", "-v", "error", "-xerror", "-i", file.string(), "-f", "null", "-"});
+  return r.exit_code == 0 && r.err.empty();
+}
+
+void make_demo_session(const fs::path& dir, int seconds) {
+  sh("'" + (source_dir() / "scripts/make-demo-session.sh").string() + "' '" + dir.string() + "' " +
+     std::to_string(seconds) + " >/dev/null");
+}
+
+std::vector<fs::path> partial_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->path().filename().string().find(".partial") != std::string::npos)
+      out.push_back(it->path());
+  return out;
+}
+
+}  // namespace postroll::test

@@ -1,0 +1,93 @@
+// Helpers shared by the tests: temporary folders, running commands and
+// child processes, and independent media checks through ffmpeg/ffprobe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace postroll::test {
+
+/// The source tree and the built `postroll` binary (set by CMake).
+std::filesystem::path source_dir();
+std::filesystem::path postroll_binary();
+
+/// A fresh folder, removed on destruction (kept if POSTROLL_KEEP_TEST_FILES is set).
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
+
+private:
+  std::filesystem::path path_;
+};
+
+struct command_result {
+  int exit_code = -1;
+  std::string out;  ///< stdout
+  std::string err;  ///< stderr
+};
+
+/// Runs argv (no shell) to completion.
+command_result run(const std::vector<std::string>& argv);
+
+/// Runs a shell command line to completion; throws when it exits non-zero.
+std::string sh(const std::string& command_line);
+
+void write_file(const std::filesystem::path& p, const std::string& text);
+std::string read_file(const std::filesystem::path& p);
+
+/// A child process with its stdout and stderr readable line by line.
+class child_process {
+public:
+  explicit child_process(const std::vector<std::string>& argv);
+  ~child_process();  // SIGKILLs a child that is still running
+  /// Reads stdout+stderr lines until `match` returns true or `timeout` passes.
+  /// @returns the matching line, or empty on timeout/EOF.
+  std::string wait_for_line(const std::function<bool(const std::string&)>& match,
+                            std::chrono::milliseconds timeout);
+  void signal(int sig);
+  /// Waits for the child to exit. @returns its exit status (or 128+signal).
+  int wait();
+  pid_t pid() const { return pid_; }
+  /// Everything read so far.
+  const std::string& transcript() const { return transcript_; }
+
+private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buffer_;
+  std::string transcript_;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+/// Decodes the first audio stream of `file` with ffmpeg to mono S16 at its own rate.
+std::vector<std::int16_t> decode_audio_with_ffmpeg(const std::filesystem::path& file, int& rate);
+
+/// Onsets (ms) of tones louder than `threshold` (0..1) after >= 20 ms of quiet.
+std::vector<double> find_beeps(const std::vector<std::int16_t>& pcm, int rate, double threshold = 0.15);
+
+/// ffprobe: the duration in seconds of a stream ("v:0", "a:0") or the file ("").
+double probe_duration(const std::filesystem::path& file, const std::string& stream = "");
+/// ffprobe: codec names of all streams, in order ("h264", "aac").
+std::vector<std::string> probe_codecs(const std::filesystem::path& file);
+/// ffmpeg: size and MD5 of every video packet, in order (stream copy, no decode).
+std::vector<std::string> video_packet_hashes(const std::filesystem::path& file);
+/// ffmpeg decodes the whole file; @returns true when it reports no error.
+bool decodes_cleanly(const std::filesystem::path& file);
+
+/// Makes a session folder with scripts/make-demo-session.sh.
+void make_demo_session(const std::filesystem::path& dir, int seconds);
+
+/// Files under `dir` whose name contains ".partial".
+std::vector<std::filesystem::path> partial_files(const std::filesystem::path& dir);
+
+}  // namespace postroll::test
