@@ -254,9 +254,7 @@ public:
       self_->send(slot->handle, cancel_atom::value, id);
       return reply_ok(st_.live[id]);
     }
-    job_record j = it->second;
-    finish_cancelled(j);
-    return reply_ok(j);
+    return reply_ok(finish_cancelled(it->second));
   }
 
   job_reply retry(const std::string& id) {
@@ -449,7 +447,7 @@ private:
     self_->delayed_send(self_, std::chrono::milliseconds(delay), wakeup_atom::value);
   }
 
-  void finish_cancelled(job_record& current) {
+  job_record finish_cancelled(const job_record& current) {
     job_record before = current;
     job_record j = current;
     j.state = job_state::cancelled;
@@ -459,6 +457,7 @@ private:
     persist(j, &before, "cancelled");
     emit(j, events::job_cancelled);
     spdlog::info("queue: job {} cancelled", j.id);
+    return j;
   }
 
   void dispatch() {

@@ -1,0 +1,146 @@
+// The RocksDB job store and the config file parser.
+#define BOOST_TEST_MODULE store_and_config
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+
+#include "postroll/config.hpp"
+#include "storage/job_store.hpp"
+#include "support/test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace postroll;
+using namespace postroll::test;
+
+namespace {
+job_record make_job(const std::string& id, priority p, std::int64_t created) {
+  job_record j;
+  j.id = id;
+  j.session_id = "s-" + id;
+  j.session_dir = "/sessions/" + id;
+  j.prio = p;
+  j.created_at = created;
+  j.updated_at = created;
+  stage_record s;
+  s.name = "media.merge";
+  j.stages.push_back(s);
+  return j;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(saved_jobs_survive_reopen_in_dispatch_order) {
+  temp_dir tmp;
+  {
+    auto store = job_store::open(tmp / "db");
+    BOOST_REQUIRE(store);
+    auto& s = **store;
+    BOOST_REQUIRE(!s.save(make_job("a", priority::low, 100), nullptr, "submitted"));
+    BOOST_REQUIRE(!s.save(make_job("b", priority::high, 300), nullptr, "submitted"));
+    BOOST_REQUIRE(!s.save(make_job("c", priority::normal, 200), nullptr, "submitted"));
+    BOOST_REQUIRE(!s.save(make_job("d", priority::high, 100), nullptr, "submitted"));
+    // a moves to processing: it leaves the pending index.
+    auto before = make_job("a", priority::low, 100);
+    auto after = before;
+    after.state = job_state::processing;
+    after.stages[0].state = job_state::processing;
+    after.stages[0].attempts = 1;
+    BOOST_REQUIRE(!s.save(after, &before, "stage started"));
+    BOOST_TEST(s.next_journal_seq() == 6u);
+  }
+  auto store = job_store::open(tmp / "db");
+  BOOST_REQUIRE(store);
+  auto& s = **store;
+  auto pending = s.in_state(job_state::pending);
+  BOOST_REQUIRE(pending);
+  std::vector<std::string> order;
+  for (auto& j : *pending)
+    order.push_back(j.id);
+  BOOST_TEST(order == (std::vector<std::string>{"d", "b", "c"}), boost::test_tools::per_element());
+  auto processing = s.in_state(job_state::processing);
+  BOOST_REQUIRE(processing);
+  BOOST_REQUIRE_EQUAL(processing->size(), 1u);
+  BOOST_TEST((*processing)[0].stages[0].attempts == 1);
+  BOOST_TEST(s.job_for_session("s-a").value_or("") == "a");
+  BOOST_TEST(s.next_journal_seq() == 6u);  // the journal sequence continues
+  auto missing = s.get("zzz");
+  BOOST_REQUIRE(missing);
+  BOOST_TEST(!missing->has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_database_is_moved_aside_and_replaced) {
+  temp_dir tmp;
+  {
+    auto store = job_store::open(tmp / "db");
+    BOOST_REQUIRE(store);
+    BOOST_REQUIRE(!(*store)->save(make_job("a", priority::normal, 1), nullptr, "submitted"));
+  }
+  // Overwrite every table file and the manifest with garbage.
+  for (auto& e : fs::directory_iterator(tmp / "db")) {
+    auto name = e.path().filename().string();
+    if (name.rfind("MANIFEST", 0) == 0 || e.path().extension() == ".sst" || e.path().extension() == ".log")
+      write_file(e.path(), std::string(4096, '\x5a'));
+  }
+  std::string moved;
+  auto store = job_store::open(tmp / "db", &moved);
+  BOOST_REQUIRE_MESSAGE(store, (store ? "" : store.err().message));
+  BOOST_TEST(!moved.empty());
+  BOOST_TEST(moved.find(".corrupt-") != std::string::npos);
+  auto pending = (*store)->in_state(job_state::pending);
+  BOOST_REQUIRE(pending);
+  BOOST_TEST(pending->empty());
+}
+
+BOOST_AUTO_TEST_CASE(job_records_round_trip_through_json) {
+  auto j = make_job("x", priority::high, 42);
+  j.state = job_state::failed;
+  j.error = "media.merge: broken";
+  j.error_code = errc::bad_input;
+  j.stages[0].result = R"({"file":"/a.mp4"})";
+  auto back = job_from_json(to_json(j));
+  BOOST_REQUIRE(back);
+  BOOST_TEST(back->id == "x");
+  BOOST_TEST(int(back->prio) == int(priority::high));
+  BOOST_TEST(int(back->state) == int(job_state::failed));
+  BOOST_TEST(int(back->error_code) == int(errc::bad_input));
+  BOOST_TEST(back->stages[0].result == R"({"file":"/a.mp4"})");
+}
+
+BOOST_AUTO_TEST_CASE(config_files_are_validated_with_file_line_and_key) {
+  temp_dir tmp;
+  struct bad {
+    std::string text;
+    std::string expected;
+  };
+  const std::vector<bad> cases = {
+    {"[node]\nport = \"x\"\n", ":2: key 'node.port': expected an integer"},
+    {"[node]\nprot = 5\n", ":2: key 'node.prot': unknown key"},
+    {"[nodes]\nport = 5\n", ":1: key 'nodes': unknown section"},
+    {"[media]\nworkers = 0\n", ":2: key 'media.workers': must be between 1 and 64 (got 0)"},
+    {"[log]\nlevel = \"loud\"\n", "key 'log.level': \"loud\" is not one of"},
+    {"[media]\nundecodable_segments = true\n", "key 'media.undecodable_segments': expected a string"},
+    {"[node\n", ":1:"},
+    {"[queue]\nretry_base_ms = 10\nretry_cap_ms = 5\n", "queue.retry_cap_ms must be >= queue.retry_base_ms"},
+    {"[media]\noutput_dir = \"../x\"\n", "media.output_dir must be a relative folder"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("config: " << c.text) {
+      auto path = tmp / "c.toml";
+      write_file(path, c.text);
+      auto cfg = load_config(path.string());
+      BOOST_REQUIRE(!cfg);
+      BOOST_TEST(cfg.err().message.rfind(path.string(), 0) == 0, cfg.err().message);
+      BOOST_TEST(cfg.err().message.find(c.expected) != std::string::npos, cfg.err().message);
+    }
+  }
+  write_file(tmp / "ok.toml",
+             "[node]\ndata_dir = \"/var/lib/postroll\"\nport = 0\n[media]\nworkers = 2\n"
+             "undecodable_segments = \"silence\"\n[queue]\nmax_attempts = 5\n");
+  auto cfg = load_config((tmp / "ok.toml").string());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.err().message));
+  BOOST_TEST(cfg->data_dir == "/var/lib/postroll");
+  BOOST_TEST(cfg->port == 0);
+  BOOST_TEST(cfg->media_workers == 2);
+  BOOST_TEST(cfg->undecodable_as_silence);
+  BOOST_TEST(cfg->max_attempts == 5);
+  BOOST_TEST(cfg->retry_base_ms == 2000);  // untouched keys keep defaults
+}
