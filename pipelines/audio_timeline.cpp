@@ -8,8 +8,8 @@
 #include <optional>
 #include <thread>
 
-#include <gst/app/gstappsrc.h>
 
+#include "pipelines/aac_encoder.hpp"
 #include "pipelines/audio_decoder.hpp"
 
 namespace fs = std::filesystem;
@@ -17,13 +17,6 @@ namespace fs = std::filesystem;
 namespace postroll {
 
 namespace {
-
-// voaacenc puts 1600 samples of priming in front of the audio at every rate
-// (measured: 100 ms at 16 kHz, 33 ms at 48 kHz), and GStreamer 1.22's mp4mux
-// writes no edit list to hide them. The timeline therefore starts this many
-// samples late, so each sample decodes at its true session time.
-constexpr std::int64_t voaacenc_priming = 1600;
-constexpr std::int64_t aac_frame = 1024;
 
 // How many decoded segments may wait ahead of the mixer (bounds memory).
 constexpr size_t lookahead = 8;
@@ -99,78 +92,6 @@ private:
   std::vector<std::thread> workers_;
 };
 
-// Feeds PCM into the encoder pipeline with bounded buffering.
-class encoder_feed {
-public:
-  encoder_feed(GstElement* pipeline, GstElement* appsrc, int rate, int channels,
-               std::int64_t skip, const gst::cancel_token& cancel)
-    : pipeline_(pipeline), src_(GST_APP_SRC(appsrc)), rate_(rate), channels_(channels),
-      skip_(skip), cancel_(cancel), zeros_(size_t(rate) * channels, 0) {}
-
-  maybe_error silence(std::int64_t frames) {
-    while (frames > 0) {
-      auto n = std::min<std::int64_t>(frames, rate_);
-      if (auto err = push(zeros_.data(), n))
-        return err;
-      frames -= n;
-    }
-    return std::nullopt;
-  }
-
-  maybe_error push(const std::int16_t* data, std::int64_t frames) {
-    if (skip_ > 0) {
-      auto k = std::min(skip_, frames);
-      data += k * channels_;
-      frames -= k;
-      skip_ -= k;
-    }
-    while (frames > 0) {
-      auto n = std::min<std::int64_t>(frames, rate_);  // at most 1 s per buffer
-      if (auto err = wait_for_room())
-        return err;
-      auto bytes = size_t(n) * channels_ * sizeof(std::int16_t);
-      GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
-      gst_buffer_fill(buf, 0, data, bytes);
-      GST_BUFFER_PTS(buf) = gst_util_uint64_scale(pushed_, GST_SECOND, rate_);
-      GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(pushed_ + n, GST_SECOND, rate_) - GST_BUFFER_PTS(buf);
-      if (gst_app_src_push_buffer(src_, buf) != GST_FLOW_OK)
-        return gst::pending_error(pipeline_).value_or(error{errc::media, "audio encoder stopped"});
-      pushed_ += n;
-      data += n * channels_;
-      frames -= n;
-    }
-    return std::nullopt;
-  }
-
-  std::int64_t pushed() const { return pushed_; }
-
-private:
-  // Waits while the encoder is behind; an error or cancel ends the wait.
-  maybe_error wait_for_room() {
-    constexpr guint64 max_bytes = 4 * 1024 * 1024;
-    while (gst_app_src_get_current_level_bytes(src_) > max_bytes) {
-      if (cancel_.is_cancelled())
-        return error{errc::cancelled, "cancelled"};
-      gst::ptr<GstBus> bus{gst_element_get_bus(pipeline_)};
-      if (GstMessage* m = gst_bus_timed_pop_filtered(bus.get(), 10 * GST_MSECOND, GST_MESSAGE_ERROR)) {
-        auto text = gst::describe(m);
-        gst_message_unref(m);
-        return error{errc::media, text};
-      }
-    }
-    return std::nullopt;
-  }
-
-  GstElement* pipeline_;
-  GstAppSrc* src_;
-  int rate_;
-  int channels_;
-  std::int64_t skip_;
-  const gst::cancel_token& cancel_;
-  std::vector<std::int16_t> zeros_;
-  std::int64_t pushed_ = 0;
-};
-
 }  // namespace
 
 result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>& segments,
@@ -206,32 +127,16 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   res.rate = rate;
   res.channels = ch;
   res.bitrate = bitrate_for(rate, ch);
-  res.priming_compensated = voaacenc_priming;
+  res.priming_compensated = aac_encoder::priming;
 
-  auto pipeline = gst::parse(
-    "appsrc name=src format=time ! audioconvert ! voaacenc name=enc ! mp4mux ! filesink name=sink",
-    out_file.string());
-  if (!pipeline)
-    return pipeline.err();
-  GstElement* p = pipeline->get();
-  auto src = gst::by_name(p, "src");
-  gst::caps_ptr caps{gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "layout",
-                                         G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate,
-                                         "channels", G_TYPE_INT, ch, nullptr)};
-  g_object_set(src.get(), "caps", caps.get(), nullptr);
-  g_object_set(gst::by_name(p, "enc").get(), "bitrate", res.bitrate, nullptr);
-  g_object_set(gst::by_name(p, "sink").get(), "location", out_file.c_str(), nullptr);
-  if (gst_element_set_state(p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    auto err = gst::pending_error(p).value_or(error{errc::media, "audio encoder refused to start"});
-    gst_element_set_state(p, GST_STATE_NULL);
-    return err;
-  }
-
-  encoder_feed feed{p, src.get(), rate, ch, voaacenc_priming, cancel};
   auto to_frames = [rate](std::int64_t ms) { return (ms * rate + 500) / 1000; };
-  // Estimated total for progress: the last offset plus an average segment.
+  // Estimated total for progress and for cutting the encoding into chunks:
+  // the last offset plus an average segment.
   std::int64_t estimate = to_frames(segments.back().offset_ms) + first_pcm->frames();
   estimate = std::max(estimate, to_frames(options.min_duration_ms));
+  aac_encoder feed{rate, ch, res.bitrate, estimate, options.encode_threads, cancel};
+  if (auto err = feed.start())
+    return *err;
 
   std::int64_t flushed = 0;           // timeline frames handed to the encoder
   std::vector<std::int16_t> pending;  // mixed frames from `flushed` on
@@ -288,23 +193,13 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
         progress(std::min(0.99, double(flushed) / double(std::max<std::int64_t>(estimate, 1))));
     }
   }
-  if (!failure) {
-    // voaacenc emits only whole 1024-sample frames and never flushes its
-    // priming delay: the priming cut at the start plus one frame is given
-    // back as silence at the end, so the track is never shorter than the
-    // timeline (measured: without it the last 1-2 frames were lost).
-    auto end = std::max(flushed + std::int64_t(pending.size()) / ch, to_frames(options.min_duration_ms)) +
-               voaacenc_priming + aac_frame;
-    failure = flush_to(end);
-  }
-  if (failure) {
-    gst_element_set_state(p, GST_STATE_NULL);
+  if (!failure)
+    failure = flush_to(std::max(flushed + std::int64_t(pending.size()) / ch, to_frames(options.min_duration_ms)));
+  if (!failure)
+    failure = feed.finish(out_file);
+  if (failure)
     return *failure;
-  }
-  gst_app_src_end_of_stream(GST_APP_SRC(src.get()));
-  if (auto err = gst::run(p, cancel))
-    return *err;
-  res.duration_ms = (flushed - voaacenc_priming - aac_frame) * 1000 / rate;
+  res.duration_ms = flushed * 1000 / rate;
   if (progress)
     progress(1.0);
   return res;

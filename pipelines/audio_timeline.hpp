@@ -1,6 +1,6 @@
 // The session's audio timeline: every segment decoded, placed at its offset,
-// gaps filled with silence, overlaps mixed, encoded once to AAC in an MP4
-// container. Segments decode in parallel while the encoder runs.
+// gaps filled with silence, overlaps mixed, encoded once to AAC (an ADTS
+// stream, muxed into the final MP4 by the merge). Segments decode in parallel while the encoder runs.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,7 @@ struct timeline_options {
   /// The timeline is padded with silence to at least this length (the video's).
   std::int64_t min_duration_ms = 0;
   int decode_threads = 2;  ///< segments decoded at once
+  int encode_threads = 2;  ///< AAC encoders run at once on long timelines
 };
 
 struct timeline_result {

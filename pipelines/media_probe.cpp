@@ -53,6 +53,9 @@ result<media_info> probe_media(const std::filesystem::path& file) {
     out.has_video = true;
     out.width = int(gst_discoverer_video_info_get_width(v));
     out.height = int(gst_discoverer_video_info_get_height(v));
+    auto num = gst_discoverer_video_info_get_framerate_num(v);
+    auto den = gst_discoverer_video_info_get_framerate_denom(v);
+    out.frame_rate = den > 0 ? double(num) / den : 0;
     gst::caps_ptr caps{gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(v))};
     out.video_codec = caps_name(caps.get());
   }
@@ -60,6 +63,7 @@ result<media_info> probe_media(const std::filesystem::path& file) {
   GList* audios = gst_discoverer_info_get_audio_streams(info);
   if (audios) {
     out.has_audio = true;
+    out.sample_rate = int(gst_discoverer_audio_info_get_sample_rate(GST_DISCOVERER_AUDIO_INFO(audios->data)));
     gst::caps_ptr caps{gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(audios->data))};
     out.audio_codec = caps_name(caps.get());
   }

@@ -18,6 +18,8 @@ struct media_info {
   std::string audio_codec;  ///< caps name, e.g. "audio/mpeg"
   int width = 0;
   int height = 0;
+  double frame_rate = 0;  ///< video frames per second, 0 if unknown/variable
+  int sample_rate = 0;    ///< audio
 };
 
 /// Probes `file`.

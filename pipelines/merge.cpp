@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "pipelines/media_probe.hpp"
+#include "pipelines/output_file.hpp"
 
 namespace postroll {
 
@@ -36,7 +37,13 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
   gst::ensure_init();
   merge_result res;
   std::int64_t duration_ms = 0;
-  std::string desc = "mp4mux name=mux faststart=true ! filesink name=sink ";
+  // The index (moov) goes to the front of the file so that playback can start
+  // before the whole file is read. mp4mux's faststart=true does that by
+  // writing the media to a scratch file and copying it behind the index at
+  // the end: a second full write. Reserving room for the index at the start
+  // (reserved-max-duration) gives the same layout in one streaming pass.
+  std::string desc = "mp4mux name=mux ! filesink name=sink ";
+  double packets_per_second = 0;
   if (in.video) {
     auto info = probe_media(*in.video);
     if (!info)
@@ -44,6 +51,7 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
     if (!info->has_video)
       return error{errc::bad_input, in.video->string() + ": has no video stream"};
     res.video_codec = info->video_codec;
+    packets_per_second = std::max(packets_per_second, info->frame_rate > 0 ? info->frame_rate : 60.0);
     duration_ms = std::max(duration_ms, info->duration_ms + in.video_offset_ms);
     if (info->video_codec == "video/x-h264" || info->video_codec == "video/x-h265") {
       // The container's own demuxer hands over the stored access units as
@@ -65,7 +73,8 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
     if (!info)
       return info.err();
     duration_ms = std::max(duration_ms, info->duration_ms);
-    desc += "filesrc name=asrc ! qtdemux ! capsfilter name=aout caps=audio/mpeg ! mux. ";
+    packets_per_second = std::max(packets_per_second, info->sample_rate > 0 ? info->sample_rate / 1024.0 : 47.0);
+    desc += "filesrc name=asrc ! aacparse name=aout ! mux. ";
   }
   if (!in.video && !in.audio)
     return error{errc::internal, "merge without inputs"};
@@ -75,9 +84,13 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
   if (!pipeline)
     return pipeline.err();
   GstElement* p = pipeline->get();
-  auto scratch = out_file.string() + ".faststart";
   auto mux = gst::by_name(p, "mux");
-  g_object_set(mux.get(), "faststart-file", scratch.c_str(), nullptr);
+  // qtmux's default of 550 bytes per second and track fits ~35 packets/s;
+  // reserve ~20 bytes per packet and a minute of slack beyond the duration.
+  auto bytes_per_sec = std::max(550u, unsigned(packets_per_second * 20));
+  g_object_set(mux.get(), "reserved-max-duration",
+               guint64(duration_ms + 60000) * GST_MSECOND, "reserved-bytes-per-sec", bytes_per_sec,
+               nullptr);
   g_object_set(gst::by_name(p, "sink").get(), "location", out_file.c_str(), nullptr);
 
   std::atomic<std::int64_t> furthest{0};
@@ -96,12 +109,12 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, track_position, &furthest, nullptr);
   }
   auto total = double(std::max<std::int64_t>(duration_ms, 1)) * GST_MSECOND;
+  early_writeback writeback{out_file};
   auto err = gst::run(p, cancel, [&] {
+    writeback.kick();
     if (progress)
       progress(std::min(0.99, double(furthest.load()) / total));
   });
-  std::error_code ec;
-  std::filesystem::remove(scratch, ec);
   if (err)
     return *err;
   if (progress)

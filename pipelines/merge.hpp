@@ -15,7 +15,7 @@ namespace postroll {
 struct merge_inputs {
   std::optional<std::filesystem::path> video;
   std::int64_t video_offset_ms = 0;
-  std::optional<std::filesystem::path> audio;  ///< an AAC track in MP4 (the timeline)
+  std::optional<std::filesystem::path> audio;  ///< the timeline: AAC in ADTS
 };
 
 struct merge_result {

@@ -51,7 +51,7 @@ mp3_delay mp3_untrimmed_delay(const std::filesystem::path& file) {
       return {default_encoder_delay + decoder_delay, rate};
     std::string encoder(reinterpret_cast<const char*>(&d[i + 120]), 4);
     if (encoder == "LAME")
-      return {};  // mpegaudioparse applies this tag itself
+      return {0, rate};  // mpegaudioparse applies this tag itself
     if (encoder == "Lavc" || encoder == "Lavf") {
       std::int64_t delay = (std::int64_t(d[i + 141]) << 4) | (d[i + 142] >> 4);
       return {delay + decoder_delay, rate};

@@ -24,8 +24,8 @@ struct mp3_delay {
 
 /// What to drop from the start of GStreamer's decoded output so that the
 /// first real sample lands at time 0.
-/// @returns zero samples for files that are not MP3 or that GStreamer
-///          already trims itself.
+/// @returns zero samples for files that GStreamer already trims itself, and
+///          also a zero rate for files that are not MP3.
 mp3_delay mp3_untrimmed_delay(const std::filesystem::path& file);
 
 }  // namespace postroll

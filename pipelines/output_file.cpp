@@ -4,6 +4,9 @@
 #include <cstring>
 #include <system_error>
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -46,7 +49,18 @@ void discard_partial(const fs::path& final_path) {
   std::error_code ec;
   auto partial = partial_path(final_path);
   fs::remove(partial, ec);
-  fs::remove(fs::path{partial.string() + ".faststart"}, ec);  // mp4mux scratch
+}
+
+early_writeback::~early_writeback() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+void early_writeback::kick() {
+  if (fd_ < 0)
+    fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ >= 0)
+    ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 int remove_stale_partials(const fs::path& dir) {

@@ -15,7 +15,7 @@ namespace postroll {
 
 namespace {
 
-constexpr const char* timeline_file = "timeline.m4a";
+constexpr const char* timeline_file = "timeline.aac";  // ADTS
 
 maybe_error prepare(const fs::path& out_dir) {
   std::error_code ec;
