@@ -563,7 +563,7 @@ result<queue_actor> spawn_queue(caf::actor_system& sys, queue_config cfg, notifi
                  "starting with an empty queue",
                  moved);
   std::shared_ptr<job_store> shared{std::move(*store)};
-  return sys.spawn<caf::detached>(queue_behavior, std::move(cfg), std::move(shared),
+  return sys.spawn(queue_behavior, std::move(cfg), std::move(shared),
                                   std::move(notifier));
 }
 

@@ -18,8 +18,15 @@ struct queue_config {
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
 };
 
-/// Spawns the queue on a thread of its own (RocksDB's synced writes block).
-/// Fails if the database cannot be opened.
+/// Spawns the queue. Fails if the database cannot be opened.
+///
+/// Its synced RocksDB writes (one per state transition, a few ms) run on a
+/// scheduler thread for now; the runtime gives CAF's scheduler spare threads
+/// for that. A detached actor would keep them off the scheduler, but CAF 0.17
+/// never releases an actor that has talked to a remote node, and a detached
+/// actor's thread then waits for ever at shutdown (seen: nodes hanging on
+/// SIGTERM). The durable-queue work moves the writes to a group-commit writer
+/// thread that answers by message.
 result<queue_actor> spawn_queue(caf::actor_system& sys, queue_config cfg,
                                 notifier_actor notifier);
 

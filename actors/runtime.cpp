@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@ struct subscription::state {
   bool active = true;
   std::function<void(const event&)> callback;
   caf::actor sink;
+  caf::actor_system* sys = nullptr;  // valid while `sink` is set (stop() clears it)
 
   void deliver(const event& e) {
     std::lock_guard<std::recursive_mutex> guard{mtx};
@@ -31,8 +33,13 @@ struct subscription::state {
       active = false;
       s = std::move(sink);
     }
-    if (s)
+    if (s) {
       caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+      // The sink's handle went to a (maybe remote) notifier, which pinned it
+      // in CAF's registry; a pinned detached actor keeps ~actor_system
+      // waiting for its thread. The sink never sends, so unpin it now.
+      sys->registry().erase(s->id());
+    }
   }
 };
 
@@ -67,6 +74,8 @@ struct runtime::impl {
   impl() {
     add_message_types(caf_cfg);
     caf_cfg.load<caf::io::middleman>();
+    // Spare scheduler threads: the queue's synced writes block one briefly.
+    caf_cfg.set("scheduler.max-threads", std::max(4u, std::thread::hardware_concurrency()));
     sys = std::make_unique<caf::actor_system>(caf_cfg);
   }
 
@@ -83,22 +92,30 @@ struct runtime::impl {
     return out;
   }
 
-  template <class... Ts>
-  result<job_record> ask(Ts&&... xs) {
+  // Asks the queue; `Reply` is job_reply or job_list, `payload` picks the
+  // value out of a successful reply. Errors come back as values.
+  template <class Reply, class Payload, class... Ts>
+  auto ask(Payload payload, Ts&&... xs) -> result<std::decay_t<decltype(payload(std::declval<Reply&>()))>> {
+    using value = std::decay_t<decltype(payload(std::declval<Reply&>()))>;
     if (!queue)
       return error{errc::unavailable, "runtime is stopped"};
     caf::scoped_actor self{*sys};
-    result<job_record> out = error{errc::unavailable, "no answer"};
+    result<value> out = error{errc::unavailable, "no answer"};
     self->request(queue, timeout, std::forward<Ts>(xs)...)
       .receive(
-        [&](job_reply& r) {
+        [&](Reply& r) {
           if (r.code != 0)
             out = error{errc(r.code), r.message};
           else
-            out = std::move(r.job);
+            out = std::move(payload(r));
         },
         [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
     return out;
+  }
+
+  template <class... Ts>
+  result<job_record> ask_job(Ts&&... xs) {
+    return ask<job_reply>([](job_reply& r) -> job_record& { return r.job; }, std::forward<Ts>(xs)...);
   }
 };
 
@@ -147,36 +164,24 @@ result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::
 }
 
 result<job_record> runtime::submit(const std::string& session_dir, priority prio) {
-  return impl_->ask(submit_atom::value, session_dir, std::string{to_string(prio)});
+  return impl_->ask_job(submit_atom::value, session_dir, std::string{to_string(prio)});
 }
 
 result<job_record> runtime::status(const std::string& job_id) {
-  return impl_->ask(status_atom::value, job_id);
+  return impl_->ask_job(status_atom::value, job_id);
 }
 
 result<job_record> runtime::cancel(const std::string& job_id) {
-  return impl_->ask(cancel_atom::value, job_id);
+  return impl_->ask_job(cancel_atom::value, job_id);
 }
 
 result<job_record> runtime::retry(const std::string& job_id) {
-  return impl_->ask(retry_atom::value, job_id);
+  return impl_->ask_job(retry_atom::value, job_id);
 }
 
 result<std::vector<job_record>> runtime::list(std::uint32_t limit) {
-  if (!impl_->queue)
-    return error{errc::unavailable, "runtime is stopped"};
-  caf::scoped_actor self{*impl_->sys};
-  result<std::vector<job_record>> out = error{errc::unavailable, "no answer"};
-  self->request(impl_->queue, impl_->timeout, list_atom::value, limit)
-    .receive(
-      [&](job_list& r) {
-        if (r.code != 0)
-          out = error{errc(r.code), r.message};
-        else
-          out = std::move(r.jobs);
-      },
-      [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
-  return out;
+  return impl_->ask<job_list>([](job_list& r) -> std::vector<job_record>& { return r.jobs; },
+                              list_atom::value, limit);
 }
 
 result<subscription> runtime::subscribe(std::function<void(const event&)> callback) {
@@ -191,6 +196,7 @@ result<subscription> runtime::subscribe(std::function<void(const event&)> callba
       return {[st](const event& e) { st->deliver(e); }};
     });
   st->sink = caf::actor_cast<caf::actor>(sink);
+  st->sys = impl_->sys.get();
   caf::scoped_actor self{*impl_->sys};
   maybe_error failed;
   self->request(impl_->notifier, impl_->timeout, subscribe_atom::value, sink)
@@ -254,12 +260,24 @@ void runtime::stop() {
     if (auto s = w.lock())
       s->close();
   if (impl_->local && impl_->supervisor) {
-    caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
-    // Handles sent to remote clients are pinned in CAF's registry; release
-    // them, or the queue's detached thread would wait forever for its end.
+    // Stop the actors and wait until they have terminated. Only then release
+    // CAF's registry entries: every message an actor sends to a remote node
+    // (a reply, an event) registers the sender again.
+    std::vector<caf::actor_addr> addrs = {impl_->supervisor.address(), impl_->queue.address(),
+                                          impl_->notifier.address()};
+    {
+      caf::scoped_actor self{*impl_->sys};
+      for (auto& a : addrs)
+        self->monitor(caf::actor_cast<caf::actor>(a));
+      caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+      size_t down = 0;
+      self->receive_while([&] { return down < addrs.size(); })(
+        [&](const caf::down_msg&) { ++down; },
+        caf::after(std::chrono::seconds(30)) >> [&] { down = addrs.size(); });
+    }
     auto& reg = impl_->sys->registry();
-    for (auto id : {impl_->supervisor.id(), impl_->queue.id(), impl_->notifier.id()})
-      reg.erase(id);
+    for (auto& a : addrs)
+      reg.erase(a.id());
   }
   impl_->queue = nullptr;
   impl_->notifier = nullptr;

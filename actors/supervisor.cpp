@@ -21,8 +21,10 @@ struct supervisor_state {
   std::vector<media_processor_actor> processors;
   int restarts = 0;
   // Everything started, for shutdown. Shared with the exit functor because a
-  // stateful actor's state is gone by the time attached functors run.
-  std::shared_ptr<std::vector<caf::actor>> children = std::make_shared<std::vector<caf::actor>>();
+  // stateful actor's state is gone by the time attached functors run. Weak
+  // (addresses): the functor lives as long as the supervisor object, and a
+  // strong handle here would keep the queue's thread from ever ending.
+  std::shared_ptr<std::vector<caf::actor_addr>> children = std::make_shared<std::vector<caf::actor_addr>>();
 };
 
 using supervisor_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
@@ -32,7 +34,7 @@ void start_processor(supervisor_ptr self) {
   auto p = spawn_media_processor(self->system(), st.queue, st.cfg.media);
   self->monitor(p);
   st.processors.push_back(p);
-  st.children->push_back(caf::actor_cast<caf::actor>(p));
+  st.children->push_back(p.address());
   self->send(st.queue, register_atom::value, p);
 }
 
@@ -43,8 +45,8 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
   st.queue = std::move(queue);
   st.notifier = std::move(notifier);
   self->monitor(st.queue);
-  st.children->push_back(caf::actor_cast<caf::actor>(st.queue));
-  st.children->push_back(caf::actor_cast<caf::actor>(st.notifier));
+  st.children->push_back(st.queue.address());
+  st.children->push_back(st.notifier.address());
   for (int i = 0; i < st.cfg.media_workers; ++i)
     start_processor(self);
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -61,7 +63,7 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
     st.processors.erase(it);
     auto& kids = *st.children;
     kids.erase(std::remove_if(kids.begin(), kids.end(),
-                              [&](const caf::actor& c) { return c.address() == msg.source; }),
+                              [&](const caf::actor_addr& c) { return c == msg.source; }),
                kids.end());
     if (msg.reason == caf::exit_reason::normal || msg.reason == caf::exit_reason::user_shutdown)
       return;
@@ -73,7 +75,8 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
   // Stopping the supervisor stops everything it started.
   self->attach_functor([children = st.children] {
     for (auto& c : *children)
-      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+      if (auto handle = caf::actor_cast<caf::actor>(c))
+        caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   });
   return {
     [self](get_atom) { return caf::result<queue_actor, notifier_actor>(self->state.queue, self->state.notifier); },

@@ -30,23 +30,21 @@ const char* to_string(errc c) noexcept {
   return i < errc_names.size() ? errc_names[i] : "unknown";
 }
 
-bool parse(const std::string& text, job_state& out) noexcept {
-  for (size_t i = 0; i < state_names.size(); ++i)
-    if (text == state_names[i]) {
-      out = job_state(i);
+namespace {
+// Sets `out` to the enum whose name is `text`. @returns false if none is.
+template <class Enum, size_t N>
+bool parse_name(const std::array<const char*, N>& names, const std::string& text, Enum& out) noexcept {
+  for (size_t i = 0; i < N; ++i)
+    if (text == names[i]) {
+      out = Enum(i);
       return true;
     }
   return false;
 }
+}  // namespace
 
-bool parse(const std::string& text, priority& out) noexcept {
-  for (size_t i = 0; i < priority_names.size(); ++i)
-    if (text == priority_names[i]) {
-      out = priority(i);
-      return true;
-    }
-  return false;
-}
+bool parse(const std::string& text, job_state& out) noexcept { return parse_name(state_names, text, out); }
+bool parse(const std::string& text, priority& out) noexcept { return parse_name(priority_names, text, out); }
 
 json to_json_value(const job_record& job) {
   json stages = json::array();
@@ -97,10 +95,11 @@ result<job_record> job_from_json(const std::string& text) {
     r.output = j.value("output", "");
     r.cancel_requested = j.value("cancelRequested", false);
     r.error = j.value("error", "");
-    if (auto c = j.find("errorCode"); c != j.end())
-      for (size_t i = 0; i < errc_names.size(); ++i)
-        if (*c == errc_names[i])
-          r.error_code = errc(i + 1);
+    if (auto c = j.find("errorCode"); c != j.end() && c->is_string()) {
+      size_t index = 0;
+      if (parse_name(errc_names, c->get<std::string>(), index))
+        r.error_code = errc(index + 1);
+    }
     for (const auto& s : j.at("stages")) {
       stage_record st;
       st.name = s.at("name").get<std::string>();
