@@ -39,15 +39,6 @@ setter int_key(Int& out, std::int64_t lo, std::int64_t hi) {
   };
 }
 
-setter bool_key(bool& out) {
-  return [&out](const toml::node& n, const std::string& at) -> maybe_error {
-    if (!n.is_boolean())
-      return error{errc::bad_input, at + ": expected true or false"};
-    out = *n.value<bool>();
-    return std::nullopt;
-  };
-}
-
 setter choice_key(std::string& out, std::set<std::string> allowed) {
   return [&out, allowed](const toml::node& n, const std::string& at) -> maybe_error {
     if (!n.is_string())

@@ -251,3 +251,18 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_running_stage_and_leaves_no_partial_file) {
   BOOST_TEST(partial_files(dir).empty());
   BOOST_TEST(!fs::exists(dir / "postroll/session.mp4"));
 }
+
+BOOST_AUTO_TEST_CASE(a_video_with_an_offset_starts_at_its_session_time) {
+  temp_dir tmp;
+  auto dir = tmp / "offset";
+  make_video(dir / "video/screen.mp4", 3, h264_mp4);
+  make_tone(dir / "audio/a.wav", 1);
+  write_manifest(dir, {{{"path", "video/screen.mp4"}, {"offsetMs", 2000}}}, {{{"path", "audio/a.wav"}, {"offsetMs", 0}}});
+  auto out = finalize(dir)["file"].get<std::string>();
+  auto r = run({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=start_time",
+                "-of", "csv=p=0", out});
+  BOOST_TEST(std::abs(std::atof(r.out.c_str()) - 2.0) < 0.01, r.out);
+  BOOST_TEST(probe_duration(out, "a:0") >= 5.0 - 0.05);  // audio covers the video's end
+  BOOST_TEST(video_packet_hashes(dir / "video/screen.mp4") == video_packet_hashes(out),
+             boost::test_tools::per_element());
+}
