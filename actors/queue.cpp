@@ -190,7 +190,7 @@ public:
     priority prio = priority::normal;
     if (!prio_text.empty() && !parse(prio_text, prio))
       return reply_error(errc::bad_input, "unknown priority \"" + prio_text + "\" (high, normal, low)");
-    auto m = load_manifest(dir);
+    auto m = load_manifest(dir, {st_.cfg.missing_audio_as_silence});
     if (!m)
       return reply_error(m.err().code, m.err().message);
     if (auto existing = st_.store->job_for_session(m->id)) {

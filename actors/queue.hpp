@@ -16,6 +16,7 @@ struct queue_config {
   std::int64_t retry_base_ms = 2000;   ///< first backoff; doubles per attempt
   std::int64_t retry_cap_ms = 300000;  ///< longest backoff
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
+  bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

@@ -275,7 +275,7 @@ int cmd_process(const args& a, signal_waiter& sig) {
   if (!cfg)
     return fail(cfg.err());
   // Validate before starting anything: bad input is one line and exit 2.
-  auto m = load_manifest(a.positional[0]);
+  auto m = load_manifest(a.positional[0], {cfg->undecodable_as_silence});
   if (!m)
     return fail(m.err());
   auto rt = runtime::start(*cfg);

@@ -39,6 +39,9 @@ std::string decoder_chain(const std::filesystem::path& file) {
 
 result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int channels,
                                const gst::cancel_token& cancel) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec))
+    return error{errc::bad_input, file.string() + ": file does not exist"};
   auto pipeline = gst::parse(
     "filesrc name=src ! " + decoder_chain(file) +
       " ! audioconvert ! audioresample ! capsfilter name=caps ! appsink name=sink sync=false max-buffers=64",

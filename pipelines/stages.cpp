@@ -119,7 +119,7 @@ result<std::string> run_media_stage(const std::string& stage, const fs::path& se
                                     const gst::progress_fn& progress) {
   // Each stage reads the manifest itself: a stage may run on another node
   // that only shares the session folder.
-  auto m = load_manifest(session_dir);
+  auto m = load_manifest(session_dir, {options.undecodable_as_silence});
   if (!m)
     return m.err();
   auto out_dir = output_dir(m->dir, options);

@@ -17,7 +17,7 @@ inline constexpr const char* stage_merge = "media.merge";
 /// Options a media stage needs; filled from the node's config.
 struct media_options {
   std::string output_dir = "postroll";  ///< relative to the session folder
-  bool undecodable_as_silence = false;
+  bool undecodable_as_silence = false;  ///< missing or undecodable audio segments become silence
   int decode_threads = 2;
 };
 

@@ -76,7 +76,8 @@ result<fs::path> resolve(const fs::path& dir, const fs::path& manifest_path,
 
 result<std::vector<media_ref>> read_list(const json& doc, const char* key,
                                          const fs::path& dir,
-                                         const fs::path& manifest_path) {
+                                         const fs::path& manifest_path,
+                                         bool missing_ok = false) {
   std::vector<media_ref> out;
   auto it = doc.find(key);
   if (it == doc.end() || it->is_null())
@@ -105,9 +106,17 @@ result<std::vector<media_ref>> read_list(const json& doc, const char* key,
                                     std::to_string(ref.offset_ms) + ")");
     }
     auto resolved = resolve(dir, manifest_path, where, ref.path);
-    if (!resolved)
-      return resolved.err();
-    ref.resolved = std::move(*resolved);
+    if (!resolved) {
+      // Only a file that is simply not there may be let through; a path that
+      // escapes the folder stays an error.
+      bool absent = resolved.err().message.find(": file does not exist (") != std::string::npos;
+      if (!missing_ok || !absent)
+        return resolved.err();
+      ref.missing = true;
+      ref.resolved = dir / ref.path;
+    } else {
+      ref.resolved = std::move(*resolved);
+    }
     out.push_back(std::move(ref));
   }
   return out;
@@ -115,7 +124,7 @@ result<std::vector<media_ref>> read_list(const json& doc, const char* key,
 
 }  // namespace
 
-result<manifest> load_manifest(const fs::path& session_dir) {
+result<manifest> load_manifest(const fs::path& session_dir, const manifest_options& options) {
   std::error_code ec;
   if (!fs::exists(session_dir, ec))
     return bad(session_dir, "session folder does not exist");
@@ -175,7 +184,7 @@ result<manifest> load_manifest(const fs::path& session_dir) {
   if (!video)
     return video.err();
   m.video = std::move(*video);
-  auto audio = read_list(doc, "audio", dir, path);
+  auto audio = read_list(doc, "audio", dir, path, options.missing_audio_as_silence);
   if (!audio)
     return audio.err();
   m.audio = std::move(*audio);

@@ -16,6 +16,13 @@ struct media_ref {
   std::string path;                ///< as written in the manifest (relative)
   std::filesystem::path resolved;  ///< absolute, inside the session folder
   std::int64_t offset_ms = 0;      ///< where the file starts on the timeline
+  bool missing = false;            ///< audio only, with `missing_audio_as_silence`
+};
+
+struct manifest_options {
+  /// An audio segment whose file does not exist is kept (marked `missing`)
+  /// instead of rejecting the manifest; the timeline makes it silence.
+  bool missing_audio_as_silence = false;
 };
 
 /// A validated manifest: every path exists, is a regular readable file and
@@ -40,6 +47,6 @@ inline constexpr const char* manifest_file_name = "session.json";
 /// Reads and validates `<dir>/session.json`.
 /// @returns the manifest, or an `errc::bad_input` error whose message starts
 ///          with the offending file's path and says what is wrong.
-result<manifest> load_manifest(const std::filesystem::path& dir);
+result<manifest> load_manifest(const std::filesystem::path& dir, const manifest_options& options = {});
 
 }  // namespace postroll

@@ -134,3 +134,18 @@ BOOST_AUTO_TEST_CASE(symlinks_inside_the_session_and_unknown_keys_are_accepted) 
   BOOST_TEST(m->audio[0].resolved == fs::canonical(dir / "real/a.wav"));
   BOOST_TEST(m->audio[0].offset_ms == 0);
 }
+
+BOOST_AUTO_TEST_CASE(missing_audio_can_be_accepted_as_silence_but_escapes_never) {
+  temp_dir tmp;
+  auto dir = tmp / "s";
+  write_file(dir / "a.wav", "x");
+  write_file(dir / "session.json",
+             R"({"schema":1,"id":"s","audio":[{"path":"a.wav"},{"path":"gone.wav","offsetMs":5}]})");
+  BOOST_TEST(!load_manifest(dir));
+  auto m = load_manifest(dir, {true});
+  BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
+  BOOST_TEST(!m->audio[0].missing);
+  BOOST_TEST(m->audio[1].missing);
+  write_file(dir / "session.json", R"({"schema":1,"id":"s","audio":[{"path":"../outside.wav"}]})");
+  BOOST_TEST(!load_manifest(dir, {true}));
+}

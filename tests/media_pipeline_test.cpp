@@ -266,3 +266,22 @@ BOOST_AUTO_TEST_CASE(a_video_with_an_offset_starts_at_its_session_time) {
   BOOST_TEST(video_packet_hashes(dir / "video/screen.mp4") == video_packet_hashes(out),
              boost::test_tools::per_element());
 }
+
+BOOST_AUTO_TEST_CASE(a_missing_segment_becomes_silence_only_when_configured) {
+  temp_dir tmp;
+  auto dir = tmp / "missing";
+  make_tone(dir / "audio/a.wav", 1);
+  write_manifest(dir, json::array(),
+                 {{{"path", "audio/a.wav"}, {"offsetMs", 0}}, {{"path", "audio/gone.wav"}, {"offsetMs", 3000}}});
+  gst::cancel_token cancel;
+  media_options opt;
+  auto r = run_media_stage(stage_timeline, dir, opt, cancel, {});
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.err().message.find("audio/gone.wav: file does not exist") != std::string::npos, r.err().message);
+  opt.undecodable_as_silence = true;
+  auto ok = run_media_stage(stage_timeline, dir, opt, cancel, {});
+  BOOST_REQUIRE_MESSAGE(ok, (ok ? "" : ok.err().message));
+  auto res = json::parse(*ok);
+  BOOST_REQUIRE_EQUAL(res["warnings"].size(), 1u);
+  BOOST_TEST(res["warnings"][0].get<std::string>().find("gone.wav: file does not exist") != std::string::npos);
+}

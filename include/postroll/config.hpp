@@ -19,7 +19,7 @@ struct config {
   // [media]
   int media_workers = 1;               ///< media pipelines run at once
   std::string output_dir = "postroll";  ///< outputs, relative to the session folder
-  bool undecodable_as_silence = false;  ///< a broken audio segment becomes silence
+  bool undecodable_as_silence = false;  ///< a missing or undecodable audio segment becomes silence
   int decode_threads = 2;              ///< audio segments decoded at once
 
   // [queue]
