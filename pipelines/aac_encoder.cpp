@@ -82,8 +82,11 @@ maybe_error aac_encoder::start() {
     // It must emit exactly the frames up to the next chunk's first one; it
     // emits floor(input / frame) frames.
     c->last = i + 1 == n ? INT64_MAX : (i + 1) * frames_per_chunk * frame;
-    // The first chunk must be able to run ahead of the later ones' input.
-    c->max_queue = i + 1 == n ? 4u << 20 : 256u << 20;
+    // Earlier chunks may hold input while the mixer feeds later ones; 64 MB
+    // holds half of a 30-minute 16 kHz mono timeline (29 MB) so both encoders
+    // run at once. Beyond that (48 kHz stereo) the mixer waits: memory stays
+    // bounded, at the cost of less overlap.
+    c->max_queue = i + 1 == n ? 4u << 20 : 64u << 20;
     auto p = gst::parse("appsrc name=src format=time ! audioconvert ! voaacenc name=enc ! appsink name=sink sync=false",
                         "audio encoder");
     if (!p)
