@@ -1,6 +1,7 @@
 #include "actors/media_processor.hpp"
 
 #include <chrono>
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -11,11 +12,19 @@ namespace postroll {
 namespace {
 
 // The processor's own protocol plus the message its stage thread sends back.
-using processor_impl = media_processor_actor::extend<caf::reacts_to<finished_atom, stage_result>>;
+using processor_impl = media_processor_actor::extend<caf::reacts_to<finished_atom, stage_result>,
+                                                    caf::reacts_to<wakeup_atom, int>>;
+
+// How often the queue hears about a running stage, news or not: a pipeline
+// reports when it has news (a segment decoded, a buffer muxed), and a stall
+// watchdog needs a steady beat.
+constexpr auto progress_interval = std::chrono::milliseconds(100);
 
 struct running_stage {
   stage_order order;
   std::shared_ptr<gst::cancel_token> cancel;
+  std::shared_ptr<std::atomic<double>> fraction = std::make_shared<std::atomic<double>>(0.0);
+  int tick = 0;  ///< identifies this run's progress timer
   std::thread thread;
 };
 
@@ -39,21 +48,16 @@ struct processor_state {
   queue_actor queue;
   media_options options;
   std::shared_ptr<running_slot> slot = std::make_shared<running_slot>();
+  int runs = 0;
 };
 
 using processor_ptr = processor_impl::stateful_pointer<processor_state>;
 
 stage_result run_stage(const stage_order& order, const media_options& options,
-                       const gst::cancel_token& cancel, const queue_actor& queue) {
+                       const gst::cancel_token& cancel, std::atomic<double>& fraction) {
   using clock = std::chrono::steady_clock;
-  auto last = clock::time_point{};
-  auto progress = [&](double fraction) {
-    auto t = clock::now();
-    if (t - last < std::chrono::milliseconds(100) && fraction < 1.0)
-      return;
-    last = t;
-    caf::anon_send(queue, stage_progress{order.job_id, order.stage, order.attempt, fraction});
-  };
+  // The processor reads this on its 100 ms beat and reports it.
+  auto progress = [&](double f) { fraction.store(f); };
   stage_result r;
   r.job_id = order.job_id;
   r.stage = order.stage;
@@ -96,18 +100,29 @@ processor_impl::behavior_type processor_behavior(processor_ptr self, queue_actor
       running = std::make_unique<running_stage>();
       running->order = order;
       running->cancel = std::make_shared<gst::cancel_token>();
+      running->tick = ++st.runs;
       auto cancel = running->cancel;
+      auto fraction = running->fraction;
       processor_impl handle = self;
-      running->thread = std::thread([order, cancel, handle, options = st.options,
-                                        queue = st.queue] {
-        auto r = run_stage(order, options, *cancel, queue);
+      running->thread = std::thread([order, cancel, fraction, handle, options = st.options] {
+        auto r = run_stage(order, options, *cancel, *fraction);
         caf::anon_send(handle, finished_atom::value, std::move(r));
       });
+      self->delayed_send(self, progress_interval, wakeup_atom::value, running->tick);
     },
     [self](cancel_atom, const std::string& job_id) {
       auto& running = self->state.slot->stage;
       if (running && running->order.job_id == job_id)
         running->cancel->cancel();
+    },
+    [self](wakeup_atom, int tick) {
+      auto& st = self->state;
+      auto& running = st.slot->stage;
+      if (!running || running->tick != tick)
+        return;  // that run has ended
+      auto& o = running->order;
+      self->send(st.queue, stage_progress{o.job_id, o.stage, o.attempt, running->fraction->load()});
+      self->delayed_send(self, progress_interval, wakeup_atom::value, tick);
     },
     [self](finished_atom, stage_result& r) {
       auto& st = self->state;
