@@ -15,6 +15,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postroll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postroll, (postroll::job_list))
   CAF_ADD_TYPE_ID(postroll, (postroll::event))
   CAF_ADD_TYPE_ID(postroll, (postroll::job_record))
+  CAF_ADD_TYPE_ID(postroll, (postroll::job_history))
 CAF_END_TYPE_ID_BLOCK(postroll)
 
 namespace postroll {
@@ -32,6 +33,8 @@ using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -60,6 +63,10 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<status_atom, std::string>::with<job_reply>,
   // The newest jobs (at most N).
   caf::replies_to<list_atom, std::uint32_t>::with<job_list>,
+  // Every state transition of one job, oldest first.
+  caf::replies_to<history_atom, std::string>::with<job_history>,
+  // How many jobs are in each state (indexed by job_state), from memory.
+  caf::replies_to<count_atom>::with<std::vector<std::uint64_t>>,
   // Cancels a pending or running job.
   caf::replies_to<cancel_atom, std::string>::with<job_reply>,
   // Re-runs a failed or cancelled job from its first unfinished stage.
@@ -85,6 +92,8 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::postroll>();
   cfg.add_message_type<std::vector<postroll::job_record>>("std::vector<postroll::job_record>");
   cfg.add_message_type<std::vector<postroll::stage_record>>("std::vector<postroll::stage_record>");
+  cfg.add_message_type<std::vector<postroll::journal_entry>>("std::vector<postroll::journal_entry>");
+  cfg.add_message_type<std::vector<std::uint64_t>>("std::vector<std::uint64_t>");
   // Handles travel between nodes too (a client learns the queue from the
   // supervisor; a remote subscriber hands the notifier its sink).
   cfg.add_message_type<queue_actor>("postroll::queue_actor");

@@ -56,6 +56,23 @@ struct job_list {
   std::vector<job_record> jobs;
 };
 
+/// Queue -> client: one job's journal.
+struct job_history {
+  std::uint8_t code = 0;
+  std::string message;
+  std::vector<journal_entry> entries;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
+  return f(caf::meta::type_name("journal_entry"), x.seq, x.time, x.from, x.to, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_history& x) {
+  return f(caf::meta::type_name("job_history"), x.code, x.message, x.entries);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_record& x) {
   return f(caf::meta::type_name("stage_record"), x.name, x.state, x.attempts, x.started_at,

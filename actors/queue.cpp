@@ -36,6 +36,7 @@ struct queue_state {
   std::set<ready_key> ready;  ///< jobs whose next stage waits for a worker
   std::vector<worker_slot> workers;
   std::unordered_map<std::string, std::int64_t> last_progress;  ///< job -> ms of last event
+  job_counts counts;  ///< jobs per state, kept in step with every persist()
   std::uint64_t id_counter = 0;
 };
 
@@ -103,6 +104,9 @@ public:
       spdlog::error("queue: {}", err->message);
       return err;
     }
+    if (before)
+      --st_.counts.by_state[size_t(before->state)];
+    ++st_.counts.by_state[size_t(j.state)];
     if (is_terminal(j.state)) {
       st_.live.erase(j.id);
       st_.ready.erase(key_of(j));
@@ -143,6 +147,10 @@ public:
   // -- start-up recovery ----------------------------------------------------
 
   void recover() {
+    if (auto counts = st_.store->count_by_state())
+      st_.counts = *counts;
+    else
+      spdlog::error("queue: {}", counts.err().message);
     for (auto state : {job_state::processing, job_state::pending}) {
       auto jobs = st_.store->in_state(state);
       if (!jobs) {
@@ -235,6 +243,20 @@ public:
     if (!jobs)
       return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}};
     return job_list{0, {}, std::move(*jobs)};
+  }
+
+  job_history history(const std::string& id) {
+    auto known = status(id);
+    if (known.code != 0)
+      return job_history{known.code, known.message, {}};
+    auto entries = st_.store->history(id);
+    if (!entries)
+      return job_history{std::uint8_t(entries.err().code), entries.err().message, {}};
+    return job_history{0, {}, std::move(*entries)};
+  }
+
+  std::vector<std::uint64_t> counts() const {
+    return {std::begin(st_.counts.by_state), std::end(st_.counts.by_state)};
   }
 
   job_reply cancel(const std::string& id) {
@@ -485,7 +507,9 @@ private:
                                       [](const stage_record& s) { return s.attempts > 0; });
       std::string stage_name;
       int attempt = 0;
-      auto err = transition(id, "stage started", [&](job_record& r) {
+      auto* upcoming = next_stage(j);
+      auto reason = upcoming->name + " started (attempt " + std::to_string(upcoming->attempts + 1) + ")";
+      auto err = transition(id, reason, [&](job_record& r) {
         auto* s = next_stage(r);
         s->state = job_state::processing;
         s->attempts += 1;
@@ -543,6 +567,8 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](status_atom, const std::string& id) { return queue_logic{self}.status(id); },
     [self](list_atom, std::uint32_t limit) { return queue_logic{self}.list(limit); },
     [self](cancel_atom, const std::string& id) { return queue_logic{self}.cancel(id); },
+    [self](history_atom, const std::string& id) { return queue_logic{self}.history(id); },
+    [self](count_atom) { return queue_logic{self}.counts(); },
     [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
     [self](register_atom, media_processor_actor w) { queue_logic{self}.add_worker(std::move(w)); },
     [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },

@@ -185,6 +185,28 @@ result<std::vector<job_record>> runtime::list(std::uint32_t limit) {
                               list_atom::value, limit);
 }
 
+result<std::vector<journal_entry>> runtime::history(const std::string& job_id) {
+  return impl_->ask<job_history>([](job_history& r) -> std::vector<journal_entry>& { return r.entries; },
+                                 history_atom::value, job_id);
+}
+
+result<job_counts> runtime::counts() {
+  if (!impl_->queue)
+    return error{errc::unavailable, "runtime is stopped"};
+  caf::scoped_actor self{*impl_->sys};
+  result<job_counts> out = error{errc::unavailable, "no answer"};
+  self->request(impl_->queue, impl_->timeout, count_atom::value)
+    .receive(
+      [&](std::vector<std::uint64_t>& v) {
+        job_counts c;
+        for (size_t i = 0; i < v.size() && i < 5; ++i)
+          c.by_state[i] = v[i];
+        out = c;
+      },
+      [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+  return out;
+}
+
 result<subscription> runtime::subscribe(std::function<void(const event&)> callback) {
   if (!impl_->notifier)
     return error{errc::unavailable, "runtime is stopped"};

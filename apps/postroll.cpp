@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <iomanip>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -50,6 +52,7 @@ options:
   --priority P       high, normal or low (submit, process)
   --json             print records as JSON
   --wait             submit: wait for the job to end, showing progress
+  --history          status JOB: every state transition with time and reason
   --log-level L      trace, debug, info, warn, error, off
 )";
 
@@ -59,6 +62,7 @@ struct args {
   std::map<std::string, std::string> options;  // --key value
   bool json = false;
   bool wait = false;
+  bool history = false;
 
   std::optional<std::string> opt(const std::string& k) const {
     auto it = options.find(k);
@@ -76,6 +80,8 @@ std::optional<args> parse_args(int argc, char** argv) {
       a.json = true;
     } else if (s == "--wait") {
       a.wait = true;
+    } else if (s == "--history") {
+      a.history = true;
     } else if (s == "-h" || s == "--help") {
       return std::nullopt;
     } else if (s.rfind("--", 0) == 0) {
@@ -409,6 +415,15 @@ int cmd_client(const args& a, signal_waiter& sig) {
       auto jobs = r.list(50);
       if (!jobs)
         return fail(jobs.err());
+      auto counts = r.counts();
+      if (!counts)
+        return fail(counts.err());
+      if (!a.json) {
+        for (auto s : {job_state::pending, job_state::processing, job_state::completed, job_state::failed,
+                       job_state::cancelled})
+          std::cout << (s == job_state::pending ? "" : "  ") << to_string(s) << " " << (*counts)[s];
+        std::cout << "\n";
+      }
       if (a.json) {
         auto arr = nlohmann::json::array();
         for (const auto& j : *jobs)
@@ -424,7 +439,28 @@ int cmd_client(const args& a, signal_waiter& sig) {
     auto job = r.status(a.positional[0]);
     if (!job)
       return fail(job.err());
-    print_record(*job, a.json);
+    if (!a.history) {
+      print_record(*job, a.json);
+      return exit_ok;
+    }
+    auto entries = r.history(job->id);
+    if (!entries)
+      return fail(entries.err());
+    auto arr = nlohmann::json::array();
+    for (const auto& e : *entries) {
+      if (a.json) {
+        arr.push_back({{"seq", e.seq}, {"time", e.time}, {"from", e.from}, {"to", e.to}, {"reason", e.reason}});
+        continue;
+      }
+      std::time_t secs = std::time_t(e.time / 1000);
+      char when[32];
+      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&secs));
+      std::cout << when << "." << std::setw(3) << std::setfill('0') << e.time % 1000 << std::setfill(' ') << "  "
+                << std::left << std::setw(10) << (e.from.empty() ? "-" : e.from) << " -> " << std::setw(10)
+                << e.to << std::right << "  " << e.reason << "\n";
+    }
+    if (a.json)
+      std::cout << arr.dump(2) << "\n";
     return exit_ok;
   }
   if (!need_one())

@@ -14,9 +14,9 @@ namespace postroll {
 
 namespace {
 
-enum cf_index { cf_default, cf_jobs, cf_by_status, cf_by_session, cf_journal, cf_meta, cf_count };
+enum cf_index { cf_default, cf_jobs, cf_by_status, cf_by_session, cf_journal, cf_job_journal, cf_meta, cf_count };
 const char* const cf_names[cf_count] = {rocksdb::kDefaultColumnFamilyName.c_str(),
-                                        "jobs", "by_status", "by_session", "journal", "meta"};
+                                        "jobs", "by_status", "by_session", "journal", "job_journal", "meta"};
 
 std::string padded(std::uint64_t v) {
   char buf[24];
@@ -105,7 +105,9 @@ maybe_error job_store::save(const job_record& job, const job_record* previous,
                 {"from", previous ? to_string(previous->state) : ""},
                 {"to", to_string(job.state)},
                 {"reason", reason}};
-  batch.Put(cf_[cf_journal], padded(next_seq_), entry.dump());
+  auto text = entry.dump();
+  batch.Put(cf_[cf_journal], padded(next_seq_), text);
+  batch.Put(cf_[cf_job_journal], job.id + "|" + padded(next_seq_), text);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto st = db_->Write(wo, &batch);
@@ -157,6 +159,41 @@ result<std::vector<job_record>> job_store::recent(size_t limit) const {
   });
   if (out.size() > limit)
     out.resize(limit);
+  return out;
+}
+
+result<std::vector<journal_entry>> job_store::history(const std::string& id) const {
+  std::vector<journal_entry> out;
+  auto prefix = id + "|";
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, cf_[cf_job_journal])};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto v = json::parse(it->value().ToString(), nullptr, false);
+    if (!v.is_object())
+      continue;
+    journal_entry e;
+    e.seq = std::stoull(it->key().ToString().substr(prefix.size()));
+    e.time = v.value("time", std::int64_t{0});
+    e.from = v.value("from", "");
+    e.to = v.value("to", "");
+    e.reason = v.value("reason", "");
+    out.push_back(std::move(e));
+  }
+  if (!it->status().ok())
+    return error{errc::io, "cannot read the history of job " + id + ": " + it->status().ToString()};
+  return out;
+}
+
+result<job_counts> job_store::count_by_state() const {
+  job_counts out;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, cf_[cf_by_status])};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToString();
+    job_state s;
+    if (parse(key.substr(0, key.find('|')), s))
+      ++out.by_state[size_t(s)];
+  }
+  if (!it->status().ok())
+    return error{errc::io, "cannot count jobs: " + it->status().ToString()};
   return out;
 }
 

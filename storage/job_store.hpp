@@ -7,6 +7,8 @@
 //   by_session session id -> id of its newest job
 //   journal    "<seq, 16 digits>" -> {"time","job","session","from","to","reason"}
 //              (every state transition, in order; seq is global and monotonic)
+//   job_journal "<job id>|<seq, 16 digits>" -> the same entry (one job's history
+//              without a scan)
 //   meta       "schema" -> "1"
 //
 // Every save() is one WriteBatch written with sync=true: after it returns the
@@ -59,6 +61,12 @@ public:
 
   /// Removes a job, its index entries and nothing else (journal kept).
   maybe_error remove(const job_record& job);
+
+  /// Every transition of one job, oldest first.
+  result<std::vector<journal_entry>> history(const std::string& id) const;
+
+  /// How many jobs are in each state, from the status index's keys only.
+  result<job_counts> count_by_state() const;
 
   /// The sequence number the next journal entry gets.
   std::uint64_t next_journal_seq() const { return next_seq_; }

@@ -120,6 +120,21 @@ BOOST_AUTO_TEST_CASE(a_session_is_finalized_with_events_in_order) {
                                        "job-completed"};
   BOOST_TEST(log.kinds_of(job->id) == expected, boost::test_tools::per_element());
   BOOST_TEST(partial_files(tmp / "demo").empty());
+  // Every transition is in the job's history, with the stage named.
+  auto history = (*rt)->history(job->id);
+  BOOST_REQUIRE(history);
+  std::vector<std::string> reasons;
+  for (auto& e : *history)
+    reasons.push_back(e.from + ">" + e.to + ": " + e.reason);
+  std::vector<std::string> expected_history = {
+    ">pending: submitted", "pending>processing: media.timeline started (attempt 1)",
+    "processing>processing: media.timeline completed", "processing>processing: media.merge started (attempt 1)",
+    "processing>completed: media.merge completed"};
+  BOOST_TEST(reasons == expected_history, boost::test_tools::per_element());
+  auto counts = (*rt)->counts();
+  BOOST_REQUIRE(counts);
+  BOOST_TEST((*counts)[job_state::completed] == 1u);
+  BOOST_TEST((*counts)[job_state::processing] == 0u);
   // The record is also listed, and a finished session can run again.
   auto jobs = (*rt)->list(10);
   BOOST_REQUIRE(jobs);

@@ -62,6 +62,18 @@ BOOST_AUTO_TEST_CASE(saved_jobs_survive_reopen_in_dispatch_order) {
   BOOST_TEST((*processing)[0].stages[0].attempts == 1);
   BOOST_TEST(s.job_for_session("s-a").value_or("") == "a");
   BOOST_TEST(s.next_journal_seq() == 6u);  // the journal sequence continues
+  auto history = s.history("a");
+  BOOST_REQUIRE(history);
+  BOOST_REQUIRE_EQUAL(history->size(), 2u);
+  BOOST_TEST((*history)[0].to == "pending");
+  BOOST_TEST((*history)[1].from == "pending");
+  BOOST_TEST((*history)[1].to == "processing");
+  BOOST_TEST((*history)[1].reason == "stage started");
+  BOOST_TEST((*history)[1].seq == 5u);
+  auto counts = s.count_by_state();
+  BOOST_REQUIRE(counts);
+  BOOST_TEST((*counts)[job_state::pending] == 3u);
+  BOOST_TEST((*counts)[job_state::processing] == 1u);
   auto missing = s.get("zzz");
   BOOST_REQUIRE(missing);
   BOOST_TEST(!missing->has_value());

@@ -62,6 +62,21 @@ struct job_record {
   std::string output;           ///< the playable file, once media-ready
 };
 
+/// One state transition of a job, as the journal keeps it.
+struct journal_entry {
+  std::uint64_t seq = 0;   ///< global, monotonic across all jobs
+  std::int64_t time = 0;   ///< Unix ms
+  std::string from;        ///< state before ("" when the job was created)
+  std::string to;          ///< state after
+  std::string reason;      ///< why, e.g. "media.merge completed"
+};
+
+/// How many jobs are in each state (indexed by `job_state`).
+struct job_counts {
+  std::uint64_t by_state[5] = {0, 0, 0, 0, 0};
+  std::uint64_t operator[](job_state s) const { return by_state[size_t(s)]; }
+};
+
 /// The record as a JSON object (the schema in docs/architecture.md).
 std::string to_json(const job_record& job);
 /// Reads a record written by to_json.

@@ -49,6 +49,12 @@ public:
   /// @returns up to `limit` jobs, newest first.
   result<std::vector<job_record>> list(std::uint32_t limit = 50);
 
+  /// Every state transition of the job, oldest first, with time and reason.
+  result<std::vector<journal_entry>> history(const std::string& job_id);
+
+  /// How many jobs are in each state (answered from memory, no scan).
+  result<job_counts> counts();
+
   /// Cancels a pending job at once, a running one within a second (its
   /// partial output is deleted). @returns the record as it is now.
   result<job_record> cancel(const std::string& job_id);
