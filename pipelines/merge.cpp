@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include <spdlog/spdlog.h>
+
 #include "pipelines/media_probe.hpp"
 #include "pipelines/output_file.hpp"
 
@@ -30,11 +32,16 @@ std::string demuxer_for(const std::string& container) {
   return "parsebin";  // anything else: let GStreamer pick
 }
 
-}  // namespace
 
-result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::path& out_file,
-                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
-  gst::ensure_init();
+// How the index gets to the front of the file.
+enum class index_layout {
+  reserved,   ///< room reserved at the start, index written there at the end (one pass)
+  faststart,  ///< media to a scratch file, copied behind the index (two passes)
+};
+
+result<merge_result> merge_with(const merge_inputs& in, const std::filesystem::path& out_file,
+                                const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                                index_layout layout) {
   merge_result res;
   std::int64_t duration_ms = 0;
   // The index (moov) goes to the front of the file so that playback can start
@@ -85,12 +92,17 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
     return pipeline.err();
   GstElement* p = pipeline->get();
   auto mux = gst::by_name(p, "mux");
-  // qtmux's default of 550 bytes per second and track fits ~35 packets/s;
-  // reserve ~20 bytes per packet and a minute of slack beyond the duration.
-  auto bytes_per_sec = std::max(550u, unsigned(packets_per_second * 20));
-  g_object_set(mux.get(), "reserved-max-duration",
-               guint64(duration_ms + 60000) * GST_MSECOND, "reserved-bytes-per-sec", bytes_per_sec,
-               nullptr);
+  auto scratch = out_file.string() + ".faststart";
+  if (layout == index_layout::reserved) {
+    // qtmux's default of 550 bytes per second and track fits ~35 packets/s;
+    // reserve ~20 bytes per packet and a minute of slack beyond the duration.
+    auto bytes_per_sec = in.index_bytes_per_second ? in.index_bytes_per_second
+                                                   : std::max(550u, unsigned(packets_per_second * 20));
+    g_object_set(mux.get(), "reserved-max-duration", guint64(duration_ms + 60000) * GST_MSECOND,
+                 "reserved-bytes-per-sec", bytes_per_sec, nullptr);
+  } else {
+    g_object_set(mux.get(), "faststart", TRUE, "faststart-file", scratch.c_str(), nullptr);
+  }
   g_object_set(gst::by_name(p, "sink").get(), "location", out_file.c_str(), nullptr);
 
   std::atomic<std::int64_t> furthest{0};
@@ -115,10 +127,28 @@ result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::
     if (progress)
       progress(std::min(0.99, double(furthest.load()) / total));
   });
+  std::error_code ec;
+  std::filesystem::remove(scratch, ec);
   if (err)
     return *err;
   if (progress)
     progress(1.0);
+  return res;
+}
+
+}  // namespace
+
+result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::path& out_file,
+                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+  gst::ensure_init();
+  auto res = merge_with(in, out_file, cancel, progress, index_layout::reserved);
+  // The reserved room is estimated from the nominal frame rate; a stream with
+  // far more packets than that (variable frame rate bursts) does not fit and
+  // mp4mux fails at the very end. Then pay for the two-pass layout.
+  if (!res && res.err().message.find("reserved header space") != std::string::npos) {
+    spdlog::warn("merge: {} ({}); writing it again with faststart", res.err().message, out_file.string());
+    return merge_with(in, out_file, cancel, progress, index_layout::faststart);
+  }
   return res;
 }
 

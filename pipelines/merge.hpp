@@ -16,6 +16,10 @@ struct merge_inputs {
   std::optional<std::filesystem::path> video;
   std::int64_t video_offset_ms = 0;
   std::optional<std::filesystem::path> audio;  ///< the timeline: AAC in ADTS
+  /// Room for the index, in bytes per second of media and track; 0 = estimated
+  /// from the packet rates. Too little makes the merge fall back to the slower
+  /// two-pass faststart layout (tests use that to exercise the fallback).
+  unsigned index_bytes_per_second = 0;
 };
 
 struct merge_result {

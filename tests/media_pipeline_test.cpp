@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipelines/merge.hpp"
 #include "pipelines/stages.hpp"
 #include "support/test_support.hpp"
 
@@ -284,4 +285,22 @@ BOOST_AUTO_TEST_CASE(a_missing_segment_becomes_silence_only_when_configured) {
   auto res = json::parse(*ok);
   BOOST_REQUIRE_EQUAL(res["warnings"].size(), 1u);
   BOOST_TEST(res["warnings"][0].get<std::string>().find("gone.wav: file does not exist") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_index_that_outgrows_its_reserved_room_falls_back_to_faststart) {
+  temp_dir tmp;
+  auto video = tmp / "video.mp4";
+  make_video(video, 4, h264_mp4);
+  merge_inputs in;
+  in.video = video;
+  in.index_bytes_per_second = 10;  // far too little for 15 frames per second
+  gst::cancel_token cancel;
+  auto out = tmp / "out.mp4";
+  auto r = merge_media(in, out, cancel, {});
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
+  BOOST_TEST(decodes_cleanly(out));
+  BOOST_TEST(video_packet_hashes(video) == video_packet_hashes(out), boost::test_tools::per_element());
+  auto head = read_file(out).substr(0, 4096);
+  BOOST_TEST(head.find("moov") != std::string::npos);  // index still at the front
+  BOOST_TEST(!fs::exists(tmp / "out.mp4.faststart"));
 }
