@@ -71,6 +71,10 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
     s->cf_.clear();
     st = open_db(dir, s->db_, s->cf_);
   }
+  if (!st.ok() && st.ToString().find("LOCK") != std::string::npos)
+    return error{errc::unavailable, dir.string() +
+                                      ": job database is in use by another postroll process (a node or "
+                                      "`postroll process`); submit to that node, or use another --data-dir"};
   if (!st.ok())
     return error{errc::io, dir.string() + ": cannot open job database: " + st.ToString()};
   rocksdb::WriteOptions wo;

@@ -156,3 +156,14 @@ BOOST_AUTO_TEST_CASE(config_files_are_validated_with_file_line_and_key) {
   BOOST_TEST(cfg->max_attempts == 5);
   BOOST_TEST(cfg->retry_base_ms == 2000);  // untouched keys keep defaults
 }
+
+BOOST_AUTO_TEST_CASE(a_database_in_use_is_refused_with_a_clear_reason) {
+  temp_dir tmp;
+  auto first = job_store::open(tmp / "db");
+  BOOST_REQUIRE(first);
+  auto second = job_store::open(tmp / "db");
+  BOOST_REQUIRE(!second);
+  BOOST_TEST(int(second.err().code) == int(errc::unavailable));
+  BOOST_TEST(second.err().message.find("in use by another postroll process") != std::string::npos,
+             second.err().message);
+}
