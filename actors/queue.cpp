@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/backoff.hpp"
 #include "actors/stage_plan.hpp"
 #include "pipelines/stages.hpp"
 #include "session/manifest.hpp"
@@ -37,6 +39,7 @@ struct queue_state {
   std::vector<worker_slot> workers;
   std::unordered_map<std::string, std::int64_t> last_progress;  ///< job -> ms of last event
   job_counts counts;  ///< jobs per state, kept in step with every persist()
+  std::mt19937_64 rng{std::random_device{}()};  ///< retry jitter
   std::uint64_t id_counter = 0;
 };
 
@@ -453,10 +456,10 @@ private:
       spdlog::warn("queue: job {} failed: {}", j.id, j.error);
       return;
     }
-    auto delay = st_.cfg.retry_base_ms;
-    for (int i = 1; i < s->attempts && delay < st_.cfg.retry_cap_ms; ++i)
-      delay *= 2;
-    delay = std::min(delay, st_.cfg.retry_cap_ms);
+    backoff_policy policy;
+    policy.base_ms = st_.cfg.retry_base_ms;
+    policy.cap_ms = st_.cfg.retry_cap_ms;
+    auto delay = backoff_delay(policy, s->attempts, std::uniform_real_distribution<double>{0, 1}(st_.rng));
     transition(r.job_id, r.stage + " failed, retry in " + std::to_string(delay) + " ms",
                [&](job_record& j) {
                  auto* js = find_stage(j, r.stage);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "actors/backoff.hpp"
 #include "postroll/config.hpp"
 #include "storage/job_store.hpp"
 #include "support/test_support.hpp"
@@ -166,4 +167,15 @@ BOOST_AUTO_TEST_CASE(a_database_in_use_is_refused_with_a_clear_reason) {
   BOOST_TEST(int(second.err().code) == int(errc::unavailable));
   BOOST_TEST(second.err().message.find("in use by another postroll process") != std::string::npos,
              second.err().message);
+}
+
+BOOST_AUTO_TEST_CASE(retry_delays_grow_exponentially_with_bounded_jitter_and_a_cap) {
+  backoff_policy p;  // 2 s base, factor 2, 5 min cap, 20 % jitter
+  BOOST_TEST(backoff_delay(p, 1, 0.0) == 2000);
+  BOOST_TEST(backoff_delay(p, 2, 0.0) == 4000);
+  BOOST_TEST(backoff_delay(p, 3, 0.0) == 8000);
+  BOOST_TEST(backoff_delay(p, 3, 0.999) >= 6400);  // at most 20 % earlier
+  BOOST_TEST(backoff_delay(p, 3, 0.5) == 7200);
+  BOOST_TEST(backoff_delay(p, 20, 0.0) == 300000);  // capped
+  BOOST_TEST(backoff_delay(p, 20, 0.999) >= 240000);
 }
