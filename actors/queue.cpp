@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <limits>
 #include <memory>
 #include <random>
 #include <set>
@@ -485,21 +486,45 @@ private:
     return j;
   }
 
+  // The ready job to run next: the first runnable one (not in backoff) of
+  // the highest priority, where a low job that has waited `aging_ms` counts
+  // as normal (by its age, so it goes before younger normal jobs). Each
+  // priority is a contiguous, age-ordered range of `ready`, so this looks at
+  // the head of each range only, skipping jobs in backoff.
+  std::set<ready_key>::iterator next_ready(std::int64_t t) {
+    auto runnable = [&](const ready_key& k) {
+      auto live = st_.live.find(std::get<2>(k));
+      if (live == st_.live.end())
+        return false;
+      auto* s = next_stage(live->second);
+      return s && s->state == job_state::pending && s->not_before <= t;
+    };
+    auto first_of = [&](priority p) {
+      auto it = st_.ready.lower_bound(ready_key{int(p), std::numeric_limits<std::int64_t>::min(), ""});
+      for (; it != st_.ready.end() && std::get<0>(*it) == int(p); ++it)
+        if (runnable(*it))
+          return it;
+      return st_.ready.end();
+    };
+    auto high = first_of(priority::high);
+    if (high != st_.ready.end())
+      return high;
+    auto normal = first_of(priority::normal);
+    auto low = first_of(priority::low);
+    if (low == st_.ready.end())
+      return normal;
+    bool aged = st_.cfg.aging_ms >= 0 && t - std::get<1>(*low) >= st_.cfg.aging_ms;
+    if (normal == st_.ready.end() || (aged && std::get<1>(*low) < std::get<1>(*normal)))
+      return low;
+    return normal;
+  }
+
   void dispatch() {
     auto t = now();
     for (auto& w : st_.workers) {
       if (!w.job.empty())
         continue;
-      // The first ready job whose next stage may run now.
-      auto it = st_.ready.begin();
-      for (; it != st_.ready.end(); ++it) {
-        auto live = st_.live.find(std::get<2>(*it));
-        if (live == st_.live.end())
-          continue;
-        auto* s = next_stage(live->second);
-        if (s && s->state == job_state::pending && s->not_before <= t)
-          break;
-      }
+      auto it = next_ready(t);
       if (it == st_.ready.end())
         return;
       auto id = std::get<2>(*it);

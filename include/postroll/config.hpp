@@ -26,6 +26,7 @@ struct config {
   int max_attempts = 3;                ///< runs per stage before the job fails
   std::int64_t retry_base_ms = 2000;   ///< first retry delay; doubles each time
   std::int64_t retry_cap_ms = 300000;  ///< longest retry delay
+  std::int64_t aging_ms = 600000;      ///< a low-priority job waiting this long is dispatched as normal
 
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off
