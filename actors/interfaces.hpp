@@ -35,6 +35,7 @@ using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -71,6 +72,8 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string>::with<job_reply>,
   // Re-runs a failed or cancelled job from its first unfinished stage.
   caf::replies_to<retry_atom, std::string>::with<job_reply>,
+  // Removes a finished job and its history (the session's files stay).
+  caf::replies_to<delete_atom, std::string>::with<job_reply>,
   // A media processor offers itself for work.
   caf::reacts_to<register_atom, media_processor_actor>,
   // Progress of a running stage.

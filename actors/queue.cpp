@@ -283,6 +283,20 @@ public:
     return reply_ok(finish_cancelled(it->second));
   }
 
+  job_reply remove(const std::string& id) {
+    if (auto it = st_.live.find(id); it != st_.live.end())
+      return reply_error(errc::bad_input, "job " + id + " is " + to_string(it->second.state) +
+                                            "; cancel it before deleting it");
+    auto r = status(id);
+    if (r.code != 0)
+      return r;
+    if (auto err = st_.store->remove(r.job))
+      return reply_error(err->code, err->message);
+    --st_.counts.by_state[size_t(r.job.state)];
+    spdlog::info("queue: job {} deleted", id);
+    return r;
+  }
+
   job_reply retry(const std::string& id) {
     if (st_.live.count(id))
       return reply_error(errc::bad_input, "job " + id + " is still " + to_string(st_.live[id].state));
@@ -598,6 +612,7 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](history_atom, const std::string& id) { return queue_logic{self}.history(id); },
     [self](count_atom) { return queue_logic{self}.counts(); },
     [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
+    [self](delete_atom, const std::string& id) { return queue_logic{self}.remove(id); },
     [self](register_atom, media_processor_actor w) { queue_logic{self}.add_worker(std::move(w)); },
     [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },
     [self](const stage_result& r) { queue_logic{self}.on_result(r); },

@@ -177,6 +177,10 @@ result<job_record> runtime::cancel(const std::string& job_id) {
   return impl_->ask_job(cancel_atom::value, job_id);
 }
 
+result<job_record> runtime::remove(const std::string& job_id) {
+  return impl_->ask_job(delete_atom::value, job_id);
+}
+
 result<job_record> runtime::retry(const std::string& job_id) {
   return impl_->ask_job(retry_atom::value, job_id);
 }

@@ -44,6 +44,7 @@ const char* usage = R"(usage: postroll COMMAND [ARGS]
   status [JOB]       list jobs, or show one job
   cancel JOB         cancel a pending or running job
   retry JOB          re-run a failed or cancelled job
+  delete JOB         delete a finished job and its history (session files stay)
 
 options:
   --config FILE      TOML config (see docs/configuration.md)
@@ -465,7 +466,9 @@ int cmd_client(const args& a, signal_waiter& sig) {
   }
   if (!need_one())
     return exit_bad_input;
-  auto job = a.command == "cancel" ? r.cancel(a.positional[0]) : r.retry(a.positional[0]);
+  auto job = a.command == "cancel"   ? r.cancel(a.positional[0])
+             : a.command == "retry"  ? r.retry(a.positional[0])
+                                     : r.remove(a.positional[0]);
   if (!job)
     return fail(job.err());
   print_record(*job, a.json);
@@ -488,7 +491,7 @@ int main(int argc, char** argv) {
   if (a->command == "node")
     return cmd_node(*a, sig);
   if (a->command == "submit" || a->command == "status" || a->command == "cancel" ||
-      a->command == "retry")
+      a->command == "retry" || a->command == "delete")
     return cmd_client(*a, sig);
   std::cerr << "postroll: unknown command " << a->command << "\n" << usage;
   return exit_bad_input;

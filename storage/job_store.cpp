@@ -214,6 +214,10 @@ maybe_error job_store::remove(const job_record& job) {
   batch.Delete(cf_[cf_by_status], status_key(job));
   if (job_for_session(job.session_id) == job.id)
     batch.Delete(cf_[cf_by_session], job.session_id);
+  // Its history goes too; the global journal keeps the transitions (it is
+  // the event log other nodes and clients resume from).
+  auto prefix = job.id + "|";
+  batch.DeleteRange(cf_[cf_job_journal], prefix, job.id + "}");  // '}' sorts right after '|'
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto st = db_->Write(wo, &batch);

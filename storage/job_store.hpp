@@ -59,7 +59,8 @@ public:
   /// The newest job of a session, if any.
   std::optional<std::string> job_for_session(const std::string& session_id) const;
 
-  /// Removes a job, its index entries and nothing else (journal kept).
+  /// Removes a job, its index entries and its history (the global journal
+  /// keeps its transitions).
   maybe_error remove(const job_record& job);
 
   /// Every transition of one job, oldest first.

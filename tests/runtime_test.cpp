@@ -142,7 +142,20 @@ BOOST_AUTO_TEST_CASE(a_session_is_finalized_with_events_in_order) {
   auto again = (*rt)->submit((tmp / "demo").string());
   BOOST_REQUIRE(again);
   BOOST_TEST(again->id != job->id);
+  // A live job cannot be deleted; a finished one goes with its history, and
+  // the session's files stay.
+  auto refused = (*rt)->remove(again->id);
+  if (!refused)  // (unless it already finished)
+    BOOST_TEST(refused.err().message.find("cancel it before deleting it") != std::string::npos);
   BOOST_REQUIRE((*rt)->wait(again->id, 60s));
+  auto deleted = (*rt)->remove(job->id);
+  BOOST_REQUIRE_MESSAGE(deleted, (deleted ? "" : deleted.err().message));
+  auto gone = (*rt)->status(job->id);
+  BOOST_REQUIRE(!gone);
+  BOOST_TEST(int(gone.err().code) == int(errc::not_found));
+  BOOST_TEST(!(*rt)->history(job->id));
+  BOOST_TEST((*(*rt)->counts())[job_state::completed] == 1u);
+  BOOST_TEST(fs::exists(done->output));
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_rejected_and_the_runtime_keeps_serving) {

@@ -75,6 +75,15 @@ BOOST_AUTO_TEST_CASE(saved_jobs_survive_reopen_in_dispatch_order) {
   BOOST_REQUIRE(counts);
   BOOST_TEST((*counts)[job_state::pending] == 3u);
   BOOST_TEST((*counts)[job_state::processing] == 1u);
+  // Removing a job removes its record, index entries and history.
+  auto a_now = s.get("a");
+  BOOST_REQUIRE(a_now && *a_now);
+  BOOST_REQUIRE(!s.remove(**a_now));
+  BOOST_TEST(!s.get("a")->has_value());
+  BOOST_TEST(s.history("a")->empty());
+  BOOST_TEST(!s.job_for_session("s-a").has_value());
+  BOOST_TEST((*s.count_by_state())[job_state::processing] == 0u);
+  BOOST_TEST(s.history("b")->size() == 1u);  // others keep theirs
   auto missing = s.get("zzz");
   BOOST_REQUIRE(missing);
   BOOST_TEST(!missing->has_value());

@@ -62,6 +62,10 @@ public:
   /// Re-runs a failed or cancelled job from its first unfinished stage.
   result<job_record> retry(const std::string& job_id);
 
+  /// Deletes a finished (completed, failed or cancelled) job and its history.
+  /// The session's files and outputs stay. @returns the deleted record.
+  result<job_record> remove(const std::string& job_id);
+
   /// Blocks until the job is completed, failed or cancelled, or `timeout`
   /// passes (`errc::unavailable` then). @returns the final record.
   result<job_record> wait(const std::string& job_id, std::chrono::milliseconds timeout);
