@@ -36,6 +36,7 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
+using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -81,7 +82,9 @@ using queue_actor = caf::typed_actor<
   // A stage ended.
   caf::reacts_to<stage_result>,
   // Re-checks backoff timers and idle workers.
-  caf::reacts_to<wakeup_atom>>;
+  caf::reacts_to<wakeup_atom>,
+  // Looks for running stages that stopped making progress.
+  caf::reacts_to<watchdog_atom>>;
 
 /// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
 using supervisor_actor = caf::typed_actor<

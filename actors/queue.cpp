@@ -41,6 +41,14 @@ struct queue_state {
   std::unordered_map<std::string, std::int64_t> last_progress;  ///< job -> ms of last event
   job_counts counts;  ///< jobs per state, kept in step with every persist()
   std::mt19937_64 rng{std::random_device{}()};  ///< retry jitter
+  /// Running stages' last progress, for the stall watchdog.
+  struct watch {
+    double fraction = -1;
+    std::int64_t changed_at = 0;
+    bool stalled = false;  ///< cancelled by the watchdog: its end counts as a failure
+  };
+  std::unordered_map<std::string, watch> watches;  ///< job id -> its running stage
+  bool watchdog_armed = false;
   std::uint64_t id_counter = 0;
 };
 
@@ -366,6 +374,10 @@ public:
     if (!s || s->attempts != p.attempt || s->state != job_state::processing)
       return;
     auto t = now();
+    if (auto w = st_.watches.find(p.job_id); w != st_.watches.end() && p.fraction != w->second.fraction) {
+      w->second.fraction = p.fraction;
+      w->second.changed_at = t;
+    }
     auto& last = st_.last_progress[p.job_id];
     if (t - last < 100 && p.fraction < 1.0)
       return;  // at most one progress event per job per 100 ms
@@ -395,12 +407,20 @@ public:
       return;
     }
     auto code = errc(r.code);
-    if (r.ok && !it->second.cancel_requested)
+    bool stalled = st_.watches[r.job_id].stalled;
+    st_.watches.erase(r.job_id);
+    if (r.ok && !it->second.cancel_requested) {
       stage_completed(r);
-    else if ((!r.ok && code == errc::cancelled) || it->second.cancel_requested)
+    } else if (stalled && !it->second.cancel_requested) {
+      // Stopped by the watchdog: a failed attempt, retried like any other.
+      auto failed = r;
+      failed.message = "stalled: no progress for " + std::to_string(st_.cfg.stall_timeout_ms / 1000) + " s";
+      stage_failed(failed, errc::media);
+    } else if ((!r.ok && code == errc::cancelled) || it->second.cancel_requested) {
       finish_cancelled(it->second);
-    else
+    } else {
       stage_failed(r, code);
+    }
     dispatch();
   }
 
@@ -415,7 +435,35 @@ public:
     schedule_wakeup();
   }
 
+  // Stops running stages whose progress has not moved for stall_timeout_ms.
+  void on_watchdog() {
+    st_.watchdog_armed = false;
+    auto t = now();
+    for (auto& w : st_.workers) {
+      if (w.job.empty())
+        continue;
+      auto& watch = st_.watches[w.job];
+      if (!watch.stalled && t - watch.changed_at > st_.cfg.stall_timeout_ms) {
+        watch.stalled = true;
+        spdlog::warn("queue: job {} made no progress for {} ms; stopping its stage", w.job,
+                     t - watch.changed_at);
+        self_->send(w.handle, cancel_atom::value, w.job);
+      }
+    }
+    arm_watchdog();
+  }
+
 private:
+  void arm_watchdog() {
+    if (st_.cfg.stall_timeout_ms <= 0 || st_.watchdog_armed)
+      return;
+    if (std::none_of(st_.workers.begin(), st_.workers.end(), [](const worker_slot& w) { return !w.job.empty(); }))
+      return;
+    st_.watchdog_armed = true;
+    auto every = std::clamp<std::int64_t>(st_.cfg.stall_timeout_ms / 4, 100, 1000);
+    self_->delayed_send(self_, std::chrono::milliseconds(every), watchdog_atom::value);
+  }
+
   void stage_completed(const stage_result& r) {
     std::string output;
     bool media_ready = false;
@@ -475,7 +523,7 @@ private:
     policy.base_ms = st_.cfg.retry_base_ms;
     policy.cap_ms = st_.cfg.retry_cap_ms;
     auto delay = backoff_delay(policy, s->attempts, std::uniform_real_distribution<double>{0, 1}(st_.rng));
-    transition(r.job_id, r.stage + " failed, retry in " + std::to_string(delay) + " ms",
+    transition(r.job_id, r.stage + " failed (" + r.message + "), retry in " + std::to_string(delay) + " ms",
                [&](job_record& j) {
                  auto* js = find_stage(j, r.stage);
                  js->state = job_state::pending;
@@ -570,6 +618,8 @@ private:
       emit(rec, events::stage_started, stage_name, "attempt " + std::to_string(attempt));
       self_->send(w.handle, run_atom::value,
                   stage_order{rec.id, rec.session_id, rec.session_dir, stage_name, attempt});
+      st_.watches[id] = queue_state::watch{0, t, false};
+      arm_watchdog();
     }
   }
 
@@ -617,6 +667,7 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },
     [self](const stage_result& r) { queue_logic{self}.on_result(r); },
     [self](wakeup_atom) { queue_logic{self}.on_wakeup(); },
+    [self](watchdog_atom) { queue_logic{self}.on_watchdog(); },
   };
 }
 

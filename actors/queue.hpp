@@ -16,6 +16,7 @@ struct queue_config {
   std::int64_t retry_base_ms = 2000;   ///< first backoff; doubles per attempt
   std::int64_t retry_cap_ms = 300000;  ///< longest backoff
   std::int64_t aging_ms = 600000;      ///< a low job waiting this long counts as normal (-1: never)
+  std::int64_t stall_timeout_ms = 120000;  ///< a running stage without progress this long is stopped (0: off)
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
   bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
 };

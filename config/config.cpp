@@ -83,7 +83,8 @@ result<config> load_config(const std::string& path) {
      {{"max_attempts", int_key(cfg.max_attempts, 1, 100)},
       {"retry_base_ms", int_key(cfg.retry_base_ms, 0, 86400000)},
       {"retry_cap_ms", int_key(cfg.retry_cap_ms, 0, 86400000)},
-      {"aging_ms", int_key(cfg.aging_ms, 0, 7 * 86400000LL)}}},
+      {"aging_ms", int_key(cfg.aging_ms, 0, 7 * 86400000LL)},
+      {"stall_timeout_ms", int_key(cfg.stall_timeout_ms, 0, 86400000)}}},
     {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
   };
   for (const auto& [section, node] : doc) {

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -51,6 +53,7 @@ struct fixture {
   std::unique_ptr<caf::actor_system> sys;
   std::atomic<std::int64_t> clock{1'000'000'000'000};
   queue_actor queue;
+  notifier_actor notifier;
   order_log log;
 
   fixture() {
@@ -59,12 +62,41 @@ struct fixture {
     queue_config qc;
     qc.data_dir = (tmp / "db").string();
     qc.now_ms = [this] { return clock.load(); };
-    auto q = spawn_queue(*sys, qc, spawn_notifier(*sys));
+    qc.stall_timeout_ms = 1000;  // of the fake clock
+    qc.retry_base_ms = 50;
+    qc.retry_cap_ms = 100;
+    notifier = spawn_notifier(*sys);
+    auto q = spawn_queue(*sys, qc, notifier);
     BOOST_REQUIRE(q);
     queue = *q;
   }
   ~fixture() {
     caf::anon_send_exit(queue, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);
+  }
+
+  // Blocks until the notifier published `kind` for `job`.
+  bool wait_for_event(const std::string& job, const std::string& kind) {
+    auto seen = std::make_shared<std::promise<void>>();
+    auto sink = sys->spawn([seen, job, kind](event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
+      return {[=](const event& e) {
+        if (e.job_id == job && e.kind == kind) {
+          seen->set_value();
+          self->quit();
+        }
+      }};
+    });
+    caf::scoped_actor self{*sys};
+    self->request(notifier, 10s, subscribe_atom::value, sink).receive([](bool) {}, [](caf::error&) {});
+    // The event may have been published before the subscription: ask the queue too.
+    bool done = false;
+    self->request(queue, 10s, status_atom::value, job)
+      .receive([&](job_reply& r) { done = is_terminal(r.job.state); }, [](caf::error&) {});
+    if (done) {
+      caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+      return true;
+    }
+    return seen->get_future().wait_for(30s) == std::future_status::ready;
   }
 
   std::string submit(const std::string& name, const std::string& prio) {
@@ -98,6 +130,22 @@ struct fixture {
 
 constexpr std::int64_t minute = 60'000;
 
+// Cancels reach a fake worker here.
+struct cancel_log {
+  std::mutex mtx;
+  std::condition_variable cv;
+  int cancels = 0;
+  void add() {
+    std::lock_guard<std::mutex> g{mtx};
+    ++cancels;
+    cv.notify_all();
+  }
+  bool wait_for(int n) {
+    std::unique_lock<std::mutex> lock{mtx};
+    return cv.wait_for(lock, 30s, [&] { return cancels >= n; });
+  }
+};
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(priorities_order_dispatch_and_an_aged_low_job_counts_as_normal, fixture) {
@@ -129,4 +177,63 @@ BOOST_FIXTURE_TEST_CASE(without_aging_low_jobs_wait_for_normal_ones, fixture) {
   BOOST_REQUIRE(log.wait_for(4));
   std::vector<std::string> expected = {normal, low};
   BOOST_TEST(log.job_order() == expected, boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stage_without_progress_is_stopped_and_retried, fixture) {
+  auto id = submit("stuck", "normal");
+  // A worker whose first run hangs without progress; it stops when told to
+  // cancel (as a media processor does) and completes every later run.
+  cancel_log cancels;
+  auto q = queue;
+  auto* l = &log;
+  auto* c = &cancels;
+  auto w = sys->spawn([q, l, c](media_processor_actor::pointer self) -> media_processor_actor::behavior_type {
+    auto hanging = std::make_shared<std::optional<stage_order>>();
+    return {
+      [=](run_atom, const stage_order& o) {
+        l->add(o);
+        if (o.attempt == 1 && o.stage == "media.timeline")
+          *hanging = o;
+        else
+          self->send(q, stage_result{o.job_id, o.stage, o.attempt, true, 0, {}, "{}"});
+      },
+      [=](cancel_atom, const std::string&) {
+        c->add();
+        if (auto o = *hanging) {
+          hanging->reset();
+          self->send(q, stage_result{o->job_id, o->stage, o->attempt, false, std::uint8_t(errc::cancelled),
+                                     "cancelled", {}});
+        }
+      },
+    };
+  });
+  caf::anon_send(queue, register_atom::value, w);
+  BOOST_REQUIRE(log.wait_for(1));
+  clock += 1500;  // past the stall timeout without progress
+  BOOST_REQUIRE(cancels.wait_for(1));
+  // The retry's backoff runs on the fake clock too.
+  auto retried = [&] {
+    std::lock_guard<std::mutex> g{log.mtx};
+    return log.orders.size() >= 2;
+  };
+  for (int i = 0; i < 100 && !retried(); ++i) {
+    clock += 100;
+    caf::anon_send(queue, wakeup_atom::value);
+    std::unique_lock<std::mutex> lock{log.mtx};
+    log.cv.wait_for(lock, 50ms, [&] { return log.orders.size() >= 2; });
+  }
+  BOOST_REQUIRE(log.wait_for(3));  // timeline (stalled), timeline again, merge
+  BOOST_REQUIRE(wait_for_event(id, events::job_completed));
+  caf::scoped_actor self{*sys};
+  job_record rec;
+  std::vector<journal_entry> history;
+  self->request(queue, 10s, status_atom::value, id).receive([&](job_reply& r) { rec = r.job; }, [](caf::error&) {});
+  self->request(queue, 10s, history_atom::value, id)
+    .receive([&](job_history& h) { history = h.entries; }, [](caf::error&) {});
+  BOOST_TEST(to_string(rec.state) == "completed");
+  BOOST_TEST(rec.stages[0].attempts == 2);
+  bool stalled_reason = std::any_of(history.begin(), history.end(), [](const journal_entry& e) {
+    return e.reason.find("stalled: no progress for 1 s") != std::string::npos;
+  });
+  BOOST_TEST(stalled_reason);
 }
