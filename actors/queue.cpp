@@ -5,6 +5,9 @@
 #include <map>
 #include <limits>
 #include <memory>
+#include <cstdio>
+
+#include <sys/statvfs.h>
 #include <random>
 #include <set>
 #include <tuple>
@@ -49,10 +52,24 @@ struct queue_state {
   };
   std::unordered_map<std::string, watch> watches;  ///< job id -> its running stage
   bool watchdog_armed = false;
+  bool disk_recheck_armed = false;  ///< a wakeup is due to look at jobs waiting for disk space
   std::uint64_t id_counter = 0;
 };
 
 using queue_ptr = queue_actor::stateful_pointer<queue_state>;
+
+std::int64_t volume_free_bytes(const std::string& dir) {
+  struct statvfs st;
+  if (::statvfs(dir.c_str(), &st) != 0)
+    return std::numeric_limits<std::int64_t>::max();  // unknown: do not hold jobs back
+  return std::int64_t(st.f_bavail) * std::int64_t(st.f_frsize);
+}
+
+std::string human_bytes(std::int64_t b) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", double(b) / 1e6);
+  return buf;
+}
 
 std::int64_t system_now_ms() {
   using namespace std::chrono;
@@ -231,6 +248,11 @@ public:
     j.prio = prio;
     j.created_at = now();
     j.stages = plan_stages(*m);
+    std::error_code ec;
+    for (const auto* list : {&m->video, &m->audio})
+      for (const auto& f : *list)
+        if (!f.missing)
+          j.media_bytes += std::int64_t(std::filesystem::file_size(f.resolved, ec));
     if (auto err = persist(j, nullptr, "submitted"))
       return reply_error(err->code, err->message);
     st_.ready.insert(key_of(j));
@@ -425,6 +447,7 @@ public:
   }
 
   void on_wakeup() {
+    st_.disk_recheck_armed = false;
     auto t = now();
     for (auto& [id, j] : st_.live) {
       auto* s = next_stage(j);
@@ -433,6 +456,33 @@ public:
     }
     dispatch();
     schedule_wakeup();
+  }
+
+  // Disk guard: a media stage needs min_free_factor x the session's media
+  // size free on its volume. A job held back says why (status, event) and
+  // is looked at again every 5 s.
+  bool has_disk_space(job_record& j) {
+    if (st_.cfg.min_free_factor <= 0 || j.media_bytes <= 0)
+      return true;
+    auto needed = std::int64_t(double(j.media_bytes) * st_.cfg.min_free_factor);
+    auto free = st_.cfg.free_bytes(j.session_dir);
+    if (free >= needed) {
+      j.waiting.clear();
+      return true;
+    }
+    auto reason = "waiting for disk space: " + human_bytes(free) + " free on the volume of " + j.session_dir +
+                  ", needs " + human_bytes(needed) + " (" + std::to_string(st_.cfg.min_free_factor).substr(0, 3) +
+                  "x the session's media)";
+    if (j.waiting.empty()) {
+      spdlog::warn("queue: job {} {}", j.id, reason);
+      emit(j, events::job_waiting, {}, reason);
+    }
+    j.waiting = reason;
+    if (!st_.disk_recheck_armed) {
+      st_.disk_recheck_armed = true;
+      self_->delayed_send(self_, std::chrono::seconds(5), wakeup_atom::value);
+    }
+    return false;
   }
 
   // Stops running stages whose progress has not moved for stall_timeout_ms.
@@ -559,7 +609,7 @@ private:
       if (live == st_.live.end())
         return false;
       auto* s = next_stage(live->second);
-      return s && s->state == job_state::pending && s->not_before <= t;
+      return s && s->state == job_state::pending && s->not_before <= t && has_disk_space(live->second);
     };
     auto first_of = [&](priority p) {
       auto it = st_.ready.lower_bound(ready_key{int(p), std::numeric_limits<std::int64_t>::min(), ""});
@@ -646,6 +696,8 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
   self->state.cfg = std::move(cfg);
   if (!self->state.cfg.now_ms)
     self->state.cfg.now_ms = system_now_ms;
+  if (!self->state.cfg.free_bytes)
+    self->state.cfg.free_bytes = volume_free_bytes;
   self->state.store = std::move(store);
   self->state.notifier = std::move(notifier);
   self->set_down_handler([self](caf::down_msg& msg) {

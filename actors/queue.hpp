@@ -17,6 +17,11 @@ struct queue_config {
   std::int64_t retry_cap_ms = 300000;  ///< longest backoff
   std::int64_t aging_ms = 600000;      ///< a low job waiting this long counts as normal (-1: never)
   std::int64_t stall_timeout_ms = 120000;  ///< a running stage without progress this long is stopped (0: off)
+  /// A media stage starts only while the session's volume has this many
+  /// times the session's media size free (0: no check).
+  double min_free_factor = 1.4;
+  /// Free bytes on the volume holding `dir`; injectable for tests.
+  std::function<std::int64_t(const std::string& dir)> free_bytes;
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
   bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
 };

@@ -250,6 +250,8 @@ private:
     std::lock_guard<std::mutex> guard{w_.mtx};
     if (e.session_id != session_id_ || (!job_id_.empty() && e.job_id != job_id_))
       return;
+    if (e.kind == events::job_waiting)
+      std::fprintf(stderr, "\npostroll: %s\n", e.message.c_str());
     if (show_) {
       if (bar_)
         bar_->update(e);

@@ -39,6 +39,19 @@ setter int_key(Int& out, std::int64_t lo, std::int64_t hi) {
   };
 }
 
+setter number_key(double& out, double lo, double hi) {
+  return [&out, lo, hi](const toml::node& n, const std::string& at) -> maybe_error {
+    if (!n.is_number())
+      return error{errc::bad_input, at + ": expected a number"};
+    auto v = n.is_integer() ? double(*n.value<std::int64_t>()) : *n.value<double>();
+    if (v < lo || v > hi)
+      return error{errc::bad_input, at + ": must be between " + std::to_string(lo).substr(0, 4) + " and " +
+                                      std::to_string(hi).substr(0, 4)};
+    out = v;
+    return std::nullopt;
+  };
+}
+
 setter choice_key(std::string& out, std::set<std::string> allowed) {
   return [&out, allowed](const toml::node& n, const std::string& at) -> maybe_error {
     if (!n.is_string())
@@ -84,7 +97,8 @@ result<config> load_config(const std::string& path) {
       {"retry_base_ms", int_key(cfg.retry_base_ms, 0, 86400000)},
       {"retry_cap_ms", int_key(cfg.retry_cap_ms, 0, 86400000)},
       {"aging_ms", int_key(cfg.aging_ms, 0, 7 * 86400000LL)},
-      {"stall_timeout_ms", int_key(cfg.stall_timeout_ms, 0, 86400000)}}},
+      {"stall_timeout_ms", int_key(cfg.stall_timeout_ms, 0, 86400000)},
+      {"min_free_factor", number_key(cfg.min_free_factor, 0, 100)}}},
     {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
   };
   for (const auto& [section, node] : doc) {

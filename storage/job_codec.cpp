@@ -68,10 +68,13 @@ json to_json_value(const job_record& job) {
             {"updatedAt", job.updated_at},
             {"stages", stages},
             {"output", job.output},
+            {"mediaBytes", job.media_bytes},
             {"cancelRequested", job.cancel_requested},
             {"error", job.error}};
   if (job.state == job_state::failed)
     j["errorCode"] = to_string(job.error_code);
+  if (!job.waiting.empty())
+    j["waiting"] = job.waiting;
   return j;
 }
 
@@ -93,6 +96,7 @@ result<job_record> job_from_json(const std::string& text) {
     r.created_at = j.at("createdAt").get<std::int64_t>();
     r.updated_at = j.at("updatedAt").get<std::int64_t>();
     r.output = j.value("output", "");
+    r.media_bytes = j.value("mediaBytes", std::int64_t{0});
     r.cancel_requested = j.value("cancelRequested", false);
     r.error = j.value("error", "");
     if (auto c = j.find("errorCode"); c != j.end() && c->is_string()) {

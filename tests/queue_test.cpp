@@ -52,6 +52,7 @@ struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::atomic<std::int64_t> clock{1'000'000'000'000};
+  std::atomic<std::int64_t> free_bytes{std::int64_t(1) << 50};
   queue_actor queue;
   notifier_actor notifier;
   order_log log;
@@ -65,6 +66,7 @@ struct fixture {
     qc.stall_timeout_ms = 1000;  // of the fake clock
     qc.retry_base_ms = 50;
     qc.retry_cap_ms = 100;
+    qc.free_bytes = [this](const std::string&) { return free_bytes.load(); };
     notifier = spawn_notifier(*sys);
     auto q = spawn_queue(*sys, qc, notifier);
     BOOST_REQUIRE(q);
@@ -75,7 +77,25 @@ struct fixture {
     caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);
   }
 
-  // Blocks until the notifier published `kind` for `job`.
+  // Subscribes now; the future is ready once the notifier publishes `kind`
+  // for `job` (subscribe before the action that causes the event).
+  std::future<void> expect_event(const std::string& job, const std::string& kind) {
+    auto seen = std::make_shared<std::promise<void>>();
+    auto sink = sys->spawn([seen, job, kind](event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
+      return {[=](const event& e) {
+        if (e.job_id == job && e.kind == kind) {
+          seen->set_value();
+          self->quit();
+        }
+      }};
+    });
+    caf::scoped_actor self{*sys};
+    self->request(notifier, 10s, subscribe_atom::value, sink).receive([](bool) {}, [](caf::error&) {});
+    return seen->get_future();
+  }
+
+  // Blocks until the notifier published `kind` for `job`, or the job is
+  // already terminal.
   bool wait_for_event(const std::string& job, const std::string& kind) {
     auto seen = std::make_shared<std::promise<void>>();
     auto sink = sys->spawn([seen, job, kind](event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
@@ -236,4 +256,31 @@ BOOST_FIXTURE_TEST_CASE(a_stage_without_progress_is_stopped_and_retried, fixture
     return e.reason.find("stalled: no progress for 1 s") != std::string::npos;
   });
   BOOST_TEST(stalled_reason);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_waits_with_a_reason_while_the_disk_is_too_full, fixture) {
+  free_bytes = 100;  // the session's media is 1 byte more than a few, times 1.4
+  auto dir = tmp / "big";
+  write_file(dir / "a.wav", std::string(1000, 'x'));
+  write_file(dir / "session.json", R"({"schema":1,"id":"big","audio":[{"path":"a.wav"}]})");
+  caf::scoped_actor self{*sys};
+  std::string id;
+  self->request(queue, 10s, submit_atom::value, dir.string(), std::string{"normal"})
+    .receive([&](job_reply& r) { id = r.job.id; }, [](caf::error&) {});
+  BOOST_REQUIRE(!id.empty());
+  auto waiting = expect_event(id, events::job_waiting);
+  add_worker();
+  BOOST_REQUIRE(waiting.wait_for(30s) == std::future_status::ready);
+  job_record rec;
+  self->request(queue, 10s, status_atom::value, id).receive([&](job_reply& r) { rec = r.job; }, [](caf::error&) {});
+  BOOST_TEST(to_string(rec.state) == "pending");
+  BOOST_TEST(rec.media_bytes == 1000);
+  BOOST_TEST(rec.waiting.find("waiting for disk space: 0.0 MB free") != std::string::npos, rec.waiting);
+  {
+    std::lock_guard<std::mutex> g{log.mtx};
+    BOOST_TEST(log.orders.empty());
+  }
+  free_bytes = 1400;  // exactly enough
+  caf::anon_send(queue, wakeup_atom::value);
+  BOOST_REQUIRE(wait_for_event(id, events::job_completed));
 }

@@ -143,6 +143,7 @@ BOOST_AUTO_TEST_CASE(config_files_are_validated_with_file_line_and_key) {
     {"[node\n", ":1:"},
     {"[queue]\nretry_base_ms = 10\nretry_cap_ms = 5\n", "queue.retry_cap_ms must be >= queue.retry_base_ms"},
     {"[media]\noutput_dir = \"../x\"\n", "media.output_dir must be a relative folder"},
+    {"[queue]\nmin_free_factor = \"lots\"\n", "key 'queue.min_free_factor': expected a number"},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT("config: " << c.text) {

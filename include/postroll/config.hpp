@@ -28,6 +28,7 @@ struct config {
   std::int64_t retry_cap_ms = 300000;  ///< longest retry delay
   std::int64_t aging_ms = 600000;      ///< a low-priority job waiting this long is dispatched as normal
   std::int64_t stall_timeout_ms = 120000;  ///< a stage without progress this long is stopped and retried (0: off)
+  double min_free_factor = 1.4;        ///< a media stage waits until this x the session's media size is free (0: off)
 
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off

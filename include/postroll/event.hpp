@@ -11,6 +11,7 @@ namespace postroll {
 namespace events {
 inline constexpr const char* job_created = "job-created";
 inline constexpr const char* job_started = "job-started";
+inline constexpr const char* job_waiting = "job-waiting";  ///< ready but held back; the message says why
 inline constexpr const char* stage_started = "stage-started";
 inline constexpr const char* stage_progress = "stage-progress";
 inline constexpr const char* stage_completed = "stage-completed";

@@ -60,6 +60,8 @@ struct job_record {
   errc error_code = errc::internal;  ///< meaningful when state is failed
   bool cancel_requested = false;
   std::string output;           ///< the playable file, once media-ready
+  std::int64_t media_bytes = 0; ///< size of the session's video and audio files
+  std::string waiting;          ///< why a ready job does not start (e.g. disk space); not persisted
 };
 
 /// One state transition of a job, as the journal keeps it.
