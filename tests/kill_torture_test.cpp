@@ -29,13 +29,6 @@ constexpr int min_kills = 30;
 // limit leaves room, the point is that it is never exceeded.
 constexpr int max_attempts = 40;
 
-std::pair<std::string, std::uint16_t> listening(child_process& node) {
-  auto line = node.wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; }, 30s);
-  BOOST_REQUIRE_MESSAGE(!line.empty(), node.transcript());
-  std::smatch m;
-  BOOST_REQUIRE(std::regex_search(line, m, std::regex{"listening on ([^:]+):(\\d+)"}));
-  return {m[1].str(), static_cast<std::uint16_t>(std::stoi(m[2].str()))};
-}
 
 }  // namespace
 
@@ -68,7 +61,7 @@ BOOST_AUTO_TEST_CASE(every_job_completes_across_repeated_sigkills) {
   std::vector<std::string> ids;
   {
     child_process node{argv};
-    auto [host, port] = listening(node);
+    auto [host, port] = wait_for_node(node);
     auto client = runtime::connect(host, port);
     BOOST_REQUIRE(client);
     for (auto& d : dirs) {
@@ -88,7 +81,7 @@ BOOST_AUTO_TEST_CASE(every_job_completes_across_repeated_sigkills) {
   int kills = 0;
   for (int round = 0; round < 200 && kills < min_kills; ++round) {
     child_process node{argv};
-    listening(node);
+    wait_for_node(node);
     int wanted = events_before_kill(rng);
     int seen = 0;
     auto line = node.wait_for_line([&](const std::string& l) {
@@ -105,7 +98,7 @@ BOOST_AUTO_TEST_CASE(every_job_completes_across_repeated_sigkills) {
 
   // One last start: everything finishes.
   child_process node{argv};
-  auto [host, port] = listening(node);
+  auto [host, port] = wait_for_node(node);
   auto client = runtime::connect(host, port);
   BOOST_REQUIRE(client);
   int most_attempts = 0;

@@ -97,26 +97,13 @@ struct fixture {
   // Blocks until the notifier published `kind` for `job`, or the job is
   // already terminal.
   bool wait_for_event(const std::string& job, const std::string& kind) {
-    auto seen = std::make_shared<std::promise<void>>();
-    auto sink = sys->spawn([seen, job, kind](event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
-      return {[=](const event& e) {
-        if (e.job_id == job && e.kind == kind) {
-          seen->set_value();
-          self->quit();
-        }
-      }};
-    });
+    auto seen = expect_event(job, kind);
     caf::scoped_actor self{*sys};
-    self->request(notifier, 10s, subscribe_atom::value, sink).receive([](bool) {}, [](caf::error&) {});
     // The event may have been published before the subscription: ask the queue too.
     bool done = false;
     self->request(queue, 10s, status_atom::value, job)
       .receive([&](job_reply& r) { done = is_terminal(r.job.state); }, [](caf::error&) {});
-    if (done) {
-      caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
-      return true;
-    }
-    return seen->get_future().wait_for(30s) == std::future_status::ready;
+    return done || seen.wait_for(30s) == std::future_status::ready;
   }
 
   std::string submit(const std::string& name, const std::string& prio) {

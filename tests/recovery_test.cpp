@@ -20,18 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct node_address {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-node_address wait_listening(child_process& node) {
-  auto line = node.wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; }, 30s);
-  BOOST_REQUIRE_MESSAGE(!line.empty(), node.transcript());
-  std::smatch m;
-  BOOST_REQUIRE(std::regex_search(line, m, std::regex{"listening on ([^:]+):(\\d+)"}));
-  return {m[1].str(), static_cast<std::uint16_t>(std::stoi(m[2].str()))};
-}
 
 // A session whose merge re-encodes 10 s of 720p noise: seconds of work.
 fs::path slow_merge_session(const fs::path& dir, const std::string& id) {
@@ -100,8 +88,8 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
   std::string job_id;
   {
     child_process node{node_argv};
-    auto addr = wait_listening(node);
-    auto client = runtime::connect(addr.host, addr.port);
+    auto [host, port] = wait_for_node(node);
+    auto client = runtime::connect(host, port);
     BOOST_REQUIRE_MESSAGE(client, (client ? "" : client.err().message));
     auto job = (*client)->submit(dir.string());
     BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
@@ -121,8 +109,8 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
   BOOST_TEST(!fs::exists(dir / "postroll/session.mp4"));
 
   child_process node{node_argv};
-  auto addr = wait_listening(node);
-  auto client = runtime::connect(addr.host, addr.port);
+  auto [host, port] = wait_for_node(node);
+  auto client = runtime::connect(host, port);
   BOOST_REQUIRE(client);
   auto done = (*client)->wait(job_id, 120s);
   BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -171,6 +172,15 @@ int child_process::wait() {
     exited_ = true;
   }
   return status_;
+}
+
+std::pair<std::string, std::uint16_t> wait_for_node(child_process& node) {
+  auto line = node.wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; },
+                                 std::chrono::seconds(30));
+  std::smatch m;
+  if (line.empty() || !std::regex_search(line, m, std::regex{"listening on ([^:]+):(\\d+)"}))
+    throw std::runtime_error("the node did not start listening:\n" + node.transcript());
+  return {m[1].str(), static_cast<std::uint16_t>(std::stoi(m[2].str()))};
 }
 
 std::vector<std::int16_t> decode_audio_with_ffmpeg(const fs::path& file, int& rate) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/types.h>
@@ -68,6 +69,10 @@ private:
   bool exited_ = false;
   int status_ = 0;
 };
+
+/// Waits for a `postroll node` child to print "listening on HOST:PORT".
+/// @returns host and port; throws when it does not within 30 s.
+std::pair<std::string, std::uint16_t> wait_for_node(child_process& node);
 
 /// Decodes the first audio stream of `file` with ffmpeg to mono S16 at its own rate.
 std::vector<std::int16_t> decode_audio_with_ffmpeg(const std::filesystem::path& file, int& rate);
