@@ -208,6 +208,21 @@ std::optional<std::string> job_store::job_for_session(const std::string& session
   return std::nullopt;
 }
 
+maybe_error job_store::import(const std::vector<job_record>& jobs) {
+  rocksdb::WriteBatch batch;
+  for (const auto& job : jobs) {
+    batch.Put(cf_[cf_jobs], job.id, to_json(job));
+    batch.Put(cf_[cf_by_status], status_key(job), "");
+    batch.Put(cf_[cf_by_session], job.session_id, job.id);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto st = db_->Write(wo, &batch);
+  if (!st.ok())
+    return error{errc::io, "cannot import " + std::to_string(jobs.size()) + " jobs: " + st.ToString()};
+  return std::nullopt;
+}
+
 maybe_error job_store::remove(const job_record& job) {
   rocksdb::WriteBatch batch;
   batch.Delete(cf_[cf_jobs], job.id);

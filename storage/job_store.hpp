@@ -59,6 +59,10 @@ public:
   /// The newest job of a session, if any.
   std::optional<std::string> job_for_session(const std::string& session_id) const;
 
+  /// Writes many jobs in one synced batch, without journal entries (bulk
+  /// loading: benchmarks, rebuilding the table from session outputs).
+  maybe_error import(const std::vector<job_record>& jobs);
+
   /// Removes a job, its index entries and its history (the global journal
   /// keeps its transitions).
   maybe_error remove(const job_record& job);
