@@ -46,20 +46,6 @@ struct aac_encoder::chunk {
   }
 };
 
-namespace {
-
-maybe_error bus_error(GstElement* pipeline, GstClockTime wait) {
-  gst::ptr<GstBus> bus{gst_element_get_bus(pipeline)};
-  if (GstMessage* m = gst_bus_timed_pop_filtered(bus.get(), wait, GST_MESSAGE_ERROR)) {
-    auto text = gst::describe(m);
-    gst_message_unref(m);
-    return error{errc::media, text};
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 aac_encoder::aac_encoder(int rate, int channels, int bitrate, std::int64_t expected_frames,
                          int max_chunks, const gst::cancel_token& cancel)
   : rate_(rate), channels_(channels), bitrate_(bitrate), expected_(expected_frames),
@@ -145,7 +131,7 @@ maybe_error aac_encoder::feed(const std::int16_t* data, std::int64_t frames) {
         while (gst_app_src_get_current_level_bytes(src) > c->max_queue) {
           if (cancel_.is_cancelled())
             return error{errc::cancelled, "cancelled"};
-          if (auto err = bus_error(c->pipeline.get(), 10 * GST_MSECOND))
+          if (auto err = gst::pending_error(c->pipeline.get(), 10 * GST_MSECOND))
             return err;
         }
         auto bytes = size_t(to - from) * channels_ * sizeof(std::int16_t);

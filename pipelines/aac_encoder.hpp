@@ -43,8 +43,6 @@ public:
   /// Ends the input, waits for the encoders and writes the ADTS stream to `out_file`.
   maybe_error finish(const std::filesystem::path& out_file);
 
-  /// Timeline samples fed so far.
-  std::int64_t pushed() const { return timeline_frames_; }
   /// Samples not fed at the start (the encoder's priming takes their place).
   static constexpr std::int64_t priming = 1600;
   static constexpr std::int64_t frame = 1024;

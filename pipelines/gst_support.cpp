@@ -40,9 +40,9 @@ std::string describe(GstMessage* msg) {
   return out;
 }
 
-maybe_error pending_error(GstElement* pipeline) {
+maybe_error pending_error(GstElement* pipeline, GstClockTime wait) {
   ptr<GstBus> bus{gst_element_get_bus(pipeline)};
-  while (GstMessage* m = gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR)) {
+  if (GstMessage* m = gst_bus_timed_pop_filtered(bus.get(), wait, GST_MESSAGE_ERROR)) {
     auto text = describe(m);
     gst_message_unref(m);
     return error{errc::media, text};

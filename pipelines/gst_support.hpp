@@ -60,8 +60,8 @@ element_ptr by_name(GstElement* bin, const char* name);
 maybe_error run(GstElement* pipeline, const cancel_token& cancel,
                 const std::function<void()>& tick = {});
 
-/// Pops pending ERROR messages from a pipeline's bus without blocking.
-maybe_error pending_error(GstElement* pipeline);
+/// Pops an ERROR message from a pipeline's bus, waiting up to `wait` for one.
+maybe_error pending_error(GstElement* pipeline, GstClockTime wait = 0);
 
 /// The error message of a GStreamer ERROR bus message, prefixed with the element name.
 std::string describe(GstMessage* error_message);
