@@ -37,6 +37,8 @@ using history_atom = caf::atom_constant<caf::atom("history")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -84,7 +86,12 @@ using queue_actor = caf::typed_actor<
   // Re-checks backoff timers and idle workers.
   caf::reacts_to<wakeup_atom>,
   // Looks for running stages that stopped making progress.
-  caf::reacts_to<watchdog_atom>>;
+  caf::reacts_to<watchdog_atom>,
+  // Internal: the group-commit writer made changes up to a ticket durable
+  // (error code and message if that write failed).
+  caf::reacts_to<committed_atom, std::uint64_t, std::uint8_t, std::string>,
+  // Internal: a worker told to stop a job (attempt) has had its grace time.
+  caf::reacts_to<deadline_atom, std::string, std::int32_t>>;
 
 /// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
 using supervisor_actor = caf::typed_actor<

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <atomic>
+#include <future>
 #include <memory>
 #include <thread>
 
@@ -25,8 +26,12 @@ struct running_stage {
   std::shared_ptr<gst::cancel_token> cancel;
   std::shared_ptr<std::atomic<double>> fraction = std::make_shared<std::atomic<double>>(0.0);
   int tick = 0;  ///< identifies this run's progress timer
+  std::future<void> done;  ///< ready when the thread is about to end
   std::thread thread;
 };
+
+// How long leaving waits for a cancelled stage thread before giving up on it.
+constexpr auto stop_wait = std::chrono::seconds(2);
 
 // The stage in flight. Shared with the exit functor: a stateful actor's
 // state is destroyed before attached functors run.
@@ -37,8 +42,18 @@ struct running_slot {
     if (!stage)
       return;
     stage->cancel->cancel();
-    if (stage->thread.joinable())
-      stage->thread.join();
+    if (stage->thread.joinable()) {
+      // A thread stuck in a driver or a dead filesystem must not hold a
+      // scheduler thread (and shutdown) hostage: it is left behind; it
+      // owns copies of everything it touches.
+      if (stage->done.wait_for(stop_wait) == std::future_status::ready) {
+        stage->thread.join();
+      } else {
+        spdlog::error("media: job {} {} did not stop within {} s; abandoning its thread",
+                      stage->order.job_id, stage->order.stage, stop_wait.count());
+        stage->thread.detach();
+      }
+    }
     stage.reset();
   }
 };
@@ -104,8 +119,12 @@ processor_impl::behavior_type processor_behavior(processor_ptr self, queue_actor
       auto cancel = running->cancel;
       auto fraction = running->fraction;
       processor_impl handle = self;
-      running->thread = std::thread([order, cancel, fraction, handle, options = st.options] {
+      std::promise<void> done;
+      running->done = done.get_future();
+      running->thread = std::thread([order, cancel, fraction, handle, options = st.options,
+                                     done = std::move(done)]() mutable {
         auto r = run_stage(order, options, *cancel, *fraction);
+        done.set_value();
         caf::anon_send(handle, finished_atom::value, std::move(r));
       });
       self->delayed_send(self, progress_interval, wakeup_atom::value, running->tick);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <limits>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "actors/stage_plan.hpp"
 #include "pipelines/stages.hpp"
 #include "session/manifest.hpp"
+#include "storage/group_writer.hpp"
 #include "storage/job_store.hpp"
 
 namespace postroll {
@@ -54,6 +56,17 @@ struct queue_state {
   bool watchdog_armed = false;
   bool disk_recheck_armed = false;  ///< a wakeup is due to look at jobs waiting for disk space
   std::uint64_t id_counter = 0;
+  std::unordered_map<std::string, std::string> live_session;  ///< session id -> its live job
+  // Group commit: changes go to the writer thread; what depends on them
+  // being durable (replies, events, starting a stage) waits in `after`
+  // until the writer reports their ticket committed.
+  std::uint64_t enqueued = 0;   ///< ticket of the newest change handed to the writer
+  std::uint64_t committed = 0;  ///< newest ticket known durable
+  std::deque<std::pair<std::uint64_t, std::function<void(const maybe_error&)>>> after;
+  /// Jobs that left `live` (ended, or removed: nullopt) whose change is not
+  /// durable yet: status answers from here, not from the older stored copy.
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::optional<job_record>>> unflushed;
+  std::unique_ptr<group_writer> writer;  ///< last: destroyed (and drained) first
 };
 
 using queue_ptr = queue_actor::stateful_pointer<queue_state>;
@@ -123,16 +136,66 @@ public:
     e.eta_ms = eta;
     e.message = std::move(message);
     e.time = now();
-    self_->send(st_.notifier, publish_atom::value, std::move(e));
+    // An event never announces a change that a crash could still undo.
+    after_commit([self = self_, e = std::move(e)](const maybe_error&) mutable {
+      self->send(self->state.notifier, publish_atom::value, std::move(e));
+    });
   }
 
-  // Persists `j` (sync) and updates memory; `before` is the stored version.
-  maybe_error persist(job_record& j, const job_record* before, const std::string& reason) {
-    j.updated_at = now();
-    if (auto err = st_.store->save(j, before, reason)) {
-      spdlog::error("queue: {}", err->message);
-      return err;
+  // Runs `fn` once every change handed to the writer so far is durable (at
+  // once if it already is). Callbacks run in the order they were added.
+  void after_commit(std::function<void(const maybe_error&)> fn) {
+    if (st_.committed >= st_.enqueued && st_.after.empty()) {
+      fn(std::nullopt);
+      return;
     }
+    st_.after.emplace_back(st_.enqueued, std::move(fn));
+  }
+
+  // A reply computed by `make` once everything before it is durable.
+  template <class T, class Make>
+  caf::result<T> when_durable(Make make) {
+    if (st_.committed >= st_.enqueued && st_.after.empty())
+      return make(std::nullopt);
+    auto rp = self_->template make_response_promise<T>();
+    after_commit([rp, make](const maybe_error& err) mutable { rp.deliver(make(err)); });
+    return rp;
+  }
+
+  caf::result<job_reply> reply_when_durable(job_reply r) {
+    return when_durable<job_reply>([r](const maybe_error& err) {
+      return err ? reply_error(err->code, "not saved: " + err->message) : r;
+    });
+  }
+
+  void on_committed(std::uint64_t ticket, std::uint8_t code, const std::string& message) {
+    maybe_error err;
+    if (code != 0) {
+      err = error{errc(code), message};
+      spdlog::critical("queue: {}; job state in memory is now ahead of the database (restart the node)",
+                       message);
+    }
+    st_.committed = std::max(st_.committed, ticket);
+    while (!st_.after.empty() && st_.after.front().first <= st_.committed) {
+      auto fn = std::move(st_.after.front().second);
+      st_.after.pop_front();
+      fn(err);
+    }
+    for (auto it = st_.unflushed.begin(); it != st_.unflushed.end();)
+      it = it->second.first <= st_.committed ? st_.unflushed.erase(it) : std::next(it);
+  }
+
+  // Hands `j` to the writer and updates memory at once; `before` is the
+  // stored version. Whatever must not run before it is durable goes
+  // through after_commit.
+  void persist(job_record& j, const job_record* before, const std::string& reason) {
+    j.updated_at = now();
+    store_op op;
+    op.job = j;
+    if (before)
+      op.previous = *before;
+    op.reason = reason;
+    st_.enqueued = st_.writer->enqueue(std::move(op));
     if (before)
       --st_.counts.by_state[size_t(before->state)];
     ++st_.counts.by_state[size_t(j.state)];
@@ -140,10 +203,13 @@ public:
       st_.live.erase(j.id);
       st_.ready.erase(key_of(j));
       st_.last_progress.erase(j.id);
+      if (auto s = st_.live_session.find(j.session_id); s != st_.live_session.end() && s->second == j.id)
+        st_.live_session.erase(s);
+      st_.unflushed[j.id] = {st_.enqueued, j};
     } else {
       st_.live[j.id] = j;
+      st_.live_session[j.session_id] = j.id;
     }
-    return std::nullopt;
   }
 
   // Applies `change` to the live job `id` and persists it; `out` receives
@@ -157,10 +223,10 @@ public:
     job_record before = it->second;
     job_record after = before;
     change(after);
-    auto err = persist(after, &before, reason);
+    persist(after, &before, reason);
     if (out)
       *out = std::move(after);
-    return err;
+    return std::nullopt;
   }
 
   std::string new_id() {
@@ -176,10 +242,7 @@ public:
   // -- start-up recovery ----------------------------------------------------
 
   void recover() {
-    if (auto counts = st_.store->count_by_state())
-      st_.counts = *counts;
-    else
-      spdlog::error("queue: {}", counts.err().message);
+    st_.counts = st_.store->count_by_state();
     for (auto state : {job_state::processing, job_state::pending}) {
       auto jobs = st_.store->in_state(state);
       if (!jobs) {
@@ -223,22 +286,19 @@ public:
 
   // -- requests -------------------------------------------------------------
 
-  job_reply submit(const std::string& dir, const std::string& prio_text) {
+  caf::result<job_reply> submit(const std::string& dir, const std::string& prio_text) {
     priority prio = priority::normal;
     if (!prio_text.empty() && !parse(prio_text, prio))
       return reply_error(errc::bad_input, "unknown priority \"" + prio_text + "\" (high, normal, low)");
     auto m = load_manifest(dir, {st_.cfg.missing_audio_as_silence});
     if (!m)
       return reply_error(m.err().code, m.err().message);
-    if (auto existing = st_.store->job_for_session(m->id)) {
-      auto it = st_.live.find(*existing);
-      if (it != st_.live.end()) {
-        if (it->second.session_dir != m->dir.string())
-          return reply_error(errc::bad_input,
-                             (m->dir / manifest_file_name).string() + ": session id \"" + m->id +
-                               "\" already has a live job for " + it->second.session_dir);
-        return reply_ok(it->second);  // one live job per session: resume it
-      }
+    if (auto existing = st_.live_session.find(m->id); existing != st_.live_session.end()) {
+      auto& live = st_.live.at(existing->second);
+      if (live.session_dir != m->dir.string())
+        return reply_error(errc::bad_input, (m->dir / manifest_file_name).string() + ": session id \"" + m->id +
+                                              "\" already has a live job for " + live.session_dir);
+      return reply_when_durable(reply_ok(live));  // one live job per session: resume it
     }
     job_record j;
     j.id = new_id();
@@ -253,17 +313,19 @@ public:
       for (const auto& f : *list)
         if (!f.missing)
           j.media_bytes += std::int64_t(std::filesystem::file_size(f.resolved, ec));
-    if (auto err = persist(j, nullptr, "submitted"))
-      return reply_error(err->code, err->message);
+    persist(j, nullptr, "submitted");
     st_.ready.insert(key_of(j));
     emit(j, events::job_created);
+    auto reply = reply_ok(st_.live[j.id]);
     dispatch();
-    return reply_ok(st_.live[j.id]);
+    return reply_when_durable(std::move(reply));
   }
 
   job_reply status(const std::string& id) {
     if (auto it = st_.live.find(id); it != st_.live.end())
       return reply_ok(it->second);
+    if (auto it = st_.unflushed.find(id); it != st_.unflushed.end())
+      return it->second.second ? reply_ok(*it->second.second) : reply_error(errc::not_found, "no job with id " + id);
     auto rec = st_.store->get(id);
     if (!rec)
       return reply_error(rec.err().code, rec.err().message);
@@ -272,28 +334,33 @@ public:
     return reply_ok(**rec);
   }
 
-  job_list list(std::uint32_t limit) {
-    auto jobs = st_.store->recent(limit);
-    if (!jobs)
-      return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}};
-    return job_list{0, {}, std::move(*jobs)};
+  // Listings and histories read the store, after the writer caught up.
+  caf::result<job_list> list(std::uint32_t limit) {
+    return when_durable<job_list>([store = st_.store, limit](const maybe_error&) {
+      auto jobs = store->recent(limit);
+      if (!jobs)
+        return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}};
+      return job_list{0, {}, std::move(*jobs)};
+    });
   }
 
-  job_history history(const std::string& id) {
+  caf::result<job_history> history(const std::string& id) {
     auto known = status(id);
     if (known.code != 0)
       return job_history{known.code, known.message, {}};
-    auto entries = st_.store->history(id);
-    if (!entries)
-      return job_history{std::uint8_t(entries.err().code), entries.err().message, {}};
-    return job_history{0, {}, std::move(*entries)};
+    return when_durable<job_history>([store = st_.store, id](const maybe_error&) {
+      auto entries = store->history(id);
+      if (!entries)
+        return job_history{std::uint8_t(entries.err().code), entries.err().message, {}};
+      return job_history{0, {}, std::move(*entries)};
+    });
   }
 
   std::vector<std::uint64_t> counts() const {
     return {std::begin(st_.counts.by_state), std::end(st_.counts.by_state)};
   }
 
-  job_reply cancel(const std::string& id) {
+  caf::result<job_reply> cancel(const std::string& id) {
     auto it = st_.live.find(id);
     if (it == st_.live.end()) {
       auto r = status(id);
@@ -307,27 +374,30 @@ public:
       // Running: the worker tears the pipeline down and answers with a
       // cancelled result; the job ends then.
       transition(id, "cancel requested", [](job_record& j) { j.cancel_requested = true; });
-      self_->send(slot->handle, cancel_atom::value, id);
-      return reply_ok(st_.live[id]);
+      stop_running(*slot);
+      return reply_when_durable(reply_ok(st_.live[id]));
     }
-    return reply_ok(finish_cancelled(it->second));
+    return reply_when_durable(reply_ok(finish_cancelled(it->second)));
   }
 
-  job_reply remove(const std::string& id) {
+  caf::result<job_reply> remove(const std::string& id) {
     if (auto it = st_.live.find(id); it != st_.live.end())
       return reply_error(errc::bad_input, "job " + id + " is " + to_string(it->second.state) +
                                             "; cancel it before deleting it");
     auto r = status(id);
     if (r.code != 0)
       return r;
-    if (auto err = st_.store->remove(r.job))
-      return reply_error(err->code, err->message);
+    store_op op;
+    op.remove = true;
+    op.job = r.job;
+    st_.enqueued = st_.writer->enqueue(std::move(op));
+    st_.unflushed[id] = {st_.enqueued, std::nullopt};
     --st_.counts.by_state[size_t(r.job.state)];
     spdlog::info("queue: job {} deleted", id);
-    return r;
+    return reply_when_durable(r);
   }
 
-  job_reply retry(const std::string& id) {
+  caf::result<job_reply> retry(const std::string& id) {
     if (st_.live.count(id))
       return reply_error(errc::bad_input, "job " + id + " is still " + to_string(st_.live[id].state));
     auto r = status(id);
@@ -336,9 +406,8 @@ public:
     job_record before = r.job;
     if (before.state == job_state::completed)
       return reply_error(errc::bad_input, "job " + id + " is completed; submit the session again to re-run it");
-    if (auto other = st_.store->job_for_session(before.session_id);
-        other && *other != id && st_.live.count(*other))
-      return reply_error(errc::bad_input, "session " + before.session_id + " has a live job " + *other);
+    if (auto other = st_.live_session.find(before.session_id); other != st_.live_session.end())
+      return reply_error(errc::bad_input, "session " + before.session_id + " has a live job " + other->second);
     job_record j = before;
     j.state = job_state::pending;
     j.error.clear();
@@ -349,13 +418,11 @@ public:
         s.attempts = 0;
         s.not_before = 0;
       }
-    st_.live[j.id] = before;
-    if (auto err = persist(j, &before, "retry requested"))
-      return reply_error(err->code, err->message);
+    persist(j, &before, "retry requested");
     st_.ready.insert(key_of(j));
     emit(j, events::job_created, {}, "retry");
     dispatch();
-    return reply_ok(j);
+    return reply_when_durable(reply_ok(j));
   }
 
   // -- workers --------------------------------------------------------------
@@ -497,13 +564,61 @@ public:
         watch.stalled = true;
         spdlog::warn("queue: job {} made no progress for {} ms; stopping its stage", w.job,
                      t - watch.changed_at);
-        self_->send(w.handle, cancel_atom::value, w.job);
+        stop_running(w);
       }
     }
     arm_watchdog();
   }
 
+  // A worker that was told to stop a job and still runs it after the grace
+  // time is hung (a pipeline stuck in a driver, a filesystem that does not
+  // answer): it is killed, which ends the job's attempt as a crash; the
+  // supervisor starts a fresh worker.
+  void on_deadline(const std::string& id, std::int32_t attempt) {
+    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(),
+                             [&](const worker_slot& w) { return w.job == id; });
+    auto live = st_.live.find(id);
+    if (slot == st_.workers.end() || live == st_.live.end())
+      return;
+    auto* s = next_stage(live->second);
+    if (!s || s->attempts != attempt || s->state != job_state::processing)
+      return;
+    spdlog::error("queue: the worker running job {} did not stop within {} ms; stopping the worker", id,
+                  st_.cfg.cancel_grace_ms);
+    self_->send_exit(slot->handle, caf::exit_reason::kill);
+  }
+
+  // Sends the start order of a stage whose "processing" transition is now
+  // durable, unless things changed meanwhile.
+  void start_run(const std::string& id, const std::string& stage, int attempt, const caf::actor_addr& worker) {
+    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
+      return w.job == id && w.handle.address() == worker;
+    });
+    auto live = st_.live.find(id);
+    if (slot == st_.workers.end() || live == st_.live.end())
+      return;
+    auto* s = find_stage(live->second, stage);
+    if (!s || s->attempts != attempt || s->state != job_state::processing)
+      return;
+    if (live->second.cancel_requested) {
+      on_result(stage_result{id, stage, attempt, false, std::uint8_t(errc::cancelled), "cancelled before it started", {}});
+      return;
+    }
+    auto& rec = live->second;
+    self_->send(slot->handle, run_atom::value, stage_order{rec.id, rec.session_id, rec.session_dir, stage, attempt});
+  }
+
 private:
+  // Tells a worker to stop its job and gives it cancel_grace_ms to answer.
+  void stop_running(const worker_slot& w) {
+    self_->send(w.handle, cancel_atom::value, w.job);
+    auto live = st_.live.find(w.job);
+    auto* s = live == st_.live.end() ? nullptr : next_stage(live->second);
+    if (s && st_.cfg.cancel_grace_ms > 0)
+      self_->delayed_send(self_, std::chrono::milliseconds(st_.cfg.cancel_grace_ms), deadline_atom::value, w.job,
+                          std::int32_t(s->attempts));
+  }
+
   void arm_watchdog() {
     if (st_.cfg.stall_timeout_ms <= 0 || st_.watchdog_armed)
       return;
@@ -666,8 +781,12 @@ private:
       if (first_start)
         emit(rec, events::job_started);
       emit(rec, events::stage_started, stage_name, "attempt " + std::to_string(attempt));
-      self_->send(w.handle, run_atom::value,
-                  stage_order{rec.id, rec.session_id, rec.session_dir, stage_name, attempt});
+      // The worker starts only once the attempt is counted on disk: a stage
+      // that crashes the node at once must still use up its attempts.
+      after_commit([self = self_, id, stage_name, attempt, worker = w.handle.address()](const maybe_error& err) {
+        if (!err)
+          queue_logic{self}.start_run(id, stage_name, attempt, worker);
+      });
       st_.watches[id] = queue_state::watch{0, t, false};
       arm_watchdog();
     }
@@ -700,11 +819,26 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     self->state.cfg.free_bytes = volume_free_bytes;
   self->state.store = std::move(store);
   self->state.notifier = std::move(notifier);
+  // The writer reports to the queue by message; a weak handle, so the
+  // writer (owned by the queue's state) does not keep the queue alive.
+  caf::weak_actor_ptr weak{self->ctrl()};
+  self->state.writer = std::make_unique<group_writer>(
+    self->state.store, [weak](std::uint64_t ticket, const maybe_error& err) {
+      if (auto strong = weak.lock())
+        caf::anon_send(caf::actor_cast<queue_actor>(strong), committed_atom::value, ticket,
+                       std::uint8_t(err ? err->code : errc{}), err ? err->message : std::string{});
+    });
   self->set_down_handler([self](caf::down_msg& msg) {
     queue_logic{self}.worker_down(msg.source, msg.reason);
   });
   queue_logic{self}.recover();
   return {
+    [self](committed_atom, std::uint64_t ticket, std::uint8_t code, const std::string& message) {
+      queue_logic{self}.on_committed(ticket, code, message);
+    },
+    [self](deadline_atom, const std::string& id, std::int32_t attempt) {
+      queue_logic{self}.on_deadline(id, attempt);
+    },
     [self](submit_atom, const std::string& dir, const std::string& prio) {
       return queue_logic{self}.submit(dir, prio);
     },
@@ -730,10 +864,24 @@ result<queue_actor> spawn_queue(caf::actor_system& sys, queue_config cfg, notifi
   auto store = job_store::open(cfg.data_dir, &moved);
   if (!store)
     return store.err();
-  if (!moved.empty())
-    spdlog::warn("queue: the job database could not be read and was moved aside to {}; "
-                 "starting with an empty queue",
-                 moved);
+  if (!moved.empty()) {
+    // Nothing silently dropped: every record still readable in the broken
+    // database comes back; unfinished jobs resume from their last
+    // completed stage (their outputs are still in the session folders).
+    std::vector<store_op> salvaged;
+    for (auto& j : job_store::salvage(moved)) {
+      store_op op;
+      op.job = std::move(j);
+      op.reason = "recovered from the unreadable database moved aside to " + moved;
+      salvaged.push_back(std::move(op));
+    }
+    if (auto err = (*store)->apply(salvaged))
+      spdlog::error("queue: {}", err->message);
+    else
+      spdlog::warn("queue: the job database could not be read and was moved aside to {}; {} job(s) "
+                   "recovered from it",
+                   moved, salvaged.size());
+  }
   std::shared_ptr<job_store> shared{std::move(*store)};
   return sys.spawn(queue_behavior, std::move(cfg), std::move(shared),
                                   std::move(notifier));

@@ -17,6 +17,7 @@ struct queue_config {
   std::int64_t retry_cap_ms = 300000;  ///< longest backoff
   std::int64_t aging_ms = 600000;      ///< a low job waiting this long counts as normal (-1: never)
   std::int64_t stall_timeout_ms = 120000;  ///< a running stage without progress this long is stopped (0: off)
+  std::int64_t cancel_grace_ms = 1000;  ///< a worker still running a job this long after "stop" is killed (0: never)
   /// A media stage starts only while the session's volume has this many
   /// times the session's media size free (0: no check).
   double min_free_factor = 1.4;
@@ -28,13 +29,10 @@ struct queue_config {
 
 /// Spawns the queue. Fails if the database cannot be opened.
 ///
-/// Its synced RocksDB writes (one per state transition, a few ms) run on a
-/// scheduler thread for now; the runtime gives CAF's scheduler spare threads
-/// for that. A detached actor would keep them off the scheduler, but CAF 0.17
-/// never releases an actor that has talked to a remote node, and a detached
-/// actor's thread then waits for ever at shutdown (seen: nodes hanging on
-/// SIGTERM). The durable-queue work moves the writes to a group-commit writer
-/// thread that answers by message.
+/// Its synced RocksDB writes run on a group-commit writer thread
+/// (storage/group_writer): the queue updates memory at once and holds back
+/// what must not happen before a change is durable (replies, events,
+/// starting a stage) until the writer reports it committed.
 result<queue_actor> spawn_queue(caf::actor_system& sys, queue_config cfg,
                                 notifier_actor notifier);
 

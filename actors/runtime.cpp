@@ -140,6 +140,7 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.queue.retry_cap_ms = cfg.retry_cap_ms;
   sc.queue.aging_ms = cfg.aging_ms;
   sc.queue.stall_timeout_ms = cfg.stall_timeout_ms;
+  sc.queue.cancel_grace_ms = cfg.cancel_grace_ms;
   sc.queue.min_free_factor = cfg.min_free_factor;
   sc.queue.missing_audio_as_silence = cfg.undecodable_as_silence;
   sc.media.output_dir = cfg.output_dir;

@@ -98,6 +98,7 @@ result<config> load_config(const std::string& path) {
       {"retry_cap_ms", int_key(cfg.retry_cap_ms, 0, 86400000)},
       {"aging_ms", int_key(cfg.aging_ms, 0, 7 * 86400000LL)},
       {"stall_timeout_ms", int_key(cfg.stall_timeout_ms, 0, 86400000)},
+      {"cancel_grace_ms", int_key(cfg.cancel_grace_ms, 0, 600000)},
       {"min_free_factor", number_key(cfg.min_free_factor, 0, 100)}}},
     {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
   };

@@ -1,24 +1,30 @@
-// The durable job table, in RocksDB. Only the queue actor uses it.
+// The durable job table, in RocksDB. Only the queue actor (through its
+// group_writer) writes it.
 //
 // Column families (keys are text; numbers zero-padded so they sort):
-//   jobs       job id -> job record JSON (see job_codec)
+//   default    job id -> job record JSON (see job_codec; the default family
+//              so that repair can replay it from the log, see salvage())
 //   by_status  "<state>|<priority digit>|<createdAt, 16 digits>|<id>" -> ""
 //              (dispatch order without scanning jobs: high=0 sorts first)
 //   by_session session id -> id of its newest job
+//   by_created "<createdAt, 16 digits>|<id>" -> "" (listings, newest first,
+//              without a scan; a key is also a paging cursor)
 //   journal    "<seq, 16 digits>" -> {"time","job","session","from","to","reason"}
 //              (every state transition, in order; seq is global and monotonic)
 //   job_journal "<job id>|<seq, 16 digits>" -> the same entry (one job's history
 //              without a scan)
-//   meta       "schema" -> "1"
+//   meta       "schema" -> "2"; "counts" -> jobs per state (JSON array), written
+//              in the same batch as every change, so start-up reads one key
 //
-// Every save() is one WriteBatch written with sync=true: after it returns the
-// transition survives power loss, and a crash before it leaves the previous
-// state complete. Progress is never written here.
+// Every apply() is one WriteBatch written with sync=true: after it returns the
+// changes survive power loss, and a crash before it leaves the previous state
+// complete. Progress is never written here.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +38,15 @@ class ColumnFamilyHandle;
 
 namespace postroll {
 
+/// One change to the table: a job saved (with the transition it made) or
+/// removed. Several are written as one synced batch (group commit).
+struct store_op {
+  bool remove = false;
+  job_record job;                        ///< the record as it is now
+  std::optional<job_record> previous;    ///< as stored before (save only)
+  std::string reason;                    ///< the journal's reason (save only)
+};
+
 class job_store {
 public:
   /// Opens (or creates) the database in `dir`. A database that cannot be
@@ -39,13 +54,23 @@ public:
   /// and a new one is created; `moved_aside` then names where it went.
   static result<std::unique_ptr<job_store>> open(const std::filesystem::path& dir,
                                                  std::string* moved_aside = nullptr);
+  /// Every job record that can still be read from a database that failed
+  /// to open (a moved-aside one): RocksDB's repair runs on a copy, the
+  /// original stays as it was for forensics. Empty if nothing is readable.
+  static std::vector<job_record> salvage(const std::filesystem::path& corrupt_dir);
   ~job_store();
   job_store(const job_store&) = delete;
   job_store& operator=(const job_store&) = delete;
 
-  /// Writes `job` durably. `previous` (the record as stored before, if any)
-  /// lets the status index move and the journal record the transition.
+  /// Writes every op in one synced batch: all or none.
+  maybe_error apply(const std::vector<store_op>& ops);
+
+  /// One save as its own batch (tests, tools).
   maybe_error save(const job_record& job, const job_record* previous, const std::string& reason);
+
+  /// Removes a job, its index entries and its history (the global journal
+  /// keeps its transitions).
+  maybe_error remove(const job_record& job);
 
   /// Reads one job. @returns nullopt if unknown.
   result<std::optional<job_record>> get(const std::string& id) const;
@@ -53,34 +78,36 @@ public:
   /// Every job in `state`, in dispatch order (priority, then age).
   result<std::vector<job_record>> in_state(job_state state) const;
 
-  /// Up to `limit` jobs, newest first (by creation), for listings.
-  result<std::vector<job_record>> recent(size_t limit) const;
+  /// Up to `limit` jobs, newest first (by creation). `before` is a cursor
+  /// from an earlier page (empty: from the newest); `next` receives the
+  /// cursor of the following page (empty when this was the last).
+  result<std::vector<job_record>> recent(size_t limit, const std::string& before = {},
+                                         std::string* next = nullptr) const;
 
   /// The newest job of a session, if any.
   std::optional<std::string> job_for_session(const std::string& session_id) const;
 
   /// Writes many jobs in one synced batch, without journal entries (bulk
-  /// loading: benchmarks, rebuilding the table from session outputs).
+  /// loading: benchmarks, rebuilding the table from salvaged records).
   maybe_error import(const std::vector<job_record>& jobs);
-
-  /// Removes a job, its index entries and its history (the global journal
-  /// keeps its transitions).
-  maybe_error remove(const job_record& job);
 
   /// Every transition of one job, oldest first.
   result<std::vector<journal_entry>> history(const std::string& id) const;
 
-  /// How many jobs are in each state, from the status index's keys only.
-  result<job_counts> count_by_state() const;
+  /// How many jobs are in each state (kept with every write; no scan).
+  job_counts count_by_state() const;
 
   /// The sequence number the next journal entry gets.
-  std::uint64_t next_journal_seq() const { return next_seq_; }
+  std::uint64_t next_journal_seq() const;
 
 private:
   job_store() = default;
+  maybe_error migrate();
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
+  mutable std::mutex mutex_;  ///< guards the two fields below (writer vs readers)
   std::uint64_t next_seq_ = 1;
+  job_counts counts_;
 };
 
 }  // namespace postroll

@@ -9,11 +9,13 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <caf/all.hpp>
 
 #include "actors/notifier.hpp"
 #include "actors/queue.hpp"
+#include "storage/job_store.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -270,4 +272,127 @@ BOOST_FIXTURE_TEST_CASE(a_job_waits_with_a_reason_while_the_disk_is_too_full, fi
   free_bytes = 1400;  // exactly enough
   caf::anon_send(queue, wakeup_atom::value);
   BOOST_REQUIRE(wait_for_event(id, events::job_completed));
+}
+
+namespace {
+// A worker that fails every stage of sessions whose id starts with "bad",
+// as a media processor does for unusable input, and completes the rest.
+media_processor_actor failing_worker(caf::actor_system& sys, queue_actor q, order_log* l) {
+  return sys.spawn([q, l](media_processor_actor::pointer self) -> media_processor_actor::behavior_type {
+    return {
+      [=](run_atom, const stage_order& o) {
+        l->add(o);
+        bool bad = o.session_id.rfind("bad", 0) == 0 && fs::exists(o.session_dir + "/still-bad");
+        self->send(q, bad ? stage_result{o.job_id, o.stage, o.attempt, false, std::uint8_t(errc::bad_input),
+                                         o.session_dir + "/a.wav: not audio", {}}
+                          : stage_result{o.job_id, o.stage, o.attempt, true, 0, {}, "{}"});
+      },
+      [](cancel_atom, const std::string&) {},
+    };
+  });
+}
+
+job_record status_of(caf::actor_system& sys, const queue_actor& q, const std::string& id) {
+  caf::scoped_actor self{sys};
+  job_record rec;
+  self->request(q, 10s, status_atom::value, id).receive([&](job_reply& r) { rec = r.job; }, [](caf::error&) {});
+  return rec;
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_failed_job_retries_from_its_failed_stage_and_a_completed_session_runs_again, fixture) {
+  write_file(tmp / "bad-1/still-bad", "");
+  auto id = submit("bad-1", "normal");
+  auto failed = expect_event(id, events::job_failed);
+  caf::anon_send(queue, register_atom::value, failing_worker(*sys, queue, &log));
+  BOOST_REQUIRE(failed.wait_for(30s) == std::future_status::ready);
+  auto rec = status_of(*sys, queue, id);
+  BOOST_TEST(to_string(rec.state) == "failed");
+  BOOST_TEST(rec.error.find("not audio") != std::string::npos, rec.error);
+  BOOST_TEST(rec.stages[0].attempts == 1);  // bad input is not retried
+
+  fs::remove(tmp / "bad-1/still-bad");  // the user fixed the input
+  auto done = expect_event(id, events::job_completed);
+  caf::scoped_actor self{*sys};
+  self->request(queue, 10s, retry_atom::value, id).receive([](job_reply& r) { BOOST_TEST(r.code == 0); },
+                                                           [](caf::error&) { BOOST_FAIL("retry"); });
+  BOOST_REQUIRE(done.wait_for(30s) == std::future_status::ready);
+  BOOST_TEST(to_string(status_of(*sys, queue, id).state) == "completed");
+
+  // Submitting the completed session again is a new run, not an error; the
+  // first run's record stays.
+  auto again = submit("bad-1", "normal");
+  BOOST_TEST(again != id);
+  BOOST_REQUIRE(wait_for_event(again, events::job_completed));
+  BOOST_TEST(to_string(status_of(*sys, queue, id).state) == "completed");
+  BOOST_TEST(to_string(status_of(*sys, queue, again).state) == "completed");
+  // A completed job cannot be retried.
+  self->request(queue, 10s, retry_atom::value, id).receive([](job_reply& r) { BOOST_TEST(r.code != 0); },
+                                                           [](caf::error&) { BOOST_FAIL("retry"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_worker_that_ignores_cancel_is_killed_and_the_job_ends_cancelled, fixture) {
+  auto id = submit("hang", "normal");
+  // Runs nothing and never answers a cancel: a pipeline stuck in a driver.
+  auto w = sys->spawn([l = &log](media_processor_actor::pointer) -> media_processor_actor::behavior_type {
+    return {[=](run_atom, const stage_order& o) { l->add(o); }, [](cancel_atom, const std::string&) {}};
+  });
+  caf::scoped_actor self{*sys};
+  self->monitor(w);
+  caf::anon_send(queue, register_atom::value, w);
+  BOOST_REQUIRE(log.wait_for(1));
+  auto cancelled = expect_event(id, events::job_cancelled);
+  self->request(queue, 10s, cancel_atom::value, id).receive([](job_reply& r) { BOOST_TEST(r.code == 0); },
+                                                            [](caf::error&) { BOOST_FAIL("cancel"); });
+  // The queue gives it cancel_grace_ms (1 s by default), then kills it.
+  BOOST_REQUIRE(cancelled.wait_for(30s) == std::future_status::ready);
+  bool down = false;
+  self->receive([&](caf::down_msg& m) { down = m.reason == caf::exit_reason::kill; },
+                caf::after(10s) >> [] {});
+  BOOST_TEST(down);
+  auto rec = status_of(*sys, queue, id);
+  BOOST_TEST(to_string(rec.state) == "cancelled");
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_submissions_are_each_durable_when_acknowledged, fixture) {
+  constexpr int clients = 8, each = 20;
+  for (int c = 0; c < clients; ++c)
+    for (int i = 0; i < each; ++i) {
+      auto dir = tmp / ("c" + std::to_string(c) + "-" + std::to_string(i));
+      write_file(dir / "a.wav", "x");
+      write_file(dir / "session.json", R"({"schema":1,"id":")" + dir.filename().string() +
+                                         R"(","audio":[{"path":"a.wav"}]})");
+    }
+  std::mutex mtx;
+  std::vector<std::string> acked;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&, c] {
+      caf::scoped_actor self{*sys};
+      for (int i = 0; i < each; ++i)
+        self->request(queue, 30s, submit_atom::value, (tmp / ("c" + std::to_string(c) + "-" + std::to_string(i))).string(),
+                      std::string{"normal"})
+          .receive([&](job_reply& r) {
+            std::lock_guard<std::mutex> g{mtx};
+            if (r.code == 0)
+              acked.push_back(r.job.id);
+          }, [](caf::error&) {});
+    });
+  for (auto& t : threads)
+    t.join();
+  BOOST_REQUIRE_EQUAL(acked.size(), size_t(clients * each));
+  // Stop the queue (its writer drains), then read the database directly.
+  caf::scoped_actor self{*sys};
+  self->monitor(queue);
+  caf::anon_send_exit(queue, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {}, caf::after(30s) >> [] { BOOST_FAIL("queue did not stop"); });
+  auto store = job_store::open(tmp / "db");
+  BOOST_REQUIRE(store);
+  for (auto& id : acked) {
+    auto rec = (*store)->get(id);
+    BOOST_REQUIRE(rec);
+    BOOST_TEST(rec->has_value(), id);
+    BOOST_TEST((*store)->history(id)->size() == 1u);
+  }
+  BOOST_TEST((*store)->count_by_state()[job_state::pending] == size_t(clients * each));
 }

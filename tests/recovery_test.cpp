@@ -123,3 +123,105 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
   node.signal(SIGTERM);
   BOOST_TEST(node.wait() == 0);
 }
+
+BOOST_AUTO_TEST_CASE(a_job_that_keeps_crashing_the_node_ends_failed_instead_of_looping) {
+  temp_dir tmp;
+  auto dir = slow_merge_session(tmp / "session", "poison");
+  write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
+                                  "\"\n[queue]\nmax_attempts = 2\nretry_base_ms = 50\n[log]\nlevel = \"debug\"\n");
+  std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
+                                        (tmp / "node.toml").string()};
+  std::string job_id;
+  // Each start, the node dies (SIGKILL) as soon as the merge starts: the
+  // merge "crashes the worker".
+  for (int start = 0; start < 2; ++start) {
+    child_process node{node_argv};
+    auto [host, port] = wait_for_node(node);
+    if (start == 0) {
+      auto client = runtime::connect(host, port);
+      BOOST_REQUIRE(client);
+      auto job = (*client)->submit(dir.string());
+      BOOST_REQUIRE(job);
+      job_id = job->id;
+      (*client)->stop();
+    }
+    auto line = node.wait_for_line([](const std::string& l) {
+      return l.find("event stage-started") != std::string::npos && l.find("stage=media.merge") != std::string::npos;
+    }, 60s);
+    BOOST_REQUIRE_MESSAGE(!line.empty(), node.transcript());
+    node.signal(SIGKILL);
+    BOOST_REQUIRE_EQUAL(node.wait(), 128 + SIGKILL);
+  }
+  // The third start finds the merge interrupted twice with max_attempts 2:
+  // the job fails with the reason instead of crashing the node again.
+  child_process node{node_argv};
+  auto [host, port] = wait_for_node(node);
+  auto client = runtime::connect(host, port);
+  BOOST_REQUIRE(client);
+  auto rec = (*client)->wait(job_id, 30s);
+  BOOST_REQUIRE(rec);
+  BOOST_TEST(to_string(rec->state) == "failed");
+  BOOST_TEST(rec->error == "media.merge: crashed the worker 2 times", rec->error);
+  BOOST_TEST(rec->stages[0].attempts == 1);  // the timeline completed once
+  BOOST_TEST(rec->stages[1].attempts == 2);
+  (*client)->stop();
+  node.signal(SIGTERM);
+  BOOST_TEST(node.wait() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_database_is_moved_aside_and_its_jobs_come_back) {
+  temp_dir tmp;
+  auto quick = tmp / "quick";
+  fs::create_directories(quick / "audio");
+  sh("sox -n -r 16000 -c 1 -b 16 '" + (quick / "audio/a.wav").string() + "' synth 2 sine 440 vol 0.3");
+  write_file(quick / "session.json",
+             json{{"schema", 1}, {"id", "quick"}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
+  auto slow = slow_merge_session(tmp / "slow", "slow");
+  auto data = tmp / "data";
+  write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + data.string() +
+                                  "\"\n[log]\nlevel = \"debug\"\n");
+  std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
+                                        (tmp / "node.toml").string()};
+  std::string quick_id, slow_id;
+  {
+    child_process node{node_argv};
+    auto [host, port] = wait_for_node(node);
+    auto client = runtime::connect(host, port);
+    BOOST_REQUIRE(client);
+    auto q = (*client)->submit(quick.string());
+    BOOST_REQUIRE(q);
+    quick_id = q->id;
+    BOOST_REQUIRE((*client)->wait(quick_id, 60s));
+    auto s = (*client)->submit(slow.string());
+    BOOST_REQUIRE(s);
+    slow_id = s->id;
+    auto line = node.wait_for_line([](const std::string& l) {
+      return l.find("event stage-progress") != std::string::npos && l.find("stage=media.merge") != std::string::npos;
+    }, 60s);
+    BOOST_REQUIRE_MESSAGE(!line.empty(), node.transcript());
+    node.signal(SIGKILL);
+    node.wait();
+    (*client)->stop();
+  }
+  // The MANIFEST (the database's table of contents) is destroyed.
+  for (auto& e : fs::directory_iterator(data))
+    if (e.path().filename().string().rfind("MANIFEST", 0) == 0)
+      write_file(e.path(), std::string(4096, '\x5a'));
+
+  child_process node{node_argv};
+  auto [host, port] = wait_for_node(node);
+  auto client = runtime::connect(host, port);
+  BOOST_REQUIRE(client);
+  auto done = (*client)->wait(slow_id, 120s);
+  BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
+  BOOST_TEST(to_string(done->state) == "completed", done->error);
+  check_output(slow);
+  auto q = (*client)->status(quick_id);
+  BOOST_REQUIRE_MESSAGE(q, (q ? "" : q.err().message));
+  BOOST_TEST(to_string(q->state) == "completed");
+  BOOST_TEST(node.transcript().find("moved aside to") != std::string::npos);
+  BOOST_TEST(node.transcript().find("2 job(s) recovered from it") != std::string::npos);
+  (*client)->stop();
+  node.signal(SIGTERM);
+  BOOST_TEST(node.wait() == 0);
+}

@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "actors/backoff.hpp"
 #include "postroll/config.hpp"
@@ -71,10 +73,10 @@ BOOST_AUTO_TEST_CASE(saved_jobs_survive_reopen_in_dispatch_order) {
   BOOST_TEST((*history)[1].to == "processing");
   BOOST_TEST((*history)[1].reason == "stage started");
   BOOST_TEST((*history)[1].seq == 5u);
+  // Counts come back from the meta key written with every batch.
   auto counts = s.count_by_state();
-  BOOST_REQUIRE(counts);
-  BOOST_TEST((*counts)[job_state::pending] == 3u);
-  BOOST_TEST((*counts)[job_state::processing] == 1u);
+  BOOST_TEST(counts[job_state::pending] == 3u);
+  BOOST_TEST(counts[job_state::processing] == 1u);
   // Removing a job removes its record, index entries and history.
   auto a_now = s.get("a");
   BOOST_REQUIRE(a_now && *a_now);
@@ -82,7 +84,7 @@ BOOST_AUTO_TEST_CASE(saved_jobs_survive_reopen_in_dispatch_order) {
   BOOST_TEST(!s.get("a")->has_value());
   BOOST_TEST(s.history("a")->empty());
   BOOST_TEST(!s.job_for_session("s-a").has_value());
-  BOOST_TEST((*s.count_by_state())[job_state::processing] == 0u);
+  BOOST_TEST(s.count_by_state()[job_state::processing] == 0u);
   BOOST_TEST(s.history("b")->size() == 1u);  // others keep theirs
   auto missing = s.get("zzz");
   BOOST_REQUIRE(missing);
@@ -110,6 +112,67 @@ BOOST_AUTO_TEST_CASE(a_corrupt_database_is_moved_aside_and_replaced) {
   auto pending = (*store)->in_state(job_state::pending);
   BOOST_REQUIRE(pending);
   BOOST_TEST(pending->empty());
+}
+
+BOOST_AUTO_TEST_CASE(listings_page_newest_first_through_the_creation_index) {
+  temp_dir tmp;
+  auto store = job_store::open(tmp / "db");
+  BOOST_REQUIRE(store);
+  auto& s = **store;
+  std::vector<store_op> ops;
+  for (int i = 0; i < 25; ++i) {
+    store_op op;
+    op.job = make_job("j" + std::to_string(100 + i), priority::normal, 1000 + i);
+    op.reason = "submitted";
+    ops.push_back(op);
+  }
+  BOOST_REQUIRE(!s.apply(ops));  // one group-committed batch
+  BOOST_TEST(s.next_journal_seq() == 26u);
+  BOOST_TEST(s.count_by_state()[job_state::pending] == 25u);
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    std::string next;
+    auto jobs = s.recent(10, cursor, &next);
+    BOOST_REQUIRE(jobs);
+    for (auto& j : *jobs)
+      seen.push_back(j.id);
+    if (next.empty())
+      break;
+    cursor = next;
+  }
+  BOOST_REQUIRE_EQUAL(seen.size(), 25u);
+  BOOST_TEST(seen.front() == "j124");  // newest first
+  BOOST_TEST(seen.back() == "j100");
+  BOOST_TEST(std::set<std::string>(seen.begin(), seen.end()).size() == 25u);  // no page repeats one
+}
+
+BOOST_AUTO_TEST_CASE(jobs_are_salvaged_from_a_database_whose_manifest_is_corrupt) {
+  temp_dir tmp;
+  {
+    auto store = job_store::open(tmp / "db");
+    BOOST_REQUIRE(store);
+    auto done = make_job("done", priority::normal, 1);
+    done.state = job_state::completed;
+    BOOST_REQUIRE(!(*store)->save(done, nullptr, "imported"));
+    BOOST_REQUIRE(!(*store)->save(make_job("waiting", priority::high, 2), nullptr, "submitted"));
+  }
+  for (auto& e : fs::directory_iterator(tmp / "db"))
+    if (e.path().filename().string().rfind("MANIFEST", 0) == 0)
+      write_file(e.path(), std::string(4096, '\x5a'));
+  std::string moved;
+  auto store = job_store::open(tmp / "db", &moved);
+  BOOST_REQUIRE(store);
+  BOOST_REQUIRE(!moved.empty());
+  auto salvaged = job_store::salvage(moved);
+  std::map<std::string, job_state> got;
+  for (auto& j : salvaged)
+    got[j.id] = j.state;
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  BOOST_TEST(to_string(got["done"]) == "completed");
+  BOOST_TEST(to_string(got["waiting"]) == "pending");
+  BOOST_TEST(fs::exists(moved));  // the original stays for forensics
+  BOOST_TEST(!fs::exists(moved + ".salvage"));
 }
 
 BOOST_AUTO_TEST_CASE(job_records_round_trip_through_json) {

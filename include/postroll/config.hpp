@@ -28,6 +28,9 @@ struct config {
   std::int64_t retry_cap_ms = 300000;  ///< longest retry delay
   std::int64_t aging_ms = 600000;      ///< a low-priority job waiting this long is dispatched as normal
   std::int64_t stall_timeout_ms = 120000;  ///< a stage without progress this long is stopped and retried (0: off)
+  /// A worker told to stop a stage (cancel, stall) that still runs it after
+  /// this long is killed and replaced (0: never).
+  std::int64_t cancel_grace_ms = 1000;
   double min_free_factor = 1.4;        ///< a media stage waits until this x the session's media size is free (0: off)
 
   // [log]
