@@ -75,8 +75,9 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string>::with<job_reply>,
   // Re-runs a failed or cancelled job from its first unfinished stage.
   caf::replies_to<retry_atom, std::string>::with<job_reply>,
-  // Removes a finished job and its history (the session's files stay).
-  caf::replies_to<delete_atom, std::string>::with<job_reply>,
+  // Removes a finished job and its history; with `true` also the outputs
+  // postroll wrote (<session>/postroll/). The recording itself always stays.
+  caf::replies_to<delete_atom, std::string, bool>::with<job_reply>,
   // A media processor offers itself for work.
   caf::reacts_to<register_atom, media_processor_actor>,
   // Progress of a running stage.

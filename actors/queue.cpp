@@ -26,6 +26,8 @@
 
 namespace postroll {
 
+namespace fs = std::filesystem;
+
 namespace {
 
 using ready_key = std::tuple<int, std::int64_t, std::string>;  // priority, created, id
@@ -380,13 +382,16 @@ public:
     return reply_when_durable(reply_ok(finish_cancelled(it->second)));
   }
 
-  caf::result<job_reply> remove(const std::string& id) {
+  caf::result<job_reply> remove(const std::string& id, bool outputs) {
     if (auto it = st_.live.find(id); it != st_.live.end())
       return reply_error(errc::bad_input, "job " + id + " is " + to_string(it->second.state) +
                                             "; cancel it before deleting it");
     auto r = status(id);
     if (r.code != 0)
       return r;
+    if (auto other = st_.live_session.find(r.job.session_id); outputs && other != st_.live_session.end())
+      return reply_error(errc::bad_input, "session " + r.job.session_id + " has a live job " + other->second +
+                                            " writing its outputs; cancel it first");
     store_op op;
     op.remove = true;
     op.job = r.job;
@@ -394,6 +399,16 @@ public:
     st_.unflushed[id] = {st_.enqueued, std::nullopt};
     --st_.counts.by_state[size_t(r.job.state)];
     spdlog::info("queue: job {} deleted", id);
+    if (outputs) {
+      // Only what postroll wrote, and only once the record is gone for good.
+      after_commit([dir = fs::path{r.job.session_dir} / "postroll"](const maybe_error& err) {
+        std::error_code ec;
+        if (!err && fs::remove_all(dir, ec) > 0 && !ec)
+          spdlog::info("queue: deleted the outputs in {}", dir.string());
+        else if (ec)
+          spdlog::error("queue: cannot delete {}: {}", dir.string(), ec.message());
+      });
+    }
     return reply_when_durable(r);
   }
 
@@ -848,7 +863,7 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](history_atom, const std::string& id) { return queue_logic{self}.history(id); },
     [self](count_atom) { return queue_logic{self}.counts(); },
     [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
-    [self](delete_atom, const std::string& id) { return queue_logic{self}.remove(id); },
+    [self](delete_atom, const std::string& id, bool outputs) { return queue_logic{self}.remove(id, outputs); },
     [self](register_atom, media_processor_actor w) { queue_logic{self}.add_worker(std::move(w)); },
     [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },
     [self](const stage_result& r) { queue_logic{self}.on_result(r); },

@@ -180,8 +180,8 @@ result<job_record> runtime::cancel(const std::string& job_id) {
   return impl_->ask_job(cancel_atom::value, job_id);
 }
 
-result<job_record> runtime::remove(const std::string& job_id) {
-  return impl_->ask_job(delete_atom::value, job_id);
+result<job_record> runtime::remove(const std::string& job_id, bool with_outputs) {
+  return impl_->ask_job(delete_atom::value, job_id, with_outputs);
 }
 
 result<job_record> runtime::retry(const std::string& job_id) {

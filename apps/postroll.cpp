@@ -44,7 +44,8 @@ const char* usage = R"(usage: postroll COMMAND [ARGS]
   status [JOB]       list jobs, or show one job
   cancel JOB         cancel a pending or running job
   retry JOB          re-run a failed or cancelled job
-  delete JOB         delete a finished job and its history (session files stay)
+  delete JOB         delete a finished job and its history (the session's files
+                     stay; --outputs also deletes DIR/postroll/, never the recording)
 
 options:
   --config FILE      TOML config (see docs/configuration.md)
@@ -54,6 +55,7 @@ options:
   --json             print records as JSON
   --wait             submit: wait for the job to end, showing progress
   --history          status JOB: every state transition with time and reason
+  --outputs          delete: also delete what postroll wrote for the session
   --log-level L      trace, debug, info, warn, error, off
 )";
 
@@ -64,6 +66,7 @@ struct args {
   bool json = false;
   bool wait = false;
   bool history = false;
+  bool outputs = false;
 
   std::optional<std::string> opt(const std::string& k) const {
     auto it = options.find(k);
@@ -83,6 +86,8 @@ std::optional<args> parse_args(int argc, char** argv) {
       a.wait = true;
     } else if (s == "--history") {
       a.history = true;
+    } else if (s == "--outputs") {
+      a.outputs = true;
     } else if (s == "-h" || s == "--help") {
       return std::nullopt;
     } else if (s.rfind("--", 0) == 0) {
@@ -470,7 +475,7 @@ int cmd_client(const args& a, signal_waiter& sig) {
     return exit_bad_input;
   auto job = a.command == "cancel"   ? r.cancel(a.positional[0])
              : a.command == "retry"  ? r.retry(a.positional[0])
-                                     : r.remove(a.positional[0]);
+                                     : r.remove(a.positional[0], a.outputs);
   if (!job)
     return fail(job.err());
   print_record(*job, a.json);

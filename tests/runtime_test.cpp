@@ -156,6 +156,13 @@ BOOST_AUTO_TEST_CASE(a_session_is_finalized_with_events_in_order) {
   BOOST_TEST(!(*rt)->history(job->id));
   BOOST_TEST((*(*rt)->counts())[job_state::completed] == 1u);
   BOOST_TEST(fs::exists(done->output));
+  // Asked to, delete takes postroll's outputs too, and only those.
+  auto with_outputs = (*rt)->remove(again->id, true);
+  BOOST_REQUIRE_MESSAGE(with_outputs, (with_outputs ? "" : with_outputs.err().message));
+  BOOST_REQUIRE((*rt)->list(10));  // answers once the delete is durable, the folder gone with it
+  BOOST_TEST(!fs::exists(tmp / "demo/postroll"));
+  BOOST_TEST(fs::exists(tmp / "demo/session.json"));
+  BOOST_TEST(fs::exists(tmp / "demo/audio"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_rejected_and_the_runtime_keeps_serving) {

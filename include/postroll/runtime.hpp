@@ -63,8 +63,10 @@ public:
   result<job_record> retry(const std::string& job_id);
 
   /// Deletes a finished (completed, failed or cancelled) job and its history.
-  /// The session's files and outputs stay. @returns the deleted record.
-  result<job_record> remove(const std::string& job_id);
+  /// With `with_outputs`, also what postroll wrote into the session folder
+  /// (`<session>/postroll/`, refused while another job of the session is
+  /// live); the recording itself is never deleted. @returns the deleted record.
+  result<job_record> remove(const std::string& job_id, bool with_outputs = false);
 
   /// Blocks until the job is completed, failed or cancelled, or `timeout`
   /// passes (`errc::unavailable` then). @returns the final record.
