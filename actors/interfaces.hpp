@@ -16,6 +16,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postroll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postroll, (postroll::event))
   CAF_ADD_TYPE_ID(postroll, (postroll::job_record))
   CAF_ADD_TYPE_ID(postroll, (postroll::job_history))
+  CAF_ADD_TYPE_ID(postroll, (postroll::submit_request))
 CAF_END_TYPE_ID_BLOCK(postroll)
 
 namespace postroll {
@@ -63,6 +64,8 @@ using media_processor_actor = caf::typed_actor<
 using queue_actor = caf::typed_actor<
   // Validates a session folder and accepts a job for it (or returns its live job).
   caf::replies_to<submit_atom, std::string, std::string>::with<job_reply>,
+  // The same with per-job choices (which optional stages run).
+  caf::replies_to<submit_atom, submit_request>::with<job_reply>,
   // One job's record.
   caf::replies_to<status_atom, std::string>::with<job_reply>,
   // The newest jobs (at most N).

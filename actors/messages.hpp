@@ -14,6 +14,13 @@
 
 namespace postroll {
 
+/// Client -> queue: a session to run, with per-job choices.
+struct submit_request {
+  std::string session_dir;
+  std::string priority;       ///< "high", "normal", "low" ("" = normal)
+  std::int8_t compress = -1;  ///< 1: run media.compress, 0: skip it, -1: the node's config
+};
+
 /// Queue -> worker: run one stage of one job.
 struct stage_order {
   std::string job_id;
@@ -90,6 +97,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("event"), x.kind, x.job_id, x.session_id, x.stage, x.progress,
            x.eta_ms, x.message, x.time);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, submit_request& x) {
+  return f(caf::meta::type_name("submit_request"), x.session_dir, x.priority, x.compress);
 }
 
 template <class Inspector>

@@ -288,7 +288,9 @@ public:
 
   // -- requests -------------------------------------------------------------
 
-  caf::result<job_reply> submit(const std::string& dir, const std::string& prio_text) {
+  caf::result<job_reply> submit(const submit_request& req) {
+    const auto& dir = req.session_dir;
+    const auto& prio_text = req.priority;
     priority prio = priority::normal;
     if (!prio_text.empty() && !parse(prio_text, prio))
       return reply_error(errc::bad_input, "unknown priority \"" + prio_text + "\" (high, normal, low)");
@@ -309,7 +311,7 @@ public:
     j.session_name = m->name;
     j.prio = prio;
     j.created_at = now();
-    j.stages = plan_stages(*m);
+    j.stages = plan_stages(*m, req.compress < 0 ? st_.cfg.compress : req.compress > 0);
     std::error_code ec;
     for (const auto* list : {&m->video, &m->audio})
       for (const auto& f : *list)
@@ -855,8 +857,9 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
       queue_logic{self}.on_deadline(id, attempt);
     },
     [self](submit_atom, const std::string& dir, const std::string& prio) {
-      return queue_logic{self}.submit(dir, prio);
+      return queue_logic{self}.submit(submit_request{dir, prio, -1});
     },
+    [self](submit_atom, const submit_request& r) { return queue_logic{self}.submit(r); },
     [self](status_atom, const std::string& id) { return queue_logic{self}.status(id); },
     [self](list_atom, std::uint32_t limit) { return queue_logic{self}.list(limit); },
     [self](cancel_atom, const std::string& id) { return queue_logic{self}.cancel(id); },

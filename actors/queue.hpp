@@ -25,6 +25,7 @@ struct queue_config {
   std::function<std::int64_t(const std::string& dir)> free_bytes;
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
   bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
+  bool compress = true;  ///< jobs run media.compress unless their submit says otherwise
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

@@ -10,6 +10,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/supervisor.hpp"
+#include "pipelines/encoder_choice.hpp"
 #include "pipelines/gst_support.hpp"
 
 namespace postroll {
@@ -146,6 +147,20 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.media.output_dir = cfg.output_dir;
   sc.media.undecodable_as_silence = cfg.undecodable_as_silence;
   sc.media.decode_threads = cfg.decode_threads;
+  sc.queue.compress = cfg.compress;
+  sc.media.quality = cfg.quality;
+  sc.media.encoder_ranking = cfg.encoders.empty() ? default_encoder_ranking() : cfg.encoders;
+  if (cfg.compress) {
+    // Chosen once per process, with the reasons in the log.
+    auto choice = choose_encoder(sc.media.encoder_ranking);
+    for (const auto& [name, why] : choice.skipped)
+      spdlog::info("compress: encoder {} skipped: {}", name, why);
+    if (choice.name.empty())
+      return error{errc::bad_input, "media.encoders: none of the listed H.264 encoders is usable here "
+                                    "(see the log for why each was skipped)"};
+    spdlog::info("compress: using encoder {} ({} preset)", choice.name, cfg.quality);
+    sc.media.encoder = choice.name;
+  }
   sc.media_workers = cfg.media_workers;
   auto sup = start_supervisor(*p->sys, std::move(sc));
   if (!sup)
@@ -170,6 +185,11 @@ result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::
 
 result<job_record> runtime::submit(const std::string& session_dir, priority prio) {
   return impl_->ask_job(submit_atom::value, session_dir, std::string{to_string(prio)});
+}
+
+result<job_record> runtime::submit(const std::string& session_dir, const submit_options& options) {
+  submit_request r{session_dir, to_string(options.prio), std::int8_t(options.compress ? (*options.compress ? 1 : 0) : -1)};
+  return impl_->ask_job(submit_atom::value, std::move(r));
 }
 
 result<job_record> runtime::status(const std::string& job_id) {

@@ -4,7 +4,7 @@
 
 namespace postroll {
 
-std::vector<stage_record> plan_stages(const manifest& m) {
+std::vector<stage_record> plan_stages(const manifest& m, bool compress) {
   std::vector<stage_record> out;
   auto stage = [](const char* name) {
     stage_record s;
@@ -14,6 +14,8 @@ std::vector<stage_record> plan_stages(const manifest& m) {
   if (m.has_audio())
     out.push_back(stage(stage_timeline));
   out.push_back(stage(stage_merge));
+  if (compress && m.has_video())  // audio-only outputs are already compact
+    out.push_back(stage(stage_compress));
   return out;
 }
 

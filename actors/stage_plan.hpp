@@ -9,7 +9,8 @@
 namespace postroll {
 
 /// The stages for a manifest: media.timeline when there is audio, then
-/// media.merge. (Compression and enrichment join here in later versions.)
-std::vector<stage_record> plan_stages(const manifest& m);
+/// media.merge, then media.compress when asked and there is video.
+/// (Enrichment joins here in a later version.)
+std::vector<stage_record> plan_stages(const manifest& m, bool compress = true);
 
 }  // namespace postroll

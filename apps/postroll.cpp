@@ -56,6 +56,7 @@ options:
   --wait             submit: wait for the job to end, showing progress
   --history          status JOB: every state transition with time and reason
   --outputs          delete: also delete what postroll wrote for the session
+  --no-compress      process, submit: keep the playable MP4 as merged (no media.compress)
   --log-level L      trace, debug, info, warn, error, off
 )";
 
@@ -67,6 +68,7 @@ struct args {
   bool wait = false;
   bool history = false;
   bool outputs = false;
+  bool no_compress = false;
 
   std::optional<std::string> opt(const std::string& k) const {
     auto it = options.find(k);
@@ -88,6 +90,8 @@ std::optional<args> parse_args(int argc, char** argv) {
       a.history = true;
     } else if (s == "--outputs") {
       a.outputs = true;
+    } else if (s == "--no-compress") {
+      a.no_compress = true;
     } else if (s == "-h" || s == "--help") {
       return std::nullopt;
     } else if (s.rfind("--", 0) == 0) {
@@ -119,6 +123,8 @@ result<config> make_config(const args& a) {
   }
   if (auto d = a.opt("data-dir"))
     cfg.data_dir = *d;
+  if (a.no_compress)
+    cfg.compress = false;  // also spares choosing an encoder at start-up
   if (auto l = a.opt("log-level"))
     cfg.log_level = *l;
   else if (!a.opt("config") && (a.command == "process" || a.command == "submit"))
@@ -301,7 +307,11 @@ int cmd_process(const args& a, signal_waiter& sig) {
   job_follower follower{**rt, m->id, true};
   if (auto err = follower.subscribe())
     return fail(*err);
-  auto job = (*rt)->submit(m->dir.string(), prio);
+  submit_options so;
+  so.prio = prio;
+  if (a.no_compress)
+    so.compress = false;
+  auto job = (*rt)->submit(m->dir.string(), so);
   if (!job)
     return fail(job.err());
   auto final = follower.wait(*job, sig);
@@ -405,7 +415,11 @@ int cmd_client(const args& a, signal_waiter& sig) {
     if (a.wait)
       if (auto err = follower.subscribe())
         return fail(*err);
-    auto job = r.submit(dir, prio);
+    submit_options so;
+    so.prio = prio;
+    if (a.no_compress)
+      so.compress = false;
+    auto job = r.submit(dir, so);
     if (!job)
       return fail(job.err());
     if (!a.wait) {

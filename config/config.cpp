@@ -25,6 +25,30 @@ setter string_key(std::string& out) {
   };
 }
 
+setter bool_key(bool& out) {
+  return [&out](const toml::node& n, const std::string& at) -> maybe_error {
+    if (!n.is_boolean())
+      return error{errc::bad_input, at + ": expected true or false"};
+    out = *n.value<bool>();
+    return std::nullopt;
+  };
+}
+
+setter string_list_key(std::vector<std::string>& out) {
+  return [&out](const toml::node& n, const std::string& at) -> maybe_error {
+    const auto* arr = n.as_array();
+    if (!arr)
+      return error{errc::bad_input, at + ": expected a list of strings"};
+    out.clear();
+    for (const auto& item : *arr) {
+      if (!item.is_string())
+        return error{errc::bad_input, at + ": expected a list of strings"};
+      out.push_back(*item.value<std::string>());
+    }
+    return std::nullopt;
+  };
+}
+
 template <class Int>
 setter int_key(Int& out, std::int64_t lo, std::int64_t hi) {
   return [&out, lo, hi](const toml::node& n, const std::string& at) -> maybe_error {
@@ -91,7 +115,10 @@ result<config> load_config(const std::string& path) {
      {{"workers", int_key(cfg.media_workers, 1, 64)},
       {"output_dir", string_key(cfg.output_dir)},
       {"undecodable_segments", choice_key(silence_mode, {"fail", "silence"})},
-      {"decode_threads", int_key(cfg.decode_threads, 1, 64)}}},
+      {"decode_threads", int_key(cfg.decode_threads, 1, 64)},
+      {"compress", bool_key(cfg.compress)},
+      {"quality", choice_key(cfg.quality, {"low", "medium", "high"})},
+      {"encoders", string_list_key(cfg.encoders)}}},
     {"queue",
      {{"max_attempts", int_key(cfg.max_attempts, 1, 100)},
       {"retry_base_ms", int_key(cfg.retry_base_ms, 0, 86400000)},

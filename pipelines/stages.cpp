@@ -1,8 +1,15 @@
 #include "pipelines/stages.hpp"
 
+#include <chrono>
+#include <tuple>
+
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "pipelines/audio_timeline.hpp"
+#include "pipelines/compress.hpp"
+#include "pipelines/encoder_choice.hpp"
 #include "pipelines/media_probe.hpp"
 #include "pipelines/merge.hpp"
 #include "pipelines/output_file.hpp"
@@ -107,6 +114,85 @@ result<std::string> merge_stage(const manifest& m, const fs::path& out_dir,
   return out.dump();
 }
 
+// Makes the playable MP4 small: re-encoded without repeated frames, then
+// swapped in only if it is fit to play and smaller. Never fails because
+// the result is not better: the playable file stays and the result says why.
+result<std::string> compress_stage(const fs::path& out_dir, const media_options& options,
+                                   const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+  auto target = out_dir / "session.mp4";
+  std::error_code ec;
+  json out = {{"file", target.string()}, {"replaced", false}};
+  if (!fs::exists(target, ec)) {
+    out["file"] = (out_dir / "session.m4a").string();
+    out["reason"] = "no video: the audio is already compact";
+    return out.dump();
+  }
+  auto before = probe_media(target);
+  if (!before)
+    return before.err();
+  auto bytes_before = std::int64_t(fs::file_size(target, ec));
+  compress_options co;
+  co.encoder = options.encoder;
+  if (!parse(options.quality, co.preset))
+    return error{errc::bad_input, "media.quality \"" + options.quality + "\" is not low, medium or high"};
+  auto started = std::chrono::steady_clock::now();
+  auto run = [&](const std::string& encoder) {
+    co.encoder = encoder;
+    bool encoder_failed = false;
+    auto r = write_atomically(target, [&](const fs::path& partial) -> result<compress_stats> {
+      auto stats = compress_video(target, partial, co, cancel, progress, &encoder_failed);
+      if (!stats)
+        return stats.err();
+      // Fit to replace the playable file? Otherwise nothing is committed.
+      if (stats->bytes_out >= bytes_before)
+        return error{errc::media, "not smaller (" + std::to_string(stats->bytes_out) + " bytes, the playable file has " +
+                                          std::to_string(bytes_before) + ")"};
+      if (auto bad = check_playable(partial, before->duration_ms, cancel))
+        return error{bad->code == errc::cancelled ? errc::cancelled : errc::media, "not fit to play: " + bad->message};
+      return stats;
+    });
+    return std::make_pair(std::move(r), encoder_failed);
+  };
+  auto [done, encoder_failed] = run(options.encoder);
+  std::string used = options.encoder;
+  if (!done && encoder_failed && !cancel.is_cancelled()) {
+    // The chosen encoder broke mid-stream (a GPU reset, a driver bug): one
+    // more try with the next software encoder before the stage fails.
+    auto next = fallback_encoder(options.encoder_ranking.empty() ? default_encoder_ranking() : options.encoder_ranking,
+                                 options.encoder);
+    if (!next.empty()) {
+      spdlog::warn("compress: {} failed ({}); retrying with {}", options.encoder, done.err().message, next);
+      out["encoderFailed"] = options.encoder + ": " + done.err().message;
+      std::tie(done, encoder_failed) = run(next);
+      used = next;
+    }
+  }
+  out["encoder"] = used;
+  out["preset"] = options.quality;
+  out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out["bytesBefore"] = bytes_before;
+  if (!done) {
+    if (cancel.is_cancelled())
+      return error{errc::cancelled, "cancelled"};
+    auto& e = done.err();
+    // "Not smaller" and "not fit to play" keep the playable file: the stage
+    // succeeds and says why; an encoder or decoder failure is a failure.
+    if (e.message.rfind("not smaller", 0) == 0 || e.message.rfind("not fit to play", 0) == 0) {
+      out["reason"] = e.message;
+      spdlog::info("compress: kept the playable file: {}", e.message);
+      return out.dump();
+    }
+    return e;
+  }
+  out["replaced"] = true;
+  out["bytesAfter"] = done->bytes_out;
+  out["ratio"] = double(done->bytes_out) / double(std::max<std::int64_t>(1, bytes_before));
+  out["framesIn"] = done->frames_in;
+  out["framesOut"] = done->frames_out;
+  out["durationMs"] = before->duration_ms;
+  return out.dump();
+}
+
 }  // namespace
 
 fs::path output_dir(const fs::path& session_dir, const media_options& options) {
@@ -129,6 +215,8 @@ result<std::string> run_media_stage(const std::string& stage, const fs::path& se
     return timeline_stage(*m, out_dir, options, cancel, progress);
   if (stage == stage_merge)
     return merge_stage(*m, out_dir, cancel, progress);
+  if (stage == stage_compress)
+    return compress_stage(out_dir, options, cancel, progress);
   return error{errc::internal, "unknown media stage \"" + stage + "\""};
 }
 

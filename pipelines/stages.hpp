@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "pipelines/gst_support.hpp"
 
@@ -13,12 +14,18 @@ namespace postroll {
 /// Stage names as they appear in job records and events.
 inline constexpr const char* stage_timeline = "media.timeline";
 inline constexpr const char* stage_merge = "media.merge";
+inline constexpr const char* stage_compress = "media.compress";
 
 /// Options a media stage needs; filled from the node's config.
 struct media_options {
   std::string output_dir = "postroll";  ///< relative to the session folder
   bool undecodable_as_silence = false;  ///< missing or undecodable audio segments become silence
   int decode_threads = 2;
+  /// media.compress: the encoder chosen at start-up (see encoder_choice),
+  /// the ranking it came from (for the fallback) and the quality preset.
+  std::string encoder = "x264enc";
+  std::vector<std::string> encoder_ranking;
+  std::string quality = "medium";
 };
 
 /// Where a session's outputs go.

@@ -35,8 +35,9 @@ BOOST_AUTO_TEST_CASE(process_finalizes_a_session_and_prints_where_the_file_is) {
   auto expected = (fs::canonical(tmp / "demo") / "postroll/session.mp4").string();
   BOOST_TEST(r.out == expected + "\n");
   // Not a terminal: plain progress lines, one per stage and 10 %.
-  BOOST_TEST(r.err.find("progress 1/2 media.timeline") != std::string::npos, r.err);
-  BOOST_TEST(r.err.find("progress 2/2 media.merge 100%") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("progress 1/3 media.timeline") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("progress 2/3 media.merge 100%") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("progress 3/3 media.compress 100%") != std::string::npos, r.err);
   BOOST_TEST(decodes_cleanly(expected));
 
   auto j = run_postroll({"process", (tmp / "demo").string(), "--data-dir", (tmp / "data").string(), "--json"});
@@ -44,7 +45,14 @@ BOOST_AUTO_TEST_CASE(process_finalizes_a_session_and_prints_where_the_file_is) {
   auto rec = json::parse(j.out);
   BOOST_TEST(rec["state"] == "completed");
   BOOST_TEST(rec["output"] == expected);
-  BOOST_TEST(rec["stages"].size() == 2u);
+  BOOST_TEST(rec["stages"].size() == 3u);
+  // --no-compress keeps the playable file as merged.
+  auto n = run_postroll({"process", (tmp / "demo").string(), "--data-dir", (tmp / "data").string(), "--json",
+                         "--no-compress"});
+  BOOST_TEST(n.exit_code == 0, n.err);
+  auto plain = json::parse(n.out);
+  BOOST_TEST(plain["stages"].size() == 2u);
+  BOOST_TEST(plain["stages"].back()["name"] == "media.merge");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_exits_2_with_one_line_naming_the_file) {

@@ -33,7 +33,7 @@ const int sessions = env_or("POSTROLL_TORTURE_SESSIONS", 10);
 const int min_kills = env_or("POSTROLL_TORTURE_KILLS", 30);
 // Kills often land in the same stage several times in a row (9 seen); the
 // limit leaves room, the point is that it is never exceeded.
-const int max_attempts = std::max(40, min_kills + 10);
+const int max_attempts = std::min(100, std::max(40, min_kills + 10));  // the config allows 100
 
 
 }  // namespace

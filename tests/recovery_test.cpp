@@ -38,10 +38,10 @@ fs::path slow_merge_session(const fs::path& dir, const std::string& id) {
   return dir;
 }
 
-// "progress 2/2 media.merge 40%" past `pct` percent.
+// "progress 2/3 media.merge 40%" past `pct` percent.
 bool merge_past(const std::string& line, int pct) {
   std::smatch m;
-  return std::regex_search(line, m, std::regex{"progress 2/2 media\\.merge (\\d+)%"}) && std::stoi(m[1].str()) >= pct;
+  return std::regex_search(line, m, std::regex{"progress 2/3 media\\.merge (\\d+)%"}) && std::stoi(m[1].str()) >= pct;
 }
 
 void check_output(const fs::path& dir) {
@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
   auto done = (*client)->wait(job_id, 120s);
   BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
   BOOST_TEST(to_string(done->state) == "completed", done->error);
-  BOOST_REQUIRE_EQUAL(done->stages.size(), 2u);
+  BOOST_REQUIRE_EQUAL(done->stages.size(), 3u);
   BOOST_TEST(done->stages[0].attempts == 1);  // the timeline had completed: not redone
   BOOST_TEST(done->stages[1].attempts == 2);  // the merge ran again
   check_output(dir);

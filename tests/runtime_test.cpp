@@ -117,6 +117,8 @@ BOOST_AUTO_TEST_CASE(a_session_is_finalized_with_events_in_order) {
                                        "stage-started:media.merge",
                                        "stage-completed:media.merge",
                                        "media-ready:media.merge",
+                                       "stage-started:media.compress",
+                                       "stage-completed:media.compress",
                                        "job-completed"};
   BOOST_TEST(log.kinds_of(job->id) == expected, boost::test_tools::per_element());
   BOOST_TEST(partial_files(tmp / "demo").empty());
@@ -129,7 +131,8 @@ BOOST_AUTO_TEST_CASE(a_session_is_finalized_with_events_in_order) {
   std::vector<std::string> expected_history = {
     ">pending: submitted", "pending>processing: media.timeline started (attempt 1)",
     "processing>processing: media.timeline completed", "processing>processing: media.merge started (attempt 1)",
-    "processing>completed: media.merge completed"};
+    "processing>processing: media.merge completed", "processing>processing: media.compress started (attempt 1)",
+    "processing>completed: media.compress completed"};
   BOOST_TEST(reasons == expected_history, boost::test_tools::per_element());
   auto counts = (*rt)->counts();
   BOOST_REQUIRE(counts);

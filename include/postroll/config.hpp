@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "postroll/error.hpp"
 
@@ -18,6 +19,11 @@ struct config {
 
   // [media]
   int media_workers = 1;               ///< media pipelines run at once
+  bool compress = true;                ///< jobs run media.compress by default
+  std::string quality = "medium";      ///< compression preset: low, medium, high (docs/compression.md)
+  /// H.264 encoders to try in order (empty: the default ranking, hardware
+  /// first); the first that exists and opens is used.
+  std::vector<std::string> encoders;
   std::string output_dir = "postroll";  ///< outputs, relative to the session folder
   bool undecodable_as_silence = false;  ///< a missing or undecodable audio segment becomes silence
   int decode_threads = 2;              ///< audio segments decoded at once

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,12 @@ struct journal_entry {
 };
 
 /// How many jobs are in each state (indexed by `job_state`).
+/// Per-job choices for submit; an unset one follows the node's config.
+struct submit_options {
+  priority prio = priority::normal;
+  std::optional<bool> compress;  ///< run media.compress (re-encode the playable MP4 smaller)
+};
+
 struct job_counts {
   std::uint64_t by_state[5] = {0, 0, 0, 0, 0};
   std::uint64_t operator[](job_state s) const { return by_state[size_t(s)]; }

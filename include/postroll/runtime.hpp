@@ -43,6 +43,9 @@ public:
   /// @returns the job, or `errc::bad_input` naming the file and the reason.
   result<job_record> submit(const std::string& session_dir, priority prio = priority::normal);
 
+  /// The same, with per-job choices (unset ones follow the node's config).
+  result<job_record> submit(const std::string& session_dir, const submit_options& options);
+
   /// @returns the job's current record, or `errc::not_found`.
   result<job_record> status(const std::string& job_id);
 
