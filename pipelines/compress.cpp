@@ -48,6 +48,11 @@ bool safe_element_name(const std::string& name) {
   });
 }
 
+luma_view luma_of(const GstVideoFrame& f) {
+  return {static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0)), GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0),
+          GST_VIDEO_FRAME_WIDTH(&f), GST_VIDEO_FRAME_HEIGHT(&f)};
+}
+
 // A decoded frame kept for comparison: its buffer, mapped as video.
 struct held_frame {
   buffer_ptr buffer;
@@ -73,11 +78,7 @@ struct held_frame {
     mapped = false;
     buffer.reset();
   }
-  luma_view luma() const {
-    return {static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)),
-            GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), GST_VIDEO_FRAME_WIDTH(&frame),
-            GST_VIDEO_FRAME_HEIGHT(&frame)};
-  }
+  luma_view luma() const { return luma_of(frame); }
 };
 
 }  // namespace
@@ -200,10 +201,7 @@ result<compress_stats> compress_video(const fs::path& input, const fs::path& out
       if (o.drop_duplicates) {
         GstVideoFrame frame;
         if (gst_video_frame_map(&frame, &vinfo, buffer, GST_MAP_READ)) {
-          luma_view now{static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)),
-                        GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), GST_VIDEO_FRAME_WIDTH(&frame),
-                        GST_VIDEO_FRAME_HEIGHT(&frame)};
-          bool same = held.mapped && same_picture(held.luma(), now, o.dedup);
+          bool same = held.mapped && same_picture(held.luma(), luma_of(frame), o.dedup);
           gst_video_frame_unmap(&frame);
           if (same) {
             // Keep the newest copy of a still picture: recorders refine a
