@@ -16,21 +16,8 @@ namespace postroll {
 
 namespace {
 
-struct sample_unref {
-  void operator()(GstSample* s) const {
-    if (s)
-      gst_sample_unref(s);
-  }
-};
-using sample_ptr = std::unique_ptr<GstSample, sample_unref>;
-
-struct buffer_unref {
-  void operator()(GstBuffer* b) const {
-    if (b)
-      gst_buffer_unref(b);
-  }
-};
-using buffer_ptr = std::unique_ptr<GstBuffer, buffer_unref>;
+using gst::buffer_ptr;
+using gst::sample_ptr;
 
 std::string quoted(const fs::path& p) {
   std::string out = "\"";

@@ -35,6 +35,22 @@ struct caps_unref {
 };
 using caps_ptr = std::unique_ptr<GstCaps, caps_unref>;
 
+struct sample_unref {
+  void operator()(GstSample* s) const {
+    if (s)
+      gst_sample_unref(s);
+  }
+};
+using sample_ptr = std::unique_ptr<GstSample, sample_unref>;
+
+struct buffer_unref {
+  void operator()(GstBuffer* b) const {
+    if (b)
+      gst_buffer_unref(b);
+  }
+};
+using buffer_ptr = std::unique_ptr<GstBuffer, buffer_unref>;
+
 /// Set by the owner of a run to stop it; pipelines poll it at least every 100 ms.
 struct cancel_token {
   std::atomic<bool> cancelled{false};

@@ -69,8 +69,7 @@ void register_failing_encoder() {
 // --- media -------------------------------------------------------------------
 
 void write_manifest(const fs::path& dir, const json& video, const json& audio) {
-  json m = {{"schema", 1}, {"id", "c-" + dir.filename().string()}, {"video", video}, {"audio", audio}};
-  write_file(dir / "session.json", m.dump());
+  test::write_manifest(dir, video.dump(), audio.dump());
 }
 
 // A mostly still screen (black) with one white frame at each of `flashes`

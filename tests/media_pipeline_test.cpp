@@ -57,8 +57,7 @@ void make_tone(const fs::path& file, double seconds) {
 }
 
 void write_manifest(const fs::path& dir, const json& video, const json& audio) {
-  json m = {{"schema", 1}, {"id", "t-" + dir.filename().string()}, {"video", video}, {"audio", audio}};
-  write_file(dir / "session.json", m.dump());
+  test::write_manifest(dir, video.dump(), audio.dump());
 }
 
 }  // namespace

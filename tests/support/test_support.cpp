@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -265,6 +267,14 @@ std::vector<fs::path> partial_files(const fs::path& dir) {
     if (it->path().filename().string().find(".partial") != std::string::npos)
       out.push_back(it->path());
   return out;
+}
+
+void write_manifest(const fs::path& dir, const std::string& video_json, const std::string& audio_json) {
+  nlohmann::json m = {{"schema", 1},
+                      {"id", "t-" + dir.filename().string()},
+                      {"video", nlohmann::json::parse(video_json)},
+                      {"audio", nlohmann::json::parse(audio_json)}};
+  write_file(dir / "session.json", m.dump());
 }
 
 }  // namespace postroll::test

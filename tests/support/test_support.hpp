@@ -92,6 +92,11 @@ bool decodes_cleanly(const std::filesystem::path& file);
 /// Makes a session folder with scripts/make-demo-session.sh.
 void make_demo_session(const std::filesystem::path& dir, int seconds);
 
+/// Writes `dir`/session.json with the given video and audio entries (JSON
+/// arrays as text); the id is "t-" + the folder name.
+void write_manifest(const std::filesystem::path& dir, const std::string& video_json,
+                    const std::string& audio_json);
+
 /// Files under `dir` whose name contains ".partial".
 std::vector<std::filesystem::path> partial_files(const std::filesystem::path& dir);
 
