@@ -18,6 +18,9 @@ using namespace postroll;
 using namespace postroll::test;
 using namespace std::chrono_literals;
 
+// Compression is off here: these tests are about the media stages being
+// interrupted (compress_test and kill_torture_test cover media.compress),
+// and re-encoding 10 s of 720p noise pushed this test past CI's timeout.
 namespace {
 
 
@@ -38,10 +41,10 @@ fs::path slow_merge_session(const fs::path& dir, const std::string& id) {
   return dir;
 }
 
-// "progress 2/3 media.merge 40%" past `pct` percent.
+// "progress 2/2 media.merge 40%" past `pct` percent.
 bool merge_past(const std::string& line, int pct) {
   std::smatch m;
-  return std::regex_search(line, m, std::regex{"progress 2/3 media\\.merge (\\d+)%"}) && std::stoi(m[1].str()) >= pct;
+  return std::regex_search(line, m, std::regex{"progress 2/2 media\\.merge (\\d+)%"}) && std::stoi(m[1].str()) >= pct;
 }
 
 void check_output(const fs::path& dir) {
@@ -57,7 +60,7 @@ void check_output(const fs::path& dir) {
 BOOST_AUTO_TEST_CASE(process_killed_during_the_merge_resumes_when_run_again) {
   temp_dir tmp;
   auto dir = slow_merge_session(tmp / "session", "process-kill");
-  std::vector<std::string> argv = {postroll_binary().string(), "process", dir.string(), "--data-dir",
+  std::vector<std::string> argv = {postroll_binary().string(), "process", dir.string(), "--no-compress", "--data-dir",
                                    (tmp / "data").string()};
   {
     child_process first{argv};
@@ -80,7 +83,7 @@ BOOST_AUTO_TEST_CASE(process_killed_during_the_merge_resumes_when_run_again) {
 BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restart) {
   temp_dir tmp;
   auto dir = slow_merge_session(tmp / "session", "kill-me");
-  write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
+  write_file(tmp / "node.toml", "[media]\ncompress = false\n[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
                                   "\"\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
                                         (tmp / "node.toml").string()};
@@ -115,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
   auto done = (*client)->wait(job_id, 120s);
   BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
   BOOST_TEST(to_string(done->state) == "completed", done->error);
-  BOOST_REQUIRE_EQUAL(done->stages.size(), 3u);
+  BOOST_REQUIRE_EQUAL(done->stages.size(), 2u);
   BOOST_TEST(done->stages[0].attempts == 1);  // the timeline had completed: not redone
   BOOST_TEST(done->stages[1].attempts == 2);  // the merge ran again
   check_output(dir);
@@ -127,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
 BOOST_AUTO_TEST_CASE(a_job_that_keeps_crashing_the_node_ends_failed_instead_of_looping) {
   temp_dir tmp;
   auto dir = slow_merge_session(tmp / "session", "poison");
-  write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
+  write_file(tmp / "node.toml", "[media]\ncompress = false\n[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
                                   "\"\n[queue]\nmax_attempts = 2\nretry_base_ms = 50\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
                                         (tmp / "node.toml").string()};
@@ -180,7 +183,7 @@ BOOST_AUTO_TEST_CASE(a_corrupt_database_is_moved_aside_and_its_jobs_come_back) {
              json{{"schema", 1}, {"id", "quick"}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
   auto slow = slow_merge_session(tmp / "slow", "slow");
   auto data = tmp / "data";
-  write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + data.string() +
+  write_file(tmp / "node.toml", "[media]\ncompress = false\n[node]\nport = 0\ndata_dir = \"" + data.string() +
                                   "\"\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
                                         (tmp / "node.toml").string()};
