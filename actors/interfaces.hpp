@@ -52,13 +52,19 @@ using notifier_actor = caf::typed_actor<
   // Adds a subscriber (answers once added); it is dropped when it terminates.
   caf::replies_to<subscribe_atom, event_sink_actor>::with<bool>>;
 
-/// The MEDIA PROCESSOR actor interface: runs one media stage at a time, off
-/// the scheduler threads, and reports to the queue that registered it.
-using media_processor_actor = caf::typed_actor<
+/// The STAGE WORKER actor interface, shared by the media processor and the
+/// enrichment worker: runs one stage at a time, off the scheduler threads,
+/// and reports to the queue it registered with.
+using stage_worker_actor = caf::typed_actor<
   // Starts a stage; progress and the result go to the queue by message.
   caf::reacts_to<run_atom, stage_order>,
   // Stops the running stage of a job (deletes its partial output).
   caf::reacts_to<cancel_atom, std::string>>;
+
+/// A worker of the "media" pool (media.* stages, GStreamer pipelines).
+using media_processor_actor = stage_worker_actor;
+/// A worker of the "enrich" pool (enrich.* stages).
+using enrichment_worker_actor = stage_worker_actor;
 
 /// The QUEUE actor interface: the only owner of job state.
 using queue_actor = caf::typed_actor<
@@ -82,7 +88,10 @@ using queue_actor = caf::typed_actor<
   // postroll wrote (<session>/postroll/). The recording itself always stays.
   caf::replies_to<delete_atom, std::string, bool>::with<job_reply>,
   // A media processor offers itself for work.
-  caf::reacts_to<register_atom, media_processor_actor>,
+  caf::reacts_to<register_atom, stage_worker_actor>,
+  // A worker of a named pool ("media", "enrich") offers itself for work:
+  // it is sent only stages of that pool (the stage name's prefix).
+  caf::reacts_to<register_atom, stage_worker_actor, std::string>,
   // Progress of a running stage.
   caf::reacts_to<stage_progress>,
   // A stage ended.
@@ -95,7 +104,7 @@ using queue_actor = caf::typed_actor<
   // (error code and message if that write failed).
   caf::reacts_to<committed_atom, std::uint64_t, std::uint8_t, std::string>,
   // Internal: a worker told to stop a job (attempt) has had its grace time.
-  caf::reacts_to<deadline_atom, std::string, std::int32_t>>;
+  caf::reacts_to<deadline_atom, std::string, std::string, std::int32_t>>;
 
 /// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
 using supervisor_actor = caf::typed_actor<
@@ -116,9 +125,9 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<queue_actor>("postroll::queue_actor");
   cfg.add_message_type<notifier_actor>("postroll::notifier_actor");
   cfg.add_message_type<event_sink_actor>("postroll::event_sink_actor");
-  cfg.add_message_type<media_processor_actor>("postroll::media_processor_actor");
+  cfg.add_message_type<stage_worker_actor>("postroll::stage_worker_actor");
   cfg.add_message_type<supervisor_actor>("postroll::supervisor_actor");
-  cfg.add_message_type<std::vector<media_processor_actor>>("std::vector<postroll::media_processor_actor>");
+  cfg.add_message_type<std::vector<stage_worker_actor>>("std::vector<postroll::stage_worker_actor>");
 }
 
 }  // namespace postroll

@@ -1,6 +1,6 @@
-// The media-processor actor: runs one media stage at a time on a thread it
-// owns (never on CAF's scheduler threads), forwards progress to the queue at
-// most every 100 ms, and answers with the stage's result.
+// The media-processor actor: a stage worker (actors/stage_worker) whose
+// stages are the media ones: one at a time on a thread it owns (never on
+// CAF's scheduler threads), progress to the queue every 100 ms, the result.
 #pragma once
 
 #include "actors/interfaces.hpp"

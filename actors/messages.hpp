@@ -19,6 +19,7 @@ struct submit_request {
   std::string session_dir;
   std::string priority;       ///< "high", "normal", "low" ("" = normal)
   std::int8_t compress = -1;  ///< 1: run media.compress, 0: skip it, -1: the node's config
+  std::int8_t enrich = -1;    ///< 1: run the enrich.* stages, 0: skip them, -1: the node's config
 };
 
 /// Queue -> worker: run one stage of one job.
@@ -83,7 +84,7 @@ typename Inspector::result_type inspect(Inspector& f, job_history& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_record& x) {
   return f(caf::meta::type_name("stage_record"), x.name, x.state, x.attempts, x.started_at,
-           x.finished_at, x.not_before, x.error, x.result);
+           x.finished_at, x.not_before, x.error, x.result, x.needs);
 }
 
 template <class Inspector>
@@ -101,7 +102,7 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit_request& x) {
-  return f(caf::meta::type_name("submit_request"), x.session_dir, x.priority, x.compress);
+  return f(caf::meta::type_name("submit_request"), x.session_dir, x.priority, x.compress, x.enrich);
 }
 
 template <class Inspector>

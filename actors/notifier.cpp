@@ -1,6 +1,7 @@
 #include "actors/notifier.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@ namespace {
 struct notifier_state {
   static inline const char* name = "postroll.notifier";
   std::vector<event_sink_actor> subscribers;
+  std::unique_ptr<notification_sender> outside;  ///< desktop + webhook, on its own thread
 };
 
 void log_event(const event& e) {
@@ -29,9 +31,10 @@ void log_event(const event& e) {
 
 }  // namespace
 
-notifier_actor spawn_notifier(caf::actor_system& sys) {
-  return sys.spawn([](notifier_actor::stateful_pointer<notifier_state> self)
+notifier_actor spawn_notifier(caf::actor_system& sys, notifier_config cfg) {
+  return sys.spawn([cfg](notifier_actor::stateful_pointer<notifier_state> self)
                      -> notifier_actor::behavior_type {
+    self->state.outside = std::make_unique<notification_sender>(cfg);
     self->set_down_handler([self](caf::down_msg& msg) {
       auto& subs = self->state.subscribers;
       subs.erase(std::remove_if(subs.begin(), subs.end(),
@@ -43,6 +46,7 @@ notifier_actor spawn_notifier(caf::actor_system& sys) {
         log_event(e);
         for (auto& s : self->state.subscribers)
           self->send(s, e);
+        self->state.outside->post(e);
       },
       [self](subscribe_atom, event_sink_actor sink) {
         self->monitor(sink);

@@ -33,9 +33,14 @@ namespace {
 using ready_key = std::tuple<int, std::int64_t, std::string>;  // priority, created, id
 
 struct worker_slot {
-  media_processor_actor handle;
-  std::string job;  ///< running job id, empty when idle
+  stage_worker_actor handle;
+  std::string pool;   ///< "media", "enrich": which stages it runs
+  std::string job;    ///< running job id, empty when idle
+  std::string stage;  ///< the stage it runs
 };
+
+// Per running stage: "job/stage".
+std::string run_key(const std::string& job, const std::string& stage) { return job + "/" + stage; }
 
 struct queue_state {
   static inline const char* name = "postroll.queue";
@@ -43,9 +48,11 @@ struct queue_state {
   std::shared_ptr<job_store> store;
   notifier_actor notifier;
   std::unordered_map<std::string, job_record> live;  ///< every non-terminal job
-  std::set<ready_key> ready;  ///< jobs whose next stage waits for a worker
+  /// Per worker pool, the jobs with a stage of that pool whose needs are
+  /// met and that waits for a worker (maybe in backoff).
+  std::map<std::string, std::set<ready_key>> ready;
   std::vector<worker_slot> workers;
-  std::unordered_map<std::string, std::int64_t> last_progress;  ///< job -> ms of last event
+  std::unordered_map<std::string, std::int64_t> last_progress;  ///< run_key -> ms of last event
   job_counts counts;  ///< jobs per state, kept in step with every persist()
   std::mt19937_64 rng{std::random_device{}()};  ///< retry jitter
   /// Running stages' last progress, for the stall watchdog.
@@ -54,7 +61,7 @@ struct queue_state {
     std::int64_t changed_at = 0;
     bool stalled = false;  ///< cancelled by the watchdog: its end counts as a failure
   };
-  std::unordered_map<std::string, watch> watches;  ///< job id -> its running stage
+  std::unordered_map<std::string, watch> watches;  ///< run_key -> its running stage
   bool watchdog_armed = false;
   bool disk_recheck_armed = false;  ///< a wakeup is due to look at jobs waiting for disk space
   std::uint64_t id_counter = 0;
@@ -98,6 +105,34 @@ stage_record* next_stage(job_record& j) {
     if (s.state != job_state::completed)
       return &s;
   return nullptr;
+}
+
+bool all_completed(const job_record& j) {
+  return std::all_of(j.stages.begin(), j.stages.end(),
+                     [](const stage_record& s) { return s.state == job_state::completed; });
+}
+
+bool any_in(const job_record& j, job_state state) {
+  return std::any_of(j.stages.begin(), j.stages.end(), [&](const stage_record& s) { return s.state == state; });
+}
+
+// A pending stage whose needs have all completed (backoff aside).
+bool needs_met(const job_record& j, const stage_record& s) {
+  for (const auto& n : s.needs) {
+    auto it = std::find_if(j.stages.begin(), j.stages.end(), [&](const stage_record& o) { return o.name == n; });
+    if (it != j.stages.end() && it->state != job_state::completed)
+      return false;
+  }
+  return true;
+}
+
+// The pending stages of `pool` that may start now, in plan order.
+std::vector<stage_record*> startable(job_record& j, const std::string& pool) {
+  std::vector<stage_record*> out;
+  for (auto& s : j.stages)
+    if (s.state == job_state::pending && pool_of(s.name) == pool && needs_met(j, s))
+      out.push_back(&s);
+  return out;
 }
 
 stage_record* find_stage(job_record& j, const std::string& name) {
@@ -203,15 +238,33 @@ public:
     ++st_.counts.by_state[size_t(j.state)];
     if (is_terminal(j.state)) {
       st_.live.erase(j.id);
-      st_.ready.erase(key_of(j));
-      st_.last_progress.erase(j.id);
+      for (auto& [pool, keys] : st_.ready)
+        keys.erase(key_of(j));
+      for (const auto& s : j.stages)
+        st_.last_progress.erase(run_key(j.id, s.name));
       if (auto s = st_.live_session.find(j.session_id); s != st_.live_session.end() && s->second == j.id)
         st_.live_session.erase(s);
       st_.unflushed[j.id] = {st_.enqueued, j};
     } else {
       st_.live[j.id] = j;
       st_.live_session[j.session_id] = j.id;
+      refresh_ready(j);
     }
+  }
+
+  // Puts a live job in the ready set of every pool it has a startable
+  // stage for, and takes it out of the others.
+  void refresh_ready(job_record& j) {
+    std::set<std::string> pools;
+    if (!j.cancel_requested)
+      for (auto& s : j.stages)
+        if (s.state == job_state::pending && needs_met(j, s))
+          pools.insert(pool_of(s.name));
+    for (auto& [pool, keys] : st_.ready)
+      if (!pools.count(pool))
+        keys.erase(key_of(j));
+    for (const auto& pool : pools)
+      st_.ready[pool].insert(key_of(j));
   }
 
   // Applies `change` to the live job `id` and persists it; `out` receives
@@ -279,7 +332,6 @@ public:
         } else {
           spdlog::info("queue: resuming job {} ({}) at {}", j.id, j.session_dir,
                        next_stage(j) ? next_stage(j)->name : "end");
-          st_.ready.insert(key_of(j));
         }
       }
     }
@@ -311,14 +363,17 @@ public:
     j.session_name = m->name;
     j.prio = prio;
     j.created_at = now();
-    j.stages = plan_stages(*m, req.compress < 0 ? st_.cfg.compress : req.compress > 0);
+    plan_options plan;
+    plan.compress = req.compress < 0 ? st_.cfg.compress : req.compress > 0;
+    plan.enrich = req.enrich < 0 ? st_.cfg.enrich : req.enrich > 0;
+    plan.extra = st_.cfg.extra_stages;
+    j.stages = plan_stages(*m, plan);
     std::error_code ec;
     for (const auto* list : {&m->video, &m->audio})
       for (const auto& f : *list)
         if (!f.missing)
           j.media_bytes += std::int64_t(std::filesystem::file_size(f.resolved, ec));
     persist(j, nullptr, "submitted");
-    st_.ready.insert(key_of(j));
     emit(j, events::job_created);
     auto reply = reply_ok(st_.live[j.id]);
     dispatch();
@@ -372,13 +427,13 @@ public:
         return reply_error(errc::bad_input, "job " + id + " is already " + to_string(r.job.state));
       return r;
     }
-    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(),
-                             [&](const worker_slot& w) { return w.job == id; });
-    if (slot != st_.workers.end()) {
-      // Running: the worker tears the pipeline down and answers with a
-      // cancelled result; the job ends then.
+    if (std::any_of(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) { return w.job == id; })) {
+      // Running: each worker tears its stage down and answers with a
+      // cancelled result; the job ends when the last one has.
       transition(id, "cancel requested", [](job_record& j) { j.cancel_requested = true; });
-      stop_running(*slot);
+      for (auto& w : st_.workers)
+        if (w.job == id)
+          stop_running(w);
       return reply_when_durable(reply_ok(st_.live[id]));
     }
     return reply_when_durable(reply_ok(finish_cancelled(it->second)));
@@ -436,7 +491,6 @@ public:
         s.not_before = 0;
       }
     persist(j, &before, "retry requested");
-    st_.ready.insert(key_of(j));
     emit(j, events::job_created, {}, "retry");
     dispatch();
     return reply_when_durable(reply_ok(j));
@@ -444,9 +498,9 @@ public:
 
   // -- workers --------------------------------------------------------------
 
-  void add_worker(media_processor_actor w) {
+  void add_worker(stage_worker_actor w, std::string pool) {
     self_->monitor(w);
-    st_.workers.push_back(worker_slot{w, {}});
+    st_.workers.push_back(worker_slot{w, std::move(pool), {}, {}});
     dispatch();
   }
 
@@ -456,19 +510,21 @@ public:
     if (it == st_.workers.end())
       return;
     auto job = it->job;
+    auto stage = it->stage;
+    auto pool = it->pool;
     st_.workers.erase(it);
     if (job.empty())
       return;
     auto live = st_.live.find(job);
     if (live == st_.live.end())
       return;
-    auto* s = next_stage(live->second);
+    auto* s = find_stage(live->second, stage);
     stage_result r;
     r.job_id = job;
-    r.stage = s ? s->name : "";
+    r.stage = stage;
     r.attempt = s ? s->attempts : 0;
     r.code = std::uint8_t(errc::internal);
-    r.message = "the media processor crashed (" + caf::to_string(reason) + ")";
+    r.message = "the " + pool + " worker crashed (" + caf::to_string(reason) + ")";
     on_result(r, /*worker_already_freed=*/true);
   }
 
@@ -480,11 +536,12 @@ public:
     if (!s || s->attempts != p.attempt || s->state != job_state::processing)
       return;
     auto t = now();
-    if (auto w = st_.watches.find(p.job_id); w != st_.watches.end() && p.fraction != w->second.fraction) {
+    auto key = run_key(p.job_id, p.stage);
+    if (auto w = st_.watches.find(key); w != st_.watches.end() && p.fraction != w->second.fraction) {
       w->second.fraction = p.fraction;
       w->second.changed_at = t;
     }
-    auto& last = st_.last_progress[p.job_id];
+    auto& last = st_.last_progress[key];
     if (t - last < 100 && p.fraction < 1.0)
       return;  // at most one progress event per job per 100 ms
     last = t;
@@ -498,8 +555,10 @@ public:
   void on_result(const stage_result& r, bool worker_already_freed = false) {
     if (!worker_already_freed)
       for (auto& w : st_.workers)
-        if (w.job == r.job_id)
+        if (w.job == r.job_id && w.stage == r.stage) {
           w.job.clear();
+          w.stage.clear();
+        }
     auto it = st_.live.find(r.job_id);
     if (it == st_.live.end()) {
       dispatch();
@@ -513,8 +572,9 @@ public:
       return;
     }
     auto code = errc(r.code);
-    bool stalled = st_.watches[r.job_id].stalled;
-    st_.watches.erase(r.job_id);
+    auto key = run_key(r.job_id, r.stage);
+    bool stalled = st_.watches[key].stalled;
+    st_.watches.erase(key);
     if (r.ok && !it->second.cancel_requested) {
       stage_completed(r);
     } else if (stalled && !it->second.cancel_requested) {
@@ -523,7 +583,7 @@ public:
       failed.message = "stalled: no progress for " + std::to_string(st_.cfg.stall_timeout_ms / 1000) + " s";
       stage_failed(failed, errc::media);
     } else if ((!r.ok && code == errc::cancelled) || it->second.cancel_requested) {
-      finish_cancelled(it->second);
+      stage_cancelled(r);
     } else {
       stage_failed(r, code);
     }
@@ -532,12 +592,6 @@ public:
 
   void on_wakeup() {
     st_.disk_recheck_armed = false;
-    auto t = now();
-    for (auto& [id, j] : st_.live) {
-      auto* s = next_stage(j);
-      if (s && s->state == job_state::pending && s->not_before <= t)
-        st_.ready.insert(key_of(j));
-    }
     dispatch();
     schedule_wakeup();
   }
@@ -576,10 +630,10 @@ public:
     for (auto& w : st_.workers) {
       if (w.job.empty())
         continue;
-      auto& watch = st_.watches[w.job];
+      auto& watch = st_.watches[run_key(w.job, w.stage)];
       if (!watch.stalled && t - watch.changed_at > st_.cfg.stall_timeout_ms) {
         watch.stalled = true;
-        spdlog::warn("queue: job {} made no progress for {} ms; stopping its stage", w.job,
+        spdlog::warn("queue: job {} {} made no progress for {} ms; stopping it", w.job, w.stage,
                      t - watch.changed_at);
         stop_running(w);
       }
@@ -591,17 +645,17 @@ public:
   // time is hung (a pipeline stuck in a driver, a filesystem that does not
   // answer): it is killed, which ends the job's attempt as a crash; the
   // supervisor starts a fresh worker.
-  void on_deadline(const std::string& id, std::int32_t attempt) {
+  void on_deadline(const std::string& id, const std::string& stage, std::int32_t attempt) {
     auto slot = std::find_if(st_.workers.begin(), st_.workers.end(),
-                             [&](const worker_slot& w) { return w.job == id; });
+                             [&](const worker_slot& w) { return w.job == id && w.stage == stage; });
     auto live = st_.live.find(id);
     if (slot == st_.workers.end() || live == st_.live.end())
       return;
-    auto* s = next_stage(live->second);
+    auto* s = find_stage(live->second, stage);
     if (!s || s->attempts != attempt || s->state != job_state::processing)
       return;
-    spdlog::error("queue: the worker running job {} did not stop within {} ms; stopping the worker", id,
-                  st_.cfg.cancel_grace_ms);
+    spdlog::error("queue: the worker running job {} {} did not stop within {} ms; stopping the worker", id,
+                  stage, st_.cfg.cancel_grace_ms);
     self_->send_exit(slot->handle, caf::exit_reason::kill);
   }
 
@@ -609,7 +663,7 @@ public:
   // durable, unless things changed meanwhile.
   void start_run(const std::string& id, const std::string& stage, int attempt, const caf::actor_addr& worker) {
     auto slot = std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
-      return w.job == id && w.handle.address() == worker;
+      return w.job == id && w.stage == stage && w.handle.address() == worker;
     });
     auto live = st_.live.find(id);
     if (slot == st_.workers.end() || live == st_.live.end())
@@ -630,10 +684,10 @@ private:
   void stop_running(const worker_slot& w) {
     self_->send(w.handle, cancel_atom::value, w.job);
     auto live = st_.live.find(w.job);
-    auto* s = live == st_.live.end() ? nullptr : next_stage(live->second);
+    auto* s = live == st_.live.end() ? nullptr : find_stage(live->second, w.stage);
     if (s && st_.cfg.cancel_grace_ms > 0)
       self_->delayed_send(self_, std::chrono::milliseconds(st_.cfg.cancel_grace_ms), deadline_atom::value, w.job,
-                          std::int32_t(s->attempts));
+                          w.stage, std::int32_t(s->attempts));
   }
 
   void arm_watchdog() {
@@ -663,7 +717,7 @@ private:
           media_ready = true;
         }
       }
-      if (!next_stage(j))
+      if (all_completed(j))
         j.state = job_state::completed;
     }, &rec);
     if (err)
@@ -675,8 +729,35 @@ private:
       emit(rec, events::job_completed, {}, rec.output);
       spdlog::info("queue: job {} completed: {}", rec.id, rec.output);
     } else {
-      st_.ready.insert(key_of(rec));
+      settle(rec.id);
     }
+  }
+
+  // A job with a stage failed for good ends `failed` once nothing of it
+  // runs and nothing else of it can start: independent stages still finish
+  // (their results are kept), so a retry re-runs only what did not complete.
+  void settle(const std::string& id) {
+    auto it = st_.live.find(id);
+    if (it == st_.live.end())
+      return;
+    auto& live = it->second;
+    auto failed = std::find_if(live.stages.begin(), live.stages.end(),
+                               [](const stage_record& s) { return s.state == job_state::failed; });
+    if (failed == live.stages.end() || any_in(live, job_state::processing))
+      return;
+    for (auto& s : live.stages)
+      if (s.state == job_state::pending && needs_met(live, s))
+        return;
+    job_record before = live;
+    job_record j = live;
+    j.state = job_state::failed;
+    if (live.error.empty()) {
+      j.error = failed->name + ": " + failed->error;
+      j.error_code = errc::internal;
+    }
+    persist(j, &before, j.error);
+    emit(j, events::job_failed, {}, j.error);
+    spdlog::warn("queue: job {} failed: {}", j.id, j.error);
   }
 
   void stage_failed(const stage_result& r, errc code) {
@@ -685,20 +766,21 @@ private:
     bool permanent = code == errc::bad_input;
     bool exhausted = s->attempts >= st_.cfg.max_attempts;
     if (permanent || exhausted) {
-      job_record j = live;
-      job_record before = live;
-      auto* js = find_stage(j, r.stage);
-      js->state = job_state::failed;
-      js->finished_at = now();
-      js->error = r.message;
-      j.state = job_state::failed;
-      j.error_code = code;
-      j.error = r.stage + ": " + r.message +
-                (permanent ? "" : " (after " + std::to_string(js->attempts) + " attempts)");
-      persist(j, &before, j.error);
-      emit(j, events::stage_failed, r.stage, r.message);
-      emit(j, events::job_failed, {}, j.error);
-      spdlog::warn("queue: job {} failed: {}", j.id, j.error);
+      auto message = r.stage + ": " + r.message +
+                     (permanent ? "" : " (after " + std::to_string(s->attempts) + " attempts)");
+      job_record rec;
+      transition(r.job_id, message, [&](job_record& j) {
+        auto* js = find_stage(j, r.stage);
+        js->state = job_state::failed;
+        js->finished_at = now();
+        js->error = r.message;
+        if (j.error.empty()) {  // the first stage to fail names the job's failure
+          j.error = message;
+          j.error_code = code;
+        }
+      }, &rec);
+      emit(rec, events::stage_failed, r.stage, r.message);
+      settle(r.job_id);
       return;
     }
     backoff_policy policy;
@@ -717,6 +799,20 @@ private:
     self_->delayed_send(self_, std::chrono::milliseconds(delay), wakeup_atom::value);
   }
 
+  // A stage of a job being cancelled answered: the job ends cancelled when
+  // the last of its running stages has stopped.
+  void stage_cancelled(const stage_result& r) {
+    auto& live = st_.live[r.job_id];
+    bool others = std::any_of(live.stages.begin(), live.stages.end(), [&](const stage_record& s) {
+      return s.state == job_state::processing && s.name != r.stage;
+    });
+    if (!others) {
+      finish_cancelled(live);
+      return;
+    }
+    transition(r.job_id, r.stage + " stopped", [&](job_record& j) { find_stage(j, r.stage)->state = job_state::cancelled; });
+  }
+
   job_record finish_cancelled(const job_record& current) {
     job_record before = current;
     job_record j = current;
@@ -730,35 +826,60 @@ private:
     return j;
   }
 
-  // The ready job to run next: the first runnable one (not in backoff) of
-  // the highest priority, where a low job that has waited `aging_ms` counts
-  // as normal (by its age, so it goes before younger normal jobs). Each
-  // priority is a contiguous, age-ordered range of `ready`, so this looks at
-  // the head of each range only, skipping jobs in backoff.
-  std::set<ready_key>::iterator next_ready(std::int64_t t) {
+  // The stage a worker of `pool` may start in job `j` now, or null.
+  stage_record* stage_to_start(job_record& j, const std::string& pool, std::int64_t t) {
+    if (j.cancel_requested)
+      return nullptr;
+    for (auto* s : startable(j, pool))
+      if (s->not_before <= t && (pool != "media" || has_disk_space(j)))
+        return s;
+    return nullptr;
+  }
+
+  // Jobs with an enrichment stage running (limited by max_enrich_jobs).
+  std::size_t jobs_in_enrichment() const {
+    std::set<std::string> jobs;
+    for (const auto& w : st_.workers)
+      if (!w.job.empty() && w.pool == "enrich")
+        jobs.insert(w.job);
+    return jobs.size();
+  }
+
+  // The ready job a worker of `pool` runs next: the first runnable one (not
+  // in backoff) of the highest priority, where a low job that has waited
+  // `aging_ms` counts as normal (by its age, so it goes before younger
+  // normal jobs). Each priority is a contiguous, age-ordered range of the
+  // pool's ready set, so this looks at the head of each range only,
+  // skipping jobs in backoff.
+  std::set<ready_key>::iterator next_ready(const std::string& pool, std::int64_t t) {
+    auto& ready = st_.ready[pool];
+    bool enrich_full = pool == "enrich" && st_.cfg.max_enrich_jobs > 0 &&
+                       jobs_in_enrichment() >= std::size_t(st_.cfg.max_enrich_jobs);
     auto runnable = [&](const ready_key& k) {
       auto live = st_.live.find(std::get<2>(k));
       if (live == st_.live.end())
         return false;
-      auto* s = next_stage(live->second);
-      return s && s->state == job_state::pending && s->not_before <= t && has_disk_space(live->second);
+      if (enrich_full && std::none_of(st_.workers.begin(), st_.workers.end(),
+                                      [&](const worker_slot& w) { return w.job == live->first; }))
+        return false;  // a job already in enrichment may add its parallel stage
+      return stage_to_start(live->second, pool, t) != nullptr;
     };
     auto first_of = [&](priority p) {
-      auto it = st_.ready.lower_bound(ready_key{int(p), std::numeric_limits<std::int64_t>::min(), ""});
-      for (; it != st_.ready.end() && std::get<0>(*it) == int(p); ++it)
+      auto it = ready.lower_bound(ready_key{int(p), std::numeric_limits<std::int64_t>::min(), ""});
+      for (; it != ready.end() && std::get<0>(*it) == int(p); ++it)
         if (runnable(*it))
           return it;
-      return st_.ready.end();
+      return ready.end();
     };
     auto high = first_of(priority::high);
-    if (high != st_.ready.end())
+    if (high != ready.end())
       return high;
     auto normal = first_of(priority::normal);
     auto low = first_of(priority::low);
-    if (low == st_.ready.end())
+    if (low == ready.end())
       return normal;
     bool aged = st_.cfg.aging_ms >= 0 && t - std::get<1>(*low) >= st_.cfg.aging_ms;
-    if (normal == st_.ready.end() || (aged && std::get<1>(*low) < std::get<1>(*normal)))
+    if (normal == ready.end() || (aged && std::get<1>(*low) < std::get<1>(*normal)))
       return low;
     return normal;
   }
@@ -768,33 +889,31 @@ private:
     for (auto& w : st_.workers) {
       if (!w.job.empty())
         continue;
-      auto it = next_ready(t);
-      if (it == st_.ready.end())
-        return;
+      auto it = next_ready(w.pool, t);
+      if (it == st_.ready[w.pool].end())
+        continue;
       auto id = std::get<2>(*it);
-      st_.ready.erase(it);
       auto& j = st_.live[id];
       bool first_start = j.state == job_state::pending &&
                          std::none_of(j.stages.begin(), j.stages.end(),
                                       [](const stage_record& s) { return s.attempts > 0; });
-      std::string stage_name;
-      int attempt = 0;
-      auto* upcoming = next_stage(j);
-      auto reason = upcoming->name + " started (attempt " + std::to_string(upcoming->attempts + 1) + ")";
+      auto* upcoming = stage_to_start(j, w.pool, t);
+      std::string stage_name = upcoming->name;
+      int attempt = upcoming->attempts + 1;
+      auto reason = stage_name + " started (attempt " + std::to_string(attempt) + ")";
       auto err = transition(id, reason, [&](job_record& r) {
-        auto* s = next_stage(r);
+        auto* s = find_stage(r, stage_name);
         s->state = job_state::processing;
-        s->attempts += 1;
+        s->attempts = attempt;
         s->started_at = t;
         s->not_before = 0;
         r.state = job_state::processing;
-        stage_name = s->name;
-        attempt = s->attempts;
       });
       if (err)
         continue;
       auto& rec = st_.live[id];
       w.job = id;
+      w.stage = stage_name;
       if (first_start)
         emit(rec, events::job_started);
       emit(rec, events::stage_started, stage_name, "attempt " + std::to_string(attempt));
@@ -804,7 +923,7 @@ private:
         if (!err)
           queue_logic{self}.start_run(id, stage_name, attempt, worker);
       });
-      st_.watches[id] = queue_state::watch{0, t, false};
+      st_.watches[run_key(id, stage_name)] = queue_state::watch{0, t, false};
       arm_watchdog();
     }
   }
@@ -812,11 +931,10 @@ private:
   void schedule_wakeup() {
     // The earliest backoff among live jobs.
     std::int64_t soonest = -1;
-    for (auto& [id, j] : st_.live) {
-      auto* s = next_stage(j);
-      if (s && s->state == job_state::pending && s->not_before > 0)
-        soonest = soonest < 0 ? s->not_before : std::min(soonest, s->not_before);
-    }
+    for (auto& [id, j] : st_.live)
+      for (auto& s : j.stages)
+        if (s.state == job_state::pending && s.not_before > 0)
+          soonest = soonest < 0 ? s.not_before : std::min(soonest, s.not_before);
     if (soonest >= 0)
       self_->delayed_send(self_, std::chrono::milliseconds(std::max<std::int64_t>(0, soonest - now())),
                           wakeup_atom::value);
@@ -853,8 +971,8 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](committed_atom, std::uint64_t ticket, std::uint8_t code, const std::string& message) {
       queue_logic{self}.on_committed(ticket, code, message);
     },
-    [self](deadline_atom, const std::string& id, std::int32_t attempt) {
-      queue_logic{self}.on_deadline(id, attempt);
+    [self](deadline_atom, const std::string& id, const std::string& stage, std::int32_t attempt) {
+      queue_logic{self}.on_deadline(id, stage, attempt);
     },
     [self](submit_atom, const std::string& dir, const std::string& prio) {
       return queue_logic{self}.submit(submit_request{dir, prio, -1});
@@ -867,7 +985,10 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](count_atom) { return queue_logic{self}.counts(); },
     [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
     [self](delete_atom, const std::string& id, bool outputs) { return queue_logic{self}.remove(id, outputs); },
-    [self](register_atom, media_processor_actor w) { queue_logic{self}.add_worker(std::move(w)); },
+    [self](register_atom, stage_worker_actor w) { queue_logic{self}.add_worker(std::move(w), "media"); },
+    [self](register_atom, stage_worker_actor w, std::string& pool) {
+      queue_logic{self}.add_worker(std::move(w), std::move(pool));
+    },
     [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },
     [self](const stage_result& r) { queue_logic{self}.on_result(r); },
     [self](wakeup_atom) { queue_logic{self}.on_wakeup(); },

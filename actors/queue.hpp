@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "actors/stage_plan.hpp"
 
 namespace postroll {
 
@@ -26,6 +27,12 @@ struct queue_config {
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
   bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
   bool compress = true;  ///< jobs run media.compress unless their submit says otherwise
+  /// Jobs run the enrich.* stages unless their submit says otherwise. Off
+  /// here (the queue alone has no enrichment workers); the runtime sets it
+  /// from the config, where it is on.
+  bool enrich = false;
+  std::vector<extra_stage> extra_stages;  ///< external enrichers from the config
+  int max_enrich_jobs = 5;  ///< jobs with an enrichment stage running at once (0: no limit)
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

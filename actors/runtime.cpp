@@ -162,6 +162,33 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
     sc.media.encoder = choice.name;
   }
   sc.media_workers = cfg.media_workers;
+  // Enrichment: the engines and what each stage needs, from [enrich].
+  sc.queue.enrich = cfg.enrich;
+  sc.queue.max_enrich_jobs = cfg.max_enrich_jobs;
+  sc.enrich_workers = cfg.enrich_workers;
+  auto& e = sc.enrich;
+  e.output_dir = cfg.output_dir;
+  e.missing_audio_as_silence = cfg.undecodable_as_silence;
+  e.audio.min_audio_ms = cfg.min_audio_ms;
+  e.audio.asr.model_dir = cfg.speech_model;
+  e.chapters.min_chapter_ms = cfg.min_chapter_ms;
+  e.chapters.scene.cut_fraction = cfg.scene_threshold;
+  e.chapters.ocr_language = cfg.ocr_language;
+  e.summary.sentences = std::size_t(cfg.summary_sentences);
+  e.summary.chat_url = cfg.chat_url;
+  e.summary.chat_model = cfg.chat_model;
+  e.summary.chat_key_env = cfg.chat_key_env;
+  e.summary.chat_timeout_ms = long(cfg.chat_timeout_ms);
+  e.canvas_format = cfg.canvas_format;
+  for (const auto& c : cfg.enrich_commands) {
+    e.commands[c.stage] = external_command{c.argv, c.timeout_ms, c.after};
+    if (!is_builtin_enrich_stage(c.stage))
+      sc.queue.extra_stages.push_back(extra_stage{c.stage, c.after});
+  }
+  sc.notify.desktop = cfg.desktop_notifications;
+  sc.notify.webhook_url = cfg.webhook_url;
+  sc.notify.webhook_timeout_ms = long(cfg.webhook_timeout_ms);
+  sc.notify.webhook_attempts = cfg.webhook_attempts;
   auto sup = start_supervisor(*p->sys, std::move(sc));
   if (!sup)
     return sup.err();
@@ -188,7 +215,8 @@ result<job_record> runtime::submit(const std::string& session_dir, priority prio
 }
 
 result<job_record> runtime::submit(const std::string& session_dir, const submit_options& options) {
-  submit_request r{session_dir, to_string(options.prio), std::int8_t(options.compress ? (*options.compress ? 1 : 0) : -1)};
+  auto tri = [](const std::optional<bool>& v) { return std::int8_t(v ? (*v ? 1 : 0) : -1); };
+  submit_request r{session_dir, to_string(options.prio), tri(options.compress), tri(options.enrich)};
   return impl_->ask_job(submit_atom::value, std::move(r));
 }
 

@@ -1,22 +1,45 @@
 #include "actors/stage_plan.hpp"
 
+#include "enrichment/enrich_stages.hpp"
 #include "pipelines/stages.hpp"
 
 namespace postroll {
 
-std::vector<stage_record> plan_stages(const manifest& m, bool compress) {
+std::vector<stage_record> plan_stages(const manifest& m, const plan_options& options) {
   std::vector<stage_record> out;
-  auto stage = [](const char* name) {
+  auto add = [&](const std::string& name, std::vector<std::string> needs) {
     stage_record s;
     s.name = name;
-    return s;
+    s.needs = std::move(needs);
+    out.push_back(std::move(s));
+  };
+  std::vector<std::string> media;  // each media stage needs the one before
+  auto add_media = [&](const char* name) {
+    add(name, media.empty() ? std::vector<std::string>{} : std::vector<std::string>{media.back()});
+    media.push_back(name);
   };
   if (m.has_audio())
-    out.push_back(stage(stage_timeline));
-  out.push_back(stage(stage_merge));
-  if (compress && m.has_video())  // audio-only outputs are already compact
-    out.push_back(stage(stage_compress));
+    add_media(stage_timeline);
+  add_media(stage_merge);
+  if (options.compress && m.has_video())  // audio-only outputs are already compact
+    add_media(stage_compress);
+  if (!options.enrich)
+    return out;
+  // Enrichment reads the finished media, so it waits for the last media
+  // stage (its outputs are final then).
+  std::vector<std::string> after_media{media.back()};
+  add(stage_audio_review, after_media);
+  add(stage_chapters, after_media);
+  add(stage_summary, {stage_audio_review, stage_chapters});
+  add(stage_canvas, {stage_summary});
+  for (const auto& x : options.extra) {
+    auto needs = after_media;
+    needs.insert(needs.end(), x.after.begin(), x.after.end());
+    add(x.name, needs);
+  }
   return out;
 }
+
+std::string pool_of(const std::string& stage) { return stage.substr(0, stage.find('.')); }
 
 }  // namespace postroll

@@ -1,6 +1,7 @@
-// Which stages a session's job runs, in order.
+// Which stages a session's job runs, and what each waits for.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "postroll/job.hpp"
@@ -8,9 +9,27 @@
 
 namespace postroll {
 
+/// An extra enrichment stage from the config (an external command).
+struct extra_stage {
+  std::string name;                ///< "enrich.<name>"
+  std::vector<std::string> after;  ///< stages it needs besides the media stages
+};
+
+struct plan_options {
+  bool compress = true;  ///< media.compress when there is video
+  bool enrich = true;    ///< the enrich.* stages
+  std::vector<extra_stage> extra;  ///< external enrichers (only with `enrich`)
+};
+
 /// The stages for a manifest: media.timeline when there is audio, then
-/// media.merge, then media.compress when asked and there is video.
-/// (Enrichment joins here in a later version.)
-std::vector<stage_record> plan_stages(const manifest& m, bool compress = true);
+/// media.merge, then media.compress — one after another. Then, with
+/// enrichment, enrich.audio_review and enrich.chapters in parallel (both
+/// need the media stages), enrich.summary after both, enrich.canvas after
+/// the summary, and the extra stages after what they name.
+std::vector<stage_record> plan_stages(const manifest& m, const plan_options& options);
+
+/// The worker pool a stage runs in: the part of its name before the dot
+/// ("media", "enrich").
+std::string pool_of(const std::string& stage);
 
 }  // namespace postroll

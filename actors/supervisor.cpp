@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/enrichment_worker.hpp"
 #include "actors/media_processor.hpp"
 #include "actors/notifier.hpp"
 
@@ -19,6 +20,7 @@ struct supervisor_state {
   queue_actor queue;
   notifier_actor notifier;
   std::vector<media_processor_actor> processors;
+  std::vector<enrichment_worker_actor> enrichers;
   int restarts = 0;
   // Everything started, for shutdown. Shared with the exit functor because a
   // stateful actor's state is gone by the time attached functors run. Weak
@@ -29,13 +31,15 @@ struct supervisor_state {
 
 using supervisor_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
-void start_processor(supervisor_ptr self) {
+// Starts a worker of a pool ("media" or "enrich") and offers it to the queue.
+void start_worker(supervisor_ptr self, bool media) {
   auto& st = self->state;
-  auto p = spawn_media_processor(self->system(), st.queue, st.cfg.media);
-  self->monitor(p);
-  st.processors.push_back(p);
-  st.children->push_back(p.address());
-  self->send(st.queue, register_atom::value, p);
+  auto w = media ? spawn_media_processor(self->system(), st.queue, st.cfg.media)
+                 : spawn_enrichment_worker(self->system(), st.queue, st.cfg.enrich);
+  self->monitor(w);
+  (media ? st.processors : st.enrichers).push_back(w);
+  st.children->push_back(w.address());
+  self->send(st.queue, register_atom::value, w, std::string{media ? "media" : "enrich"});
 }
 
 supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervisor_config cfg,
@@ -48,7 +52,9 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
   st.children->push_back(st.queue.address());
   st.children->push_back(st.notifier.address());
   for (int i = 0; i < st.cfg.media_workers; ++i)
-    start_processor(self);
+    start_worker(self, true);
+  for (int i = 0; i < st.cfg.enrich_workers; ++i)
+    start_worker(self, false);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (msg.source == st.queue.address()) {
@@ -56,11 +62,18 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
                        caf::to_string(msg.reason));
       return;
     }
-    auto it = std::find_if(st.processors.begin(), st.processors.end(),
-                           [&](const media_processor_actor& p) { return p.address() == msg.source; });
-    if (it == st.processors.end())
+    auto find_in = [&](std::vector<stage_worker_actor>& v) {
+      return std::find_if(v.begin(), v.end(), [&](const stage_worker_actor& p) { return p.address() == msg.source; });
+    };
+    bool media = true;
+    if (auto it = find_in(st.processors); it != st.processors.end()) {
+      st.processors.erase(it);
+    } else if (auto e = find_in(st.enrichers); e != st.enrichers.end()) {
+      st.enrichers.erase(e);
+      media = false;
+    } else {
       return;
-    st.processors.erase(it);
+    }
     auto& kids = *st.children;
     kids.erase(std::remove_if(kids.begin(), kids.end(),
                               [&](const caf::actor_addr& c) { return c == msg.source; }),
@@ -68,9 +81,9 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
     if (msg.reason == caf::exit_reason::normal || msg.reason == caf::exit_reason::user_shutdown)
       return;
     ++st.restarts;
-    spdlog::warn("supervisor: a media processor crashed ({}); starting a new one (restart {})",
-                 caf::to_string(msg.reason), st.restarts);
-    start_processor(self);
+    spdlog::warn("supervisor: {} crashed ({}); starting a new one (restart {})",
+                 media ? "a media processor" : "an enrichment worker", caf::to_string(msg.reason), st.restarts);
+    start_worker(self, media);
   });
   // Stopping the supervisor stops everything it started.
   self->attach_functor([children = st.children] {
@@ -90,7 +103,7 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
 }  // namespace
 
 result<supervisor_actor> start_supervisor(caf::actor_system& sys, supervisor_config cfg) {
-  auto notifier = spawn_notifier(sys);
+  auto notifier = spawn_notifier(sys, cfg.notify);
   auto queue = spawn_queue(sys, cfg.queue, notifier);
   if (!queue) {
     caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);

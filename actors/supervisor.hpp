@@ -1,10 +1,12 @@
-// The supervisor actor: starts the notifier, the queue and the media
-// processors, restarts a media processor that crashed, and stops them all
-// when it stops. It holds no business logic.
+// The supervisor actor: starts the notifier, the queue, the media
+// processors and the enrichment workers, restarts a worker that crashed,
+// and stops them all when it stops. It holds no business logic.
 #pragma once
 
 #include "actors/interfaces.hpp"
 #include "actors/queue.hpp"
+#include "actors/notifier.hpp"
+#include "enrichment/enrich_stages.hpp"
 #include "pipelines/stages.hpp"
 
 namespace postroll {
@@ -13,6 +15,9 @@ struct supervisor_config {
   queue_config queue;
   media_options media;
   int media_workers = 1;
+  enrich_options enrich;
+  int enrich_workers = 2;  ///< enrichment stages run at once (0: none on this node)
+  notifier_config notify;
 };
 
 /// Starts the actors. Fails when the job database cannot be opened.

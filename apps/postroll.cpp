@@ -57,6 +57,7 @@ options:
   --history          status JOB: every state transition with time and reason
   --outputs          delete: also delete what postroll wrote for the session
   --no-compress      process, submit: keep the playable MP4 as merged (no media.compress)
+  --no-enrich        process, submit: no transcript, chapters, summary, canvas
   --log-level L      trace, debug, info, warn, error, off
 )";
 
@@ -69,6 +70,7 @@ struct args {
   bool history = false;
   bool outputs = false;
   bool no_compress = false;
+  bool no_enrich = false;
 
   std::optional<std::string> opt(const std::string& k) const {
     auto it = options.find(k);
@@ -92,6 +94,8 @@ std::optional<args> parse_args(int argc, char** argv) {
       a.outputs = true;
     } else if (s == "--no-compress") {
       a.no_compress = true;
+    } else if (s == "--no-enrich") {
+      a.no_enrich = true;
     } else if (s == "-h" || s == "--help") {
       return std::nullopt;
     } else if (s.rfind("--", 0) == 0) {
@@ -125,6 +129,8 @@ result<config> make_config(const args& a) {
     cfg.data_dir = *d;
   if (a.no_compress)
     cfg.compress = false;  // also spares choosing an encoder at start-up
+  if (a.no_enrich)
+    cfg.enrich = false;
   if (auto l = a.opt("log-level"))
     cfg.log_level = *l;
   else if (!a.opt("config") && (a.command == "process" || a.command == "submit"))
@@ -311,6 +317,8 @@ int cmd_process(const args& a, signal_waiter& sig) {
   so.prio = prio;
   if (a.no_compress)
     so.compress = false;
+  if (a.no_enrich)
+    so.enrich = false;
   auto job = (*rt)->submit(m->dir.string(), so);
   if (!job)
     return fail(job.err());
@@ -419,6 +427,8 @@ int cmd_client(const args& a, signal_waiter& sig) {
     so.prio = prio;
     if (a.no_compress)
       so.compress = false;
+    if (a.no_enrich)
+      so.enrich = false;
     auto job = r.submit(dir, so);
     if (!job)
       return fail(job.err());

@@ -1,5 +1,7 @@
 #include "apps/progress_bar.hpp"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 namespace postroll::cli {
@@ -9,41 +11,55 @@ progress_bar::progress_bar(int stages, std::FILE* out)
 
 void progress_bar::update(const event& e) {
   if (e.kind == events::stage_started) {
-    stage_ = e.stage;
-    ++stage_index_;
-    fraction_ = 0;
-    eta_ms_ = -1;
-    last_decile_ = -1;
+    auto& s = seen_[e.stage];
+    s = stage_view{};
+    s.index = ++started_;
   } else if (e.kind == events::stage_progress || e.kind == events::stage_completed) {
-    if (e.stage != stage_)
+    auto it = seen_.find(e.stage);
+    if (it == seen_.end())
       return;
-    fraction_ = e.kind == events::stage_completed ? 1.0 : e.progress;
-    eta_ms_ = e.eta_ms;
+    it->second.done = e.kind == events::stage_completed;
+    it->second.fraction = it->second.done ? 1.0 : e.progress;
+    it->second.eta_ms = e.eta_ms;
   } else {
     return;
   }
-  draw();
+  draw(e.stage);
 }
 
-void progress_bar::draw() {
-  int pct = int(fraction_ * 100 + 0.5);
-  std::string eta = eta_ms_ >= 0 ? " eta " + std::to_string((eta_ms_ + 999) / 1000) + "s" : "";
-  if (tty_) {
-    constexpr int width = 30;
-    int filled = int(fraction_ * width + 0.5);
-    std::string bar(size_t(filled), '#');
-    bar.append(size_t(width - filled), '-');
-    std::fprintf(out_, "\r\033[K[%s] %3d%%  %d/%d %s%s", bar.c_str(), pct, stage_index_, stages_,
-                 stage_.c_str(), eta.c_str());
-    drawn_ = true;
-  } else {
+void progress_bar::draw(const std::string& stage) {
+  auto eta_text = [](std::int64_t ms) { return ms >= 0 ? " eta " + std::to_string((ms + 999) / 1000) + "s" : std::string{}; };
+  if (!tty_) {
+    auto& s = seen_[stage];
+    int pct = int(s.fraction * 100 + 0.5);
     int decile = pct / 10;
-    if (decile == last_decile_)
+    if (decile == s.last_decile)
       return;
-    last_decile_ = decile;
-    std::fprintf(out_, "progress %d/%d %s %d%%%s\n", stage_index_, stages_, stage_.c_str(), pct,
-                 eta.c_str());
+    s.last_decile = decile;
+    std::fprintf(out_, "progress %d/%d %s %d%%%s\n", s.index, stages_, stage.c_str(), pct, eta_text(s.eta_ms).c_str());
+    std::fflush(out_);
+    return;
   }
+  // The whole job: finished stages count whole, running ones by fraction.
+  double total = 0;
+  std::int64_t eta = -1;
+  std::string running;
+  for (const auto& [name, s] : seen_) {
+    total += s.fraction;
+    if (!s.done) {
+      running += (running.empty() ? "" : " + ") + name;
+      eta = std::max(eta, s.eta_ms);
+    }
+  }
+  double fraction = stages_ > 0 ? std::min(1.0, total / stages_) : 0;
+  constexpr int width = 30;
+  int filled = int(fraction * width + 0.5);
+  std::string bar(size_t(filled), '#');
+  bar.append(size_t(width - filled), '-');
+  int done = int(std::count_if(seen_.begin(), seen_.end(), [](const auto& s) { return s.second.done; }));
+  std::fprintf(out_, "\r\033[K[%s] %3d%%  %d/%d %s%s", bar.c_str(), int(fraction * 100 + 0.5), done, stages_,
+               running.empty() ? stage.c_str() : running.c_str(), eta_text(eta).c_str());
+  drawn_ = true;
   std::fflush(out_);
 }
 

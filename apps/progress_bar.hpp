@@ -1,9 +1,12 @@
-// Shows a job's progress on stderr: a redrawn bar on a terminal, plain lines
-// (one per stage and per 10%) when stderr is a file or a pipe.
+// Shows a job's progress on stderr: a redrawn bar on a terminal (the whole
+// job's progress, naming the stages running now — enrichment runs some in
+// parallel), plain lines (one per stage and per 10%) when stderr is a file
+// or a pipe.
 #pragma once
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "postroll/event.hpp"
@@ -20,15 +23,19 @@ public:
   void finish();
 
 private:
-  void draw();
+  struct stage_view {
+    int index = 0;  ///< in start order, from 1
+    double fraction = 0;
+    std::int64_t eta_ms = -1;
+    int last_decile = -1;
+    bool done = false;
+  };
+  void draw(const std::string& stage);
   std::FILE* out_;
   bool tty_;
   int stages_;
-  int stage_index_ = 0;
-  std::string stage_;
-  double fraction_ = 0;
-  std::int64_t eta_ms_ = -1;
-  int last_decile_ = -1;
+  int started_ = 0;
+  std::map<std::string, stage_view> seen_;
   bool drawn_ = false;
 };
 

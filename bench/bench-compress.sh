@@ -47,14 +47,4 @@ table="| video | method | size / original | SSIM | wall | peak RSS | speed vs ff
 $rows"
 echo "$table"
 [ -n "${NO_DOC:-}" ] && exit 0
-python3 - "$table" <<'PY'
-import re, sys, datetime
-doc = "docs/performance.md"
-text = open(doc).read()
-block = "<!-- compress:begin -->\n" + f"Run {datetime.date.today()} on this machine ({open('/proc/cpuinfo').read().count('processor')} cores):\n\n" + sys.argv[1] + "<!-- compress:end -->"
-if "<!-- compress:begin -->" in text:
-    text = re.sub(r"<!-- compress:begin -->.*?<!-- compress:end -->", block, text, flags=re.S)
-else:
-    text += "\n" + block + "\n"
-open(doc, "w").write(text)
-PY
+bench/write-doc-block.py compress "Compression" "$table"

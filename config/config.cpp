@@ -92,6 +92,39 @@ setter choice_key(std::string& out, std::set<std::string> allowed) {
   };
 }
 
+// [[enrich.command]] tables: stage, argv, timeout_ms, after.
+setter command_list_key(std::vector<config::enricher_command>& out) {
+  return [&out](const toml::node& n, const std::string& at) -> maybe_error {
+    const auto* arr = n.as_array();
+    if (!arr)
+      return error{errc::bad_input, at + ": expected [[enrich.command]] tables"};
+    out.clear();
+    for (const auto& item : *arr) {
+      const auto* t = item.as_table();
+      if (!t)
+        return error{errc::bad_input, at + ": expected [[enrich.command]] tables"};
+      config::enricher_command c;
+      const std::map<std::string, setter> keys = {{"stage", string_key(c.stage)},
+                                                  {"argv", string_list_key(c.argv)},
+                                                  {"timeout_ms", int_key(c.timeout_ms, 100, 86400000)},
+                                                  {"after", string_list_key(c.after)}};
+      for (const auto& [key, value] : *t) {
+        auto k = keys.find(std::string{key.str()});
+        if (k == keys.end())
+          return error{errc::bad_input, at + "." + std::string{key.str()} + ": unknown key"};
+        if (auto err = k->second(value, at + "." + std::string{key.str()}))
+          return err;
+      }
+      if (c.stage.rfind("enrich.", 0) != 0 || c.stage.size() <= 7)
+        return error{errc::bad_input, at + ": stage must be \"enrich.<name>\" (got \"" + c.stage + "\")"};
+      if (c.argv.empty())
+        return error{errc::bad_input, at + ": argv must name a program"};
+      out.push_back(std::move(c));
+    }
+    return std::nullopt;
+  };
+}
+
 }  // namespace
 
 result<config> load_config(const std::string& path) {
@@ -127,6 +160,27 @@ result<config> load_config(const std::string& path) {
       {"stall_timeout_ms", int_key(cfg.stall_timeout_ms, 0, 86400000)},
       {"cancel_grace_ms", int_key(cfg.cancel_grace_ms, 0, 600000)},
       {"min_free_factor", number_key(cfg.min_free_factor, 0, 100)}}},
+    {"enrich",
+     {{"enabled", bool_key(cfg.enrich)},
+      {"workers", int_key(cfg.enrich_workers, 0, 64)},
+      {"max_jobs", int_key(cfg.max_enrich_jobs, 0, 10000)},
+      {"min_audio_ms", int_key(cfg.min_audio_ms, 0, 86400000)},
+      {"speech_model", string_key(cfg.speech_model)},
+      {"min_chapter_ms", int_key(cfg.min_chapter_ms, 0, 86400000)},
+      {"scene_threshold", number_key(cfg.scene_threshold, 0.001, 1)},
+      {"ocr_language", string_key(cfg.ocr_language)},
+      {"summary_sentences", int_key(cfg.summary_sentences, 1, 100)},
+      {"chat_url", string_key(cfg.chat_url)},
+      {"chat_model", string_key(cfg.chat_model)},
+      {"chat_key_env", string_key(cfg.chat_key_env)},
+      {"chat_timeout_ms", int_key(cfg.chat_timeout_ms, 100, 3600000)},
+      {"canvas_format", choice_key(cfg.canvas_format, {"jpg", "png"})},
+      {"command", command_list_key(cfg.enrich_commands)}}},
+    {"notify",
+     {{"desktop", bool_key(cfg.desktop_notifications)},
+      {"webhook_url", string_key(cfg.webhook_url)},
+      {"webhook_timeout_ms", int_key(cfg.webhook_timeout_ms, 100, 600000)},
+      {"webhook_attempts", int_key(cfg.webhook_attempts, 1, 20)}}},
     {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
   };
   for (const auto& [section, node] : doc) {
@@ -161,6 +215,16 @@ maybe_error validate(const config& cfg) {
     return error{errc::bad_input, "media.output_dir must be a relative folder inside the session"};
   if (cfg.retry_cap_ms < cfg.retry_base_ms)
     return error{errc::bad_input, "queue.retry_cap_ms must be >= queue.retry_base_ms"};
+  if (!cfg.chat_url.empty() && cfg.chat_model.empty())
+    return error{errc::bad_input, "enrich.chat_url needs enrich.chat_model"};
+  std::set<std::string> stages = {"enrich.audio_review", "enrich.chapters", "enrich.summary", "enrich.canvas"};
+  for (const auto& c : cfg.enrich_commands) {
+    for (const auto& a : c.after)
+      if (!stages.count(a))
+        return error{errc::bad_input, "enrich.command " + c.stage + ": \"after\" names " + a +
+                                        ", which is not an enrichment stage defined before it"};
+    stages.insert(c.stage);
+  }
   return std::nullopt;
 }
 

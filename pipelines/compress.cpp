@@ -19,15 +19,7 @@ namespace {
 using gst::buffer_ptr;
 using gst::sample_ptr;
 
-std::string quoted(const fs::path& p) {
-  std::string out = "\"";
-  for (char c : p.string()) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+using gst::quoted;
 
 bool safe_element_name(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {

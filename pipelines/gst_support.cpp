@@ -81,4 +81,14 @@ maybe_error run(GstElement* pipeline, const cancel_token& cancel,
   return outcome;
 }
 
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace postroll::gst

@@ -65,6 +65,9 @@ using progress_fn = std::function<void(double)>;
 /// @returns the pipeline or an `errc::media` error naming `what`.
 result<element_ptr> parse(const std::string& description, const std::string& what);
 
+/// `text` as a quoted gst-launch value (a file path, an overlay text).
+std::string quoted(const std::string& text);
+
 /// Looks up a named element inside a bin (owned reference).
 element_ptr by_name(GstElement* bin, const char* name);
 

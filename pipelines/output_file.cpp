@@ -1,5 +1,7 @@
 #include "pipelines/output_file.hpp"
 
+#include <fstream>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -75,6 +77,20 @@ int remove_stale_partials(const fs::path& dir) {
     }
   }
   return n;
+}
+
+maybe_error write_file_atomically(const std::filesystem::path& file, const std::string& text) {
+  auto done = write_atomically(file, [&](const std::filesystem::path& partial) -> result<bool> {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), std::streamsize(text.size()));
+    out.close();
+    if (!out)
+      return error{errc::io, partial.string() + ": cannot write"};
+    return true;
+  });
+  if (!done)
+    return done.err();
+  return std::nullopt;
 }
 
 }  // namespace postroll

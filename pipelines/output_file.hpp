@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include "postroll/error.hpp"
 
@@ -17,6 +18,28 @@ maybe_error commit_partial(const std::filesystem::path& final_path);
 
 /// Deletes `<final>.partial` (ignored if absent).
 void discard_partial(const std::filesystem::path& final_path);
+
+/// Runs `produce(partial)` (which returns a result<T>) and commits the
+/// partial file when it succeeds; removes it on any failure, so nothing
+/// half-written is ever left behind.
+template <class Produce>
+auto write_atomically(const std::filesystem::path& final_path, Produce&& produce)
+  -> decltype(produce(std::filesystem::path{})) {
+  discard_partial(final_path);
+  auto out = produce(partial_path(final_path));
+  if (!out) {
+    discard_partial(final_path);
+    return out;
+  }
+  if (auto err = commit_partial(final_path)) {
+    discard_partial(final_path);
+    return *err;
+  }
+  return out;
+}
+
+/// Writes `text` to `file` crash-safely (partial, fsync, rename).
+maybe_error write_file_atomically(const std::filesystem::path& file, const std::string& text);
 
 /// Deletes every `*.partial*` file directly inside `dir` (left by a crash).
 /// @returns how many were removed.

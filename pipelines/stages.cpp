@@ -32,24 +32,6 @@ maybe_error prepare(const fs::path& out_dir) {
   return std::nullopt;
 }
 
-// Runs `produce` into `<final>.partial` and commits it; removes the partial
-// on any failure so nothing half-written is ever left behind.
-template <class Produce>
-auto write_atomically(const fs::path& final_path, Produce&& produce)
-  -> decltype(produce(fs::path{})) {
-  discard_partial(final_path);
-  auto out = produce(partial_path(final_path));
-  if (!out) {
-    discard_partial(final_path);
-    return out;
-  }
-  if (auto err = commit_partial(final_path)) {
-    discard_partial(final_path);
-    return *err;
-  }
-  return out;
-}
-
 result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
                                    const media_options& options,
                                    const gst::cancel_token& cancel,

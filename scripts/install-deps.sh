@@ -13,8 +13,13 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   gstreamer1.0-x fonts-dejavu-core
+  # enrichment and notifications: speech, OCR, desktop notifications, HTTP
+  libpocketsphinx-dev pocketsphinx-en-us libtesseract-dev tesseract-ocr-eng
+  libnotify-dev libcurl4-openssl-dev
   # tests and benchmarks: Boost.Test, independent media checker, test media makers
   libboost-test-dev ffmpeg sox espeak-ng time
+  # a human-like test voice: recognition quality is asserted on it (docs/testing.md)
+  festival festvox-us-slt-hts
 )
 
 missing=()

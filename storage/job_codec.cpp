@@ -56,7 +56,8 @@ json to_json_value(const job_record& job) {
                       {"finishedAt", s.finished_at},
                       {"notBefore", s.not_before},
                       {"error", s.error},
-                      {"result", result_value(s.result)}});
+                      {"result", result_value(s.result)},
+                      {"needs", s.needs}});
   json j = {{"schema", record_schema},
             {"id", job.id},
             {"sessionId", job.session_id},
@@ -116,6 +117,12 @@ result<job_record> job_from_json(const std::string& text) {
       st.error = s.value("error", "");
       if (auto res = s.find("result"); res != s.end() && !res->is_null())
         st.result = res->is_string() ? res->get<std::string>() : res->dump();
+      if (auto n = s.find("needs"); n != s.end() && n->is_array()) {
+        st.needs = n->get<std::vector<std::string>>();
+      } else {
+        for (const auto& earlier : r.stages)  // before stage graphs: one after another
+          st.needs.push_back(earlier.name);
+      }
       r.stages.push_back(std::move(st));
     }
     return r;

@@ -35,12 +35,16 @@ BOOST_AUTO_TEST_CASE(process_finalizes_a_session_and_prints_where_the_file_is) {
   auto expected = (fs::canonical(tmp / "demo") / "postroll/session.mp4").string();
   BOOST_TEST(r.out == expected + "\n");
   // Not a terminal: plain progress lines, one per stage and 10 %.
-  BOOST_TEST(r.err.find("progress 1/3 media.timeline") != std::string::npos, r.err);
-  BOOST_TEST(r.err.find("progress 2/3 media.merge 100%") != std::string::npos, r.err);
-  BOOST_TEST(r.err.find("progress 3/3 media.compress 100%") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("progress 1/7 media.timeline") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("progress 2/7 media.merge 100%") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("progress 3/7 media.compress 100%") != std::string::npos, r.err);
+  // Enrichment runs by default: transcript and chapters, then summary, canvas.
+  BOOST_TEST(r.err.find("progress 7/7 enrich.canvas 100%") != std::string::npos, r.err);
+  BOOST_TEST(fs::exists(fs::canonical(tmp / "demo") / "postroll/enrichment/canvas.json"));
   BOOST_TEST(decodes_cleanly(expected));
 
-  auto j = run_postroll({"process", (tmp / "demo").string(), "--data-dir", (tmp / "data").string(), "--json"});
+  auto j = run_postroll({"process", (tmp / "demo").string(), "--data-dir", (tmp / "data").string(), "--json",
+                         "--no-enrich"});
   BOOST_TEST(j.exit_code == 0, j.err);
   auto rec = json::parse(j.out);
   BOOST_TEST(rec["state"] == "completed");
@@ -48,7 +52,7 @@ BOOST_AUTO_TEST_CASE(process_finalizes_a_session_and_prints_where_the_file_is) {
   BOOST_TEST(rec["stages"].size() == 3u);
   // --no-compress keeps the playable file as merged.
   auto n = run_postroll({"process", (tmp / "demo").string(), "--data-dir", (tmp / "data").string(), "--json",
-                         "--no-compress"});
+                         "--no-compress", "--no-enrich"});
   BOOST_TEST(n.exit_code == 0, n.err);
   auto plain = json::parse(n.out);
   BOOST_TEST(plain["stages"].size() == 2u);
@@ -87,7 +91,7 @@ BOOST_AUTO_TEST_CASE(other_failures_exit_1) {
 BOOST_AUTO_TEST_CASE(a_node_serves_submit_status_cancel_and_retry) {
   temp_dir tmp;
   write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
-                                  "\"\n[queue]\nretry_base_ms = 100\n");
+                                  "\"\n[enrich]\nenabled = false\n[queue]\nretry_base_ms = 100\n");
   child_process node{{postroll_binary().string(), "node", "--config", (tmp / "node.toml").string()}};
   auto line = node.wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; }, 30s);
   BOOST_REQUIRE_MESSAGE(!line.empty(), node.transcript());

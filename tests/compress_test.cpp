@@ -121,7 +121,7 @@ json run_stages(const fs::path& dir, const media_options& opt) {
   auto m = load_manifest(dir);
   BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
   json last;
-  for (auto& s : plan_stages(*m)) {
+  for (auto& s : plan_stages(*m, {true, false, {}})) {
     auto r = run_media_stage(s.name, dir, opt, cancel, {});
     BOOST_REQUIRE_MESSAGE(r, s.name + ": " + (r ? "" : r.err().message));
     last = json::parse(*r);
@@ -278,14 +278,14 @@ BOOST_AUTO_TEST_CASE(video_only_and_both_are_compressed_and_audio_only_has_no_co
   write_manifest(audio, json::array(), {{{"path", "audio/a.wav"}, {"offsetMs", 0}}});
   auto m = load_manifest(audio);
   BOOST_REQUIRE(m);
-  auto stages = plan_stages(*m);
+  auto stages = plan_stages(*m, {true, false, {}});
   BOOST_REQUIRE_EQUAL(stages.size(), 2u);
   BOOST_TEST(stages.back().name == "media.merge");
   // Asked not to, a session with video skips it too.
   auto mv = load_manifest(video);
   BOOST_REQUIRE(mv);
-  BOOST_TEST(plan_stages(*mv, true).back().name == "media.compress");
-  BOOST_TEST(plan_stages(*mv, false).back().name == "media.merge");
+  BOOST_TEST(plan_stages(*mv, {true, false, {}}).back().name == "media.compress");
+  BOOST_TEST(plan_stages(*mv, {false, false, {}}).back().name == "media.merge");
 }
 
 BOOST_AUTO_TEST_CASE(cancel_stops_the_encoder_within_a_second) {

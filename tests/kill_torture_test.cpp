@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(every_job_completes_across_repeated_sigkills) {
     dirs.push_back(dir);
   }
   write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
-                                  "\"\n[queue]\nretry_base_ms = 50\nretry_cap_ms = 200\nmax_attempts = " +
+                                  "\"\n[enrich]\nenabled = false\n[queue]\nretry_base_ms = 50\nretry_cap_ms = 200\nmax_attempts = " +
                                   std::to_string(max_attempts) + "\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> argv = {postroll_binary().string(), "node", "--config", (tmp / "node.toml").string()};
 

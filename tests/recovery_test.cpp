@@ -60,7 +60,7 @@ void check_output(const fs::path& dir) {
 BOOST_AUTO_TEST_CASE(process_killed_during_the_merge_resumes_when_run_again) {
   temp_dir tmp;
   auto dir = slow_merge_session(tmp / "session", "process-kill");
-  std::vector<std::string> argv = {postroll_binary().string(), "process", dir.string(), "--no-compress", "--data-dir",
+  std::vector<std::string> argv = {postroll_binary().string(), "process", dir.string(), "--no-compress", "--no-enrich", "--data-dir",
                                    (tmp / "data").string()};
   {
     child_process first{argv};
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(process_killed_during_the_merge_resumes_when_run_again) {
 BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restart) {
   temp_dir tmp;
   auto dir = slow_merge_session(tmp / "session", "kill-me");
-  write_file(tmp / "node.toml", "[media]\ncompress = false\n[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
+  write_file(tmp / "node.toml", "[media]\ncompress = false\n[enrich]\nenabled = false\n[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
                                   "\"\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
                                         (tmp / "node.toml").string()};
@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_during_the_merge_resumes_the_job_after_restar
 BOOST_AUTO_TEST_CASE(a_job_that_keeps_crashing_the_node_ends_failed_instead_of_looping) {
   temp_dir tmp;
   auto dir = slow_merge_session(tmp / "session", "poison");
-  write_file(tmp / "node.toml", "[media]\ncompress = false\n[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
+  write_file(tmp / "node.toml", "[media]\ncompress = false\n[enrich]\nenabled = false\n[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
                                   "\"\n[queue]\nmax_attempts = 2\nretry_base_ms = 50\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
                                         (tmp / "node.toml").string()};
@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(a_corrupt_database_is_moved_aside_and_its_jobs_come_back) {
              json{{"schema", 1}, {"id", "quick"}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
   auto slow = slow_merge_session(tmp / "slow", "slow");
   auto data = tmp / "data";
-  write_file(tmp / "node.toml", "[media]\ncompress = false\n[node]\nport = 0\ndata_dir = \"" + data.string() +
+  write_file(tmp / "node.toml", "[media]\ncompress = false\n[enrich]\nenabled = false\n[node]\nport = 0\ndata_dir = \"" + data.string() +
                                   "\"\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config",
                                         (tmp / "node.toml").string()};

@@ -12,6 +12,7 @@
 
 #include "actors/supervisor.hpp"
 #include "postroll/runtime.hpp"
+#include "support/event_log.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -21,44 +22,6 @@ using namespace postroll::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Collects events and lets a test wait for one.
-struct event_log {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<event> all;
-
-  std::function<void(const event&)> sink() {
-    return [this](const event& e) {
-      std::lock_guard<std::mutex> g{mtx};
-      all.push_back(e);
-      cv.notify_all();
-    };
-  }
-  bool wait_for(const std::function<bool(const event&)>& match, std::chrono::seconds timeout = 60s) {
-    std::unique_lock<std::mutex> lock{mtx};
-    return cv.wait_for(lock, timeout, [&] {
-      return std::any_of(all.begin(), all.end(), match);
-    });
-  }
-  std::vector<std::string> kinds_of(const std::string& job) {
-    std::lock_guard<std::mutex> g{mtx};
-    std::vector<std::string> out;
-    for (auto& e : all)
-      if (e.job_id == job && e.kind != events::stage_progress)
-        out.push_back(e.kind + (e.stage.empty() ? "" : ":" + e.stage));
-    return out;
-  }
-  int count(const std::string& job, const std::string& kind) {
-    std::lock_guard<std::mutex> g{mtx};
-    return int(std::count_if(all.begin(), all.end(),
-                             [&](const event& e) { return e.job_id == job && e.kind == kind; }));
-  }
-};
-
-auto is(const std::string& job, const char* kind) {
-  return [job, kind](const event& e) { return e.job_id == job && e.kind == kind; };
-}
 
 // A session whose merge re-encodes noise: about a second of real work.
 fs::path slow_session(const fs::path& dir, const std::string& id) {
@@ -85,6 +48,8 @@ config test_config(const temp_dir& tmp) {
   cfg.retry_base_ms = 50;
   cfg.retry_cap_ms = 200;
   cfg.log_level = "warn";
+  cfg.enrich = false;  // the media stages are the subject here (enrichment_test has the rest)
+  cfg.desktop_notifications = false;
   return cfg;
 }
 

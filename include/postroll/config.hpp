@@ -39,6 +39,37 @@ struct config {
   std::int64_t cancel_grace_ms = 1000;
   double min_free_factor = 1.4;        ///< a media stage waits until this x the session's media size is free (0: off)
 
+  // [enrich]
+  bool enrich = true;                  ///< jobs run the enrich.* stages by default
+  int enrich_workers = 2;              ///< enrichment stages run at once on this node
+  int max_enrich_jobs = 5;             ///< jobs in enrichment at once (0: no limit)
+  std::int64_t min_audio_ms = 10000;   ///< less audio than this: enrich.audio_review is skipped
+  std::string speech_model = "/usr/share/pocketsphinx/model/en-us";  ///< pocketsphinx model folder
+  std::int64_t min_chapter_ms = 10000; ///< shortest chapter
+  double scene_threshold = 0.035;      ///< share of the picture that must change for a chapter candidate
+  std::string ocr_language = "eng";    ///< Tesseract language(s), e.g. "eng+deu"
+  int summary_sentences = 5;           ///< extractive summary: transcript sentences kept
+  std::string chat_url;                ///< OpenAI-compatible endpoint for the summary ("" = extractive)
+  std::string chat_model;              ///< model name sent to chat_url
+  std::string chat_key_env;            ///< environment variable holding the chat API key
+  std::int64_t chat_timeout_ms = 60000;
+  std::string canvas_format = "jpg";   ///< storyboard image: jpg or png
+  /// An external enricher ([[enrich.command]]): replaces a built-in stage
+  /// (stage = "enrich.chapters") or adds one (stage = "enrich.<name>").
+  struct enricher_command {
+    std::string stage;
+    std::vector<std::string> argv;
+    std::int64_t timeout_ms = 600000;
+    std::vector<std::string> after;  ///< extra stages only: enrichment stages it waits for
+  };
+  std::vector<enricher_command> enrich_commands;
+
+  // [notify]
+  bool desktop_notifications = true;   ///< when a D-Bus notification service runs
+  std::string webhook_url;             ///< POST when a job completes or fails ("" = none)
+  std::int64_t webhook_timeout_ms = 5000;
+  int webhook_attempts = 3;
+
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off
 };

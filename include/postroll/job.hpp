@@ -44,6 +44,11 @@ struct stage_record {
   std::int64_t not_before = 0;      ///< Unix ms: retry backoff, 0 = now
   std::string error;                ///< last failure, empty if none
   std::string result;               ///< JSON object the stage returned
+  /// Stages that must complete before this one may start. Stages without
+  /// a dependency on each other run in parallel (enrich.audio_review and
+  /// enrich.chapters); records written before this field existed get
+  /// "every earlier stage".
+  std::vector<std::string> needs;
 };
 
 /// One run of one session through its stages.
@@ -79,6 +84,7 @@ struct journal_entry {
 struct submit_options {
   priority prio = priority::normal;
   std::optional<bool> compress;  ///< run media.compress (re-encode the playable MP4 smaller)
+  std::optional<bool> enrich;    ///< run the enrich.* stages (transcript, chapters, summary, canvas)
 };
 
 struct job_counts {

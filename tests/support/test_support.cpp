@@ -277,4 +277,47 @@ void write_manifest(const fs::path& dir, const std::string& video_json, const st
   write_file(dir / "session.json", m.dump());
 }
 
+namespace {
+std::string shq(const std::string& s) {  // single-quoted for sh
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+void make_speech(const std::string& text, const fs::path& wav, const std::string& voice) {
+  if (voice == "hts")
+    sh("echo " + shq(text) + " | text2wave -eval '(voice_cmu_us_slt_arctic_hts)' -o " + shq(wav.string()));
+  else
+    sh("espeak-ng -s 160 -w " + shq(wav.string()) + " " + shq(text));
+}
+
+void make_slides_video(const fs::path& mp4, const std::vector<slide>& slides, int ms_each, int width,
+                       int height) {
+  constexpr int fps = 10;
+  std::string branches;
+  for (const auto& s : slides) {
+    // gst-launch text: a quoted value; textoverlay reads Pango markup.
+    auto page = "videotestsrc pattern=solid-color foreground-color=" + s.background +
+                " num-buffers=" + std::to_string(ms_each * fps / 1000) + " ! video/x-raw,format=AYUV,width=" +
+                std::to_string(width) + ",height=" + std::to_string(height) + ",framerate=" + std::to_string(fps) +
+                "/1 ! textoverlay auto-resize=false text=\"" + s.title + "\" valignment=top halignment=left ypad=40 xpad=60 "
+                "font-desc=\"Sans Bold 44\" color=" + s.ink +
+                " ! textoverlay auto-resize=false text=\"" + s.body + "\" valignment=center halignment=left xpad=60 "
+                "font-desc=\"Sans 24\" color=" + s.ink + " ! videoconvert ! c. ";
+    branches += page;
+  }
+  sh("gst-launch-1.0 -q concat name=c ! videoconvert ! x264enc speed-preset=ultrafast key-int-max=30 ! "
+     "video/x-h264,profile=high ! h264parse ! mp4mux ! filesink location=" + shq(mp4.string()) + " " + branches);
+}
+
+void make_cursor_blink_video(const fs::path& mp4, int seconds) {
+  // Half-second "slides": the page stays; only the cursor comes and goes.
+  std::vector<slide> halves;
+  for (int i = 0; i < seconds * 2; ++i)
+    halves.push_back({"Meeting notes", std::string{"Decisions for the release&#10;- ship on Friday"} + (i % 2 ? "" : "|")});
+  make_slides_video(mp4, halves, 500);
+}
+
 }  // namespace postroll::test

@@ -97,6 +97,27 @@ void make_demo_session(const std::filesystem::path& dir, int seconds);
 void write_manifest(const std::filesystem::path& dir, const std::string& video_json,
                     const std::string& audio_json);
 
+/// Speech of `text` as a WAV file: voice "espeak" (espeak-ng's formant
+/// voice, far from human speech) or "hts" (festival's cmu_us_slt HTS voice,
+/// close to a human narrator).
+void make_speech(const std::string& text, const std::filesystem::path& wav, const std::string& voice);
+
+/// One picture of a screen video: a background, a big title and body text.
+struct slide {
+  std::string title;
+  std::string body;
+  std::string background = "0xfff8f8f8";  ///< ARGB; light pages by default
+  std::string ink = "0xff202020";
+};
+/// An H.264 MP4 (10 fps) showing each slide for `ms_each` ms (a cut between
+/// light pages changes only the text: the hard case for scene detection).
+void make_slides_video(const std::filesystem::path& mp4, const std::vector<slide>& slides, int ms_each,
+                       int width = 1280, int height = 720);
+
+/// An H.264 MP4 of one still page whose only change is a text cursor
+/// blinking every half second for `seconds`.
+void make_cursor_blink_video(const std::filesystem::path& mp4, int seconds);
+
 /// Files under `dir` whose name contains ".partial".
 std::vector<std::filesystem::path> partial_files(const std::filesystem::path& dir);
 

@@ -1,0 +1,169 @@
+#include "actors/stage_worker.hpp"
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace postroll {
+
+namespace {
+
+// The worker's own protocol plus the message its stage thread sends back.
+using worker_impl = stage_worker_actor::extend<caf::reacts_to<finished_atom, stage_result>,
+                                               caf::reacts_to<wakeup_atom, int>>;
+
+// How often the queue hears about a running stage, news or not: a stage
+// reports when it has news, and a stall watchdog needs a steady beat.
+constexpr auto progress_interval = std::chrono::milliseconds(100);
+
+// How long leaving waits for a cancelled stage thread before giving up on it.
+constexpr auto stop_wait = std::chrono::seconds(2);
+
+struct running_stage {
+  stage_order order;
+  std::shared_ptr<gst::cancel_token> cancel;
+  std::shared_ptr<std::atomic<double>> fraction = std::make_shared<std::atomic<double>>(0.0);
+  int tick = 0;  ///< identifies this run's progress timer
+  std::future<void> done;  ///< ready when the thread is about to end
+  std::thread thread;
+};
+
+// The stage in flight. Shared with the exit functor: a stateful actor's
+// state is destroyed before attached functors run.
+struct running_slot {
+  std::unique_ptr<running_stage> stage;
+
+  void stop() {
+    if (!stage)
+      return;
+    stage->cancel->cancel();
+    if (stage->thread.joinable()) {
+      // A thread stuck in a driver or a dead filesystem must not hold a
+      // scheduler thread (and shutdown) hostage: it is left behind; it
+      // owns copies of everything it touches.
+      if (stage->done.wait_for(stop_wait) == std::future_status::ready) {
+        stage->thread.join();
+      } else {
+        spdlog::error("worker: job {} {} did not stop within {} s; abandoning its thread", stage->order.job_id,
+                      stage->order.stage, stop_wait.count());
+        stage->thread.detach();
+      }
+    }
+    stage.reset();
+  }
+};
+
+struct worker_state {
+  static inline const char* name = "postroll.stage_worker";
+  queue_actor queue;
+  std::string pool;
+  stage_runner run;
+  std::shared_ptr<running_slot> slot = std::make_shared<running_slot>();
+  int runs = 0;
+};
+
+using worker_ptr = worker_impl::stateful_pointer<worker_state>;
+
+stage_result run_stage(const std::string& pool, const stage_order& order, const stage_runner& run,
+                       const gst::cancel_token& cancel, std::atomic<double>& fraction) {
+  using clock = std::chrono::steady_clock;
+  // The worker reads this on its 100 ms beat and reports it.
+  auto progress = [&](double f) { fraction.store(f); };
+  stage_result r;
+  r.job_id = order.job_id;
+  r.stage = order.stage;
+  r.attempt = order.attempt;
+  spdlog::info("{}: job {} {} attempt {} started", pool, order.job_id, order.stage, order.attempt);
+  auto started = clock::now();
+  result<std::string> out = error{errc::internal, "no result"};
+  try {
+    out = run(order, cancel, progress);
+  } catch (const std::exception& e) {
+    // A stage is plain code: an exception is its failure, not the worker's.
+    out = error{errc::internal, std::string{"unexpected error: "} + e.what()};
+  }
+  auto secs = std::chrono::duration<double>(clock::now() - started).count();
+  if (out) {
+    r.ok = true;
+    r.output = std::move(*out);
+    spdlog::info("{}: job {} {} done in {:.2f} s", pool, order.job_id, order.stage, secs);
+  } else {
+    r.code = std::uint8_t(out.err().code);
+    r.message = out.err().message;
+    spdlog::log(out.err().code == errc::cancelled ? spdlog::level::info : spdlog::level::warn,
+                "{}: job {} {} ended after {:.2f} s: {}", pool, order.job_id, order.stage, secs, r.message);
+  }
+  return r;
+}
+
+worker_impl::behavior_type worker_behavior(worker_ptr self, queue_actor queue, std::string pool, stage_runner run) {
+  self->state.queue = std::move(queue);
+  self->state.pool = std::move(pool);
+  self->state.run = std::move(run);
+  // Leaving (shutdown or crash) stops the stage and waits for its thread.
+  self->attach_functor([slot = self->state.slot] { slot->stop(); });
+  return {
+    [self](run_atom, const stage_order& order) {
+      auto& st = self->state;
+      auto& running = st.slot->stage;
+      if (running) {
+        // The queue sends one order at a time; refuse rather than queue here.
+        stage_result busy{order.job_id, order.stage, order.attempt, false,
+                          std::uint8_t(errc::unavailable), st.pool + " worker is busy", {}};
+        self->send(st.queue, busy);
+        return;
+      }
+      running = std::make_unique<running_stage>();
+      running->order = order;
+      running->cancel = std::make_shared<gst::cancel_token>();
+      running->tick = ++st.runs;
+      auto cancel = running->cancel;
+      auto fraction = running->fraction;
+      worker_impl handle = self;
+      std::promise<void> done;
+      running->done = done.get_future();
+      running->thread = std::thread([order, cancel, fraction, handle, pool = st.pool, run = st.run,
+                                     done = std::move(done)]() mutable {
+        auto r = run_stage(pool, order, run, *cancel, *fraction);
+        done.set_value();
+        caf::anon_send(handle, finished_atom::value, std::move(r));
+      });
+      self->delayed_send(self, progress_interval, wakeup_atom::value, running->tick);
+    },
+    [self](cancel_atom, const std::string& job_id) {
+      auto& running = self->state.slot->stage;
+      if (running && running->order.job_id == job_id)
+        running->cancel->cancel();
+    },
+    [self](wakeup_atom, int tick) {
+      auto& st = self->state;
+      auto& running = st.slot->stage;
+      if (!running || running->tick != tick)
+        return;  // that run has ended
+      auto& o = running->order;
+      self->send(st.queue, stage_progress{o.job_id, o.stage, o.attempt, running->fraction->load()});
+      self->delayed_send(self, progress_interval, wakeup_atom::value, tick);
+    },
+    [self](finished_atom, stage_result& r) {
+      auto& st = self->state;
+      auto& running = st.slot->stage;
+      if (running && running->thread.joinable())
+        running->thread.join();
+      running.reset();
+      self->send(st.queue, std::move(r));
+    },
+  };
+}
+
+}  // namespace
+
+stage_worker_actor spawn_stage_worker(caf::actor_system& sys, queue_actor queue, std::string pool,
+                                      stage_runner run) {
+  auto impl = sys.spawn(worker_behavior, std::move(queue), std::move(pool), std::move(run));
+  return caf::actor_cast<stage_worker_actor>(impl);
+}
+
+}  // namespace postroll

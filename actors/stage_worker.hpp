@@ -1,0 +1,30 @@
+// A stage worker: the actor shape shared by the media processor and the
+// enrichment worker. It runs one stage at a time on a thread it owns (never
+// on CAF's scheduler threads), reports progress to the queue every 100 ms,
+// stops the stage when told to, and answers with the stage's result. What
+// a stage does is the `run` function it is given.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "pipelines/gst_support.hpp"
+
+namespace postroll {
+
+/// Runs one stage: `order` says which; `progress` takes 0..1; the stage
+/// stops early with `errc::cancelled` once `cancel` is set.
+using stage_runner = std::function<result<std::string>(const stage_order& order, const gst::cancel_token& cancel,
+                                                       const gst::progress_fn& progress)>;
+
+/// Spawns a worker that runs stages with `run` and reports to `queue`;
+/// `pool` ("media", "enrich") names it in logs. The caller registers it
+/// with the queue (register_atom), which is what lets a worker on another
+/// node join the same queue.
+stage_worker_actor spawn_stage_worker(caf::actor_system& sys, queue_actor queue, std::string pool,
+                                      stage_runner run);
+
+}  // namespace postroll

@@ -1,0 +1,27 @@
+// Cache keys for enrichment results: a 64-bit FNV-1a hash of everything a
+// result depends on. Not a security hash: it only has to change when an
+// input does (a collision would keep a stale result; at 2^-64 per pair of
+// runs of one session, that is not a practical risk).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace postroll {
+
+class cache_key {
+public:
+  cache_key& add(const std::string& text);
+  /// A media file by identity (path, size, modification time): hashing the
+  /// content of a 1 GB recording would cost more than some stages.
+  cache_key& add_file_identity(const std::filesystem::path& file);
+  /// A small file (an upstream result) by content; absent files hash as such.
+  cache_key& add_file_content(const std::filesystem::path& file);
+  std::string hex() const;
+
+private:
+  std::uint64_t h_ = 1469598103934665603ull;
+};
+
+}  // namespace postroll

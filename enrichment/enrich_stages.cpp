@@ -1,0 +1,339 @@
+#include "enrichment/enrich_stages.hpp"
+
+#include <fstream>
+#include <iterator>
+
+#include <spdlog/spdlog.h>
+
+#include "enrichment/cache_key.hpp"
+#include "pipelines/media_probe.hpp"
+#include "pipelines/output_file.hpp"
+#include "pipelines/storyboard.hpp"
+#include "session/manifest.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace postroll {
+
+namespace {
+
+// Bumped when a stage's output changes for the same inputs: old cached
+// results are then redone.
+constexpr const char* stage_version = "1";
+
+// The file each built-in stage writes.
+std::string file_of(const std::string& stage) {
+  if (stage == stage_audio_review)
+    return "transcript.json";
+  if (stage == stage_chapters)
+    return "chapters.json";
+  if (stage == stage_summary)
+    return "summary.json";
+  if (stage == stage_canvas)
+    return "canvas.json";
+  return stage.substr(stage.find('.') + 1) + ".json";
+}
+
+json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in)
+    return nullptr;
+  auto v = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false);
+  return v.is_discarded() ? json(nullptr) : v;
+}
+
+// What the job record keeps of a stage's result: small facts, not the
+// whole transcript (the record is rewritten on every state change).
+json compact(const std::string& stage, const json& full, const fs::path& file) {
+  json c = {{"file", file.string()}};
+  for (const char* key : {"skipped", "reason", "engine", "wordCount", "speechMs", "durationMs", "count", "source",
+                          "tiles", "image", "fallbackReason"})
+    if (full.contains(key))
+      c[key] = full[key];
+  if (stage == stage_summary)
+    c["text"] = full.value("text", "");
+  if ((stage == stage_chapters || stage == stage_summary) && full.contains("chapters")) {
+    json titles = json::array();
+    for (const auto& ch : full["chapters"])
+      titles.push_back({{"startMs", ch.value("startMs", 0)}, {"title", ch.value("title", "")}});
+    c["chapters"] = titles;
+  }
+  return c;
+}
+
+struct stage_context {
+  const std::string& stage;
+  const manifest& m;
+  const fs::path& out_dir;   // <session>/postroll
+  const fs::path& dir;       // .../enrichment
+  const enrich_options& o;
+  const gst::cancel_token& cancel;
+  const gst::progress_fn& progress;
+
+  fs::path playable() const {
+    return out_dir / (m.has_video() ? "session.mp4" : "session.m4a");
+  }
+  fs::path timeline_audio() const { return out_dir / "timeline.aac"; }
+};
+
+result<std::int64_t> duration_of(const fs::path& file) {
+  auto info = probe_media(file);
+  if (!info)
+    return info.err();
+  return info->duration_ms;
+}
+
+json skipped(const std::string& reason) { return {{"skipped", true}, {"reason", reason}}; }
+
+// -- the stages: each returns the full JSON it writes ---------------------
+
+result<json> audio_review(const stage_context& c) {
+  if (!c.m.has_audio())
+    return skipped("the session has no audio");
+  auto duration = duration_of(c.timeline_audio());
+  if (!duration)
+    return duration.err();
+  if (*duration < c.o.audio.min_audio_ms)
+    return skipped("only " + std::to_string(*duration / 1000.0).substr(0, 4) + " s of audio (needs " +
+                   std::to_string(c.o.audio.min_audio_ms / 1000) + " s)");
+  return review_audio(c.timeline_audio(), *duration, c.o.audio, c.cancel, c.progress);
+}
+
+result<json> chapters(const stage_context& c) {
+  auto thumbs = c.dir / "thumbs";
+  if (c.m.has_video()) {
+    auto duration = duration_of(c.playable());
+    if (!duration)
+      return duration.err();
+    return video_chapters(c.playable(), *duration, thumbs, c.o.chapters, c.cancel, c.progress);
+  }
+  if (!c.m.screenshots.empty()) {
+    std::vector<timed_picture> shots;
+    for (const auto& s : c.m.screenshots)
+      shots.push_back({s.resolved, s.offset_ms});
+    std::stable_sort(shots.begin(), shots.end(), [](const auto& a, const auto& b) { return a.offset_ms < b.offset_ms; });
+    std::int64_t duration = 0;
+    if (auto d = duration_of(c.playable()))
+      duration = *d;
+    return screenshot_chapters(shots, duration, thumbs, c.o.chapters, c.cancel, c.progress);
+  }
+  return skipped("the session has no video and no screenshots");
+}
+
+summary_inputs summary_material(const stage_context& c) {
+  summary_inputs in;
+  in.transcript = read_json(c.dir / file_of(stage_audio_review));
+  in.chapters = read_json(c.dir / file_of(stage_chapters));
+  in.session_name = c.m.name;
+  if (auto d = duration_of(c.playable()))
+    in.duration_ms = *d;
+  return in;
+}
+
+result<json> summary(const stage_context& c) {
+  auto in = summary_material(c);
+  return summarize(in, c.o.summary, c.cancel);
+}
+
+result<json> canvas(const stage_context& c) {
+  auto sum = read_json(c.dir / file_of(stage_summary));
+  if (!sum.is_object())
+    return error{errc::io, (c.dir / file_of(stage_summary)).string() + ": missing or unreadable (enrich.summary must run first)"};
+  auto all = sum.value("chapters", json::array());
+  // Too many chapters for one picture: evenly spread ones get a tile.
+  std::vector<std::size_t> shown;
+  auto n = all.size(), max = std::max<std::size_t>(1, c.o.canvas_max_tiles);
+  for (std::size_t i = 0; i < std::min(n, max); ++i)
+    shown.push_back(n <= max ? i : i * n / max);
+  std::vector<storyboard_tile> tiles;
+  json tiles_json = json::array();
+  for (auto i : shown) {
+    const auto& ch = all[i];
+    storyboard_tile t;
+    if (ch.contains("thumbnail") && ch["thumbnail"].is_string())
+      t.picture = c.dir / ch["thumbnail"].get<std::string>();
+    t.caption = clock_text(ch.value("startMs", std::int64_t{0})) + "  " + ch.value("title", "");
+    tiles.push_back(t);
+    tiles_json.push_back({{"chapter", ch.value("index", 0)}, {"caption", t.caption}});
+  }
+  auto image = c.dir / ("canvas." + c.o.canvas_format);
+  json key_moments = json::array();
+  for (const auto& ch : all)
+    key_moments.push_back({{"timeMs", ch.value("startMs", 0)}, {"kind", "chapter"}, {"label", ch.value("title", "")}});
+  for (const auto& k : sum.value("keyMoments", json::array()))
+    key_moments.push_back(k);
+  std::stable_sort(key_moments.begin(), key_moments.end(),
+                   [](const json& a, const json& b) { return a.value("timeMs", 0) < b.value("timeMs", 0); });
+  auto layout = layout_for(std::max<std::size_t>(1, tiles.size()));
+  auto [w, h] = storyboard_size(layout, tiles.size());
+  if (!tiles.empty()) {
+    auto heading = (c.m.name.empty() ? c.m.id : c.m.name) + "  ·  " + clock_text(sum.value("durationMs", 0)) + "  ·  " +
+                   std::to_string(all.size()) + (all.size() == 1 ? " chapter" : " chapters");
+    if (auto err = write_storyboard(tiles, heading, layout, image))
+      return *err;
+  }
+  return json{{"session", {{"id", c.m.id}, {"name", c.m.name}}},
+              {"durationMs", sum.value("durationMs", 0)},
+              {"summary", sum.value("text", "")},
+              {"chapters", all},
+              {"keyMoments", key_moments},
+              {"image", tiles.empty() ? json(nullptr) : json(image.filename().string())},
+              {"tiles", tiles.size()},
+              {"grid", {{"columns", layout.columns}, {"tileWidth", layout.tile_width}, {"tileHeight", layout.tile_height},
+                        {"width", w}, {"height", h}}}};
+}
+
+// The request an external enricher reads on stdin (docs/enrichment.md).
+json external_request(const stage_context& c) {
+  json video = json::array(), audio = json::array(), shots = json::array();
+  for (const auto& v : c.m.video)
+    video.push_back({{"path", v.resolved.string()}, {"offsetMs", v.offset_ms}});
+  for (const auto& a : c.m.audio)
+    audio.push_back({{"path", a.resolved.string()}, {"offsetMs", a.offset_ms}});
+  for (const auto& s : c.m.screenshots)
+    shots.push_back({{"path", s.resolved.string()}, {"offsetMs", s.offset_ms}});
+  // The results it builds on: exactly those of the stages it runs after
+  // (a stage running in parallel may or may not have written its file yet,
+  // and the request is part of the cache key).
+  std::vector<std::string> after;
+  if (c.stage == stage_summary)
+    after = {stage_audio_review, stage_chapters};
+  else if (c.stage == stage_canvas)
+    after = {stage_audio_review, stage_chapters, stage_summary};
+  else if (auto cmd = c.o.commands.find(c.stage); cmd != c.o.commands.end() && !is_builtin_enrich_stage(c.stage))
+    after = cmd->second.inputs;
+  json inputs = json::object();
+  for (const auto& s : after)
+    if (auto v = read_json(c.dir / file_of(s)); v.is_object())
+      inputs[s] = v;
+  std::error_code ec;
+  return json{{"schema", 1},
+              {"stage", c.stage},
+              {"replaces", is_builtin_enrich_stage(c.stage) ? json(c.stage) : json(nullptr)},
+              {"session", {{"id", c.m.id}, {"name", c.m.name}, {"dir", c.m.dir.string()}, {"startedAt", c.m.started_at}}},
+              {"media",
+               {{"playable", fs::exists(c.playable(), ec) ? json(c.playable().string()) : json(nullptr)},
+                {"timelineAudio", fs::exists(c.timeline_audio(), ec) ? json(c.timeline_audio().string()) : json(nullptr)},
+                {"video", video},
+                {"audio", audio},
+                {"screenshots", shots}}},
+              {"outputDir", c.dir.string()},
+              {"inputs", inputs}};
+}
+
+// Everything a stage's result depends on.
+std::string key_for(const stage_context& c, const json* request) {
+  cache_key k;
+  k.add(c.stage).add(stage_version);
+  auto cmd = c.o.commands.find(c.stage);
+  if (cmd != c.o.commands.end()) {
+    for (const auto& a : cmd->second.argv)
+      k.add(a);
+    k.add(request ? request->dump() : "");
+    return k.hex();
+  }
+  const auto& o = c.o;
+  if (c.stage == stage_audio_review) {
+    k.add(std::to_string(o.audio.min_audio_ms)).add(o.audio.asr.model_dir);
+    for (const auto& a : c.m.audio)
+      k.add_file_identity(a.resolved).add(std::to_string(a.offset_ms));
+  } else if (c.stage == stage_chapters) {
+    const auto& ch = o.chapters;
+    k.add(std::to_string(ch.min_chapter_ms) + "|" + std::to_string(ch.sample_ms) + "|" + std::to_string(ch.settle_ms) +
+          "|" + ch.ocr_language + "|" + std::to_string(ch.thumbnail_width) + "|" +
+          std::to_string(ch.scene.cut_fraction) + "|" + std::to_string(ch.scene.tolerance));
+    for (const auto& v : c.m.video)
+      k.add_file_identity(v.resolved).add(std::to_string(v.offset_ms));
+    for (const auto& s : c.m.screenshots)
+      k.add_file_identity(s.resolved).add(std::to_string(s.offset_ms));
+  } else if (c.stage == stage_summary) {
+    k.add(std::to_string(o.summary.sentences) + "|" + o.summary.chat_url + "|" + o.summary.chat_model + "|" + c.m.name);
+    k.add_file_content(c.dir / file_of(stage_audio_review)).add_file_content(c.dir / file_of(stage_chapters));
+  } else if (c.stage == stage_canvas) {
+    k.add(std::to_string(o.canvas_max_tiles) + "|" + o.canvas_format + "|" + c.m.name);
+    k.add_file_content(c.dir / file_of(stage_summary));
+  }
+  return k.hex();
+}
+
+// A cached result is usable when its key matches and what it points to exists.
+bool cached_result_usable(const json& old, const std::string& key, const stage_context& c) {
+  if (!old.is_object() || old.value("cacheKey", "") != key || key.empty())
+    return false;
+  std::error_code ec;
+  if (old.contains("image") && old["image"].is_string() && !fs::exists(c.dir / old["image"].get<std::string>(), ec))
+    return false;
+  for (const auto& ch : old.value("chapters", json::array()))
+    if (ch.contains("thumbnail") && ch["thumbnail"].is_string() &&
+        !fs::exists(c.dir / ch["thumbnail"].get<std::string>(), ec))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_builtin_enrich_stage(const std::string& s) {
+  return s == stage_audio_review || s == stage_chapters || s == stage_summary || s == stage_canvas;
+}
+
+fs::path enrichment_dir(const fs::path& session_dir, const enrich_options& o) {
+  return session_dir / o.output_dir / "enrichment";
+}
+
+result<std::string> run_enrich_stage(const std::string& stage, const fs::path& session_dir,
+                                     const enrich_options& options, const gst::cancel_token& cancel,
+                                     const gst::progress_fn& progress) {
+  // Each stage reads the manifest itself: it may run on another node that
+  // only shares the session folder.
+  auto m = load_manifest(session_dir, {options.missing_audio_as_silence});
+  if (!m)
+    return m.err();
+  auto out_dir = m->dir / options.output_dir;
+  auto dir = out_dir / "enrichment";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return error{errc::io, dir.string() + ": cannot create: " + ec.message()};
+  stage_context c{stage, *m, out_dir, dir, options, cancel, progress};
+  auto file = dir / file_of(stage);
+  auto cmd = options.commands.find(stage);
+  json request;
+  if (cmd != options.commands.end())
+    request = external_request(c);
+  auto key = key_for(c, cmd != options.commands.end() ? &request : nullptr);
+  auto old = read_json(file);
+  if (cached_result_usable(old, key, c)) {
+    spdlog::info("enrich: {} of {} is cached ({})", stage, m->id, key);
+    auto r = compact(stage, old, file);
+    r["cached"] = true;
+    return r.dump();
+  }
+  result<json> full = error{errc::internal, "unknown enrichment stage \"" + stage + "\""};
+  if (cmd != options.commands.end())
+    full = run_external(stage, cmd->second, request, cancel, progress);
+  else if (stage == stage_audio_review)
+    full = audio_review(c);
+  else if (stage == stage_chapters)
+    full = chapters(c);
+  else if (stage == stage_summary)
+    full = summary(c);
+  else if (stage == stage_canvas)
+    full = canvas(c);
+  if (!full)
+    return full.err();
+  if (cancel.is_cancelled())
+    return error{errc::cancelled, "cancelled"};
+  // A summary that fell back from its chat endpoint is not cached: the
+  // next run tries the endpoint again.
+  (*full)["cacheKey"] = full->contains("fallbackReason") ? "" : key;
+  if (auto err = write_file_atomically(file, full->dump(2)))
+    return *err;
+  if (progress)
+    progress(1.0);
+  auto r = compact(stage, *full, file);
+  r["cached"] = false;
+  return r.dump();
+}
+
+}  // namespace postroll

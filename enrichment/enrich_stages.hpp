@@ -1,0 +1,54 @@
+// The enrichment stages a job runs, as plain functions (no actors): each
+// reads the session and the finished media, writes its results under
+// `<session>/<output_dir>/enrichment/` crash-safely, reports progress and
+// stops within a second when cancelled. The enrichment-worker actor calls
+// them on a thread of its own. Results are cached by a hash of the stage's
+// inputs, options and version (docs/enrichment.md).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "enrichment/audio_review.hpp"
+#include "enrichment/chapters.hpp"
+#include "enrichment/external_command.hpp"
+#include "enrichment/summary.hpp"
+
+namespace postroll {
+
+/// Stage names as they appear in job records and events.
+inline constexpr const char* stage_audio_review = "enrich.audio_review";
+inline constexpr const char* stage_chapters = "enrich.chapters";
+inline constexpr const char* stage_summary = "enrich.summary";
+inline constexpr const char* stage_canvas = "enrich.canvas";
+
+/// @returns true for the four built-in enrichment stages.
+bool is_builtin_enrich_stage(const std::string& stage);
+
+struct enrich_options {
+  std::string output_dir = "postroll";  ///< relative to the session folder, as media's
+  bool missing_audio_as_silence = false;
+  audio_review_options audio;
+  chapter_options chapters;
+  summary_options summary;
+  std::size_t canvas_max_tiles = 48;  ///< more chapters: evenly chosen ones get a tile
+  std::string canvas_format = "jpg";  ///< "jpg" or "png"
+  /// Stage name -> command. A built-in stage's name replaces its engine
+  /// (the command must answer in the same schema); any other
+  /// "enrich.<name>" is an extra stage writing <name>.json.
+  std::map<std::string, external_command> commands;
+};
+
+/// `<session>/<output_dir>/enrichment`.
+std::filesystem::path enrichment_dir(const std::filesystem::path& session_dir, const enrich_options& o);
+
+/// Runs one enrichment stage for the session in `session_dir`.
+/// @returns a compact JSON result for the job record (files written, counts,
+///          the summary text, "cached" when nothing had to be redone), or an
+///          error (`cancelled`, `bad_input` naming the file, `media`, ...).
+result<std::string> run_enrich_stage(const std::string& stage, const std::filesystem::path& session_dir,
+                                     const enrich_options& options, const gst::cancel_token& cancel,
+                                     const gst::progress_fn& progress);
+
+}  // namespace postroll

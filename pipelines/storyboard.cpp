@@ -1,0 +1,81 @@
+#include "pipelines/storyboard.hpp"
+
+#include <cmath>
+
+#include "pipelines/gst_support.hpp"
+#include "pipelines/output_file.hpp"
+
+namespace postroll {
+
+namespace {
+// textoverlay reads Pango markup.
+std::string markup_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+}  // namespace
+
+storyboard_layout layout_for(std::size_t tiles) {
+  storyboard_layout l;
+  l.columns = int(std::clamp<double>(std::ceil(std::sqrt(double(std::max<std::size_t>(1, tiles)))), 1, 4));
+  return l;
+}
+
+std::pair<int, int> storyboard_size(const storyboard_layout& l, std::size_t tiles) {
+  int rows = int((std::max<std::size_t>(1, tiles) + l.columns - 1) / l.columns);
+  int w = l.columns * l.tile_width + (l.columns + 1) * l.gap;
+  int h = l.heading_height + rows * l.tile_height + (rows + 1) * l.gap;
+  return {w & ~1, h & ~1};
+}
+
+maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const std::string& heading,
+                             const storyboard_layout& l, const std::filesystem::path& file) {
+  gst::ensure_init();
+  auto [w, h] = storyboard_size(l, tiles.size());
+  bool png = file.extension() == ".png";
+  std::string pads, sources;
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    int col = int(i) % l.columns, row = int(i) / l.columns;
+    int x = l.gap + col * (l.tile_width + l.gap), y = l.heading_height + l.gap + row * (l.tile_height + l.gap);
+    auto pad = "sink_" + std::to_string(i);
+    pads += " " + pad + "::xpos=" + std::to_string(x) + " " + pad + "::ypos=" + std::to_string(y);
+    auto size = "video/x-raw,format=AYUV,width=" + std::to_string(l.tile_width) +
+                ",height=" + std::to_string(l.tile_height) + ",pixel-aspect-ratio=1/1";
+    std::string source = tiles[i].picture
+                           ? "filesrc location=" + gst::quoted(tiles[i].picture->string()) +
+                               " ! decodebin ! videoconvert ! videoscale add-borders=true ! " + size
+                           : "videotestsrc pattern=solid-color foreground-color=0xff303030 num-buffers=1 ! " + size;
+    sources += " " + source + " ! imagefreeze num-buffers=1 ! textoverlay text=" +
+               gst::quoted(markup_escape(tiles[i].caption)) +
+               " valignment=bottom halignment=left font-desc=\"Sans 13\" shaded-background=true wrap-mode=none"
+               " ! videoconvert ! c.sink_" + std::to_string(i);
+  }
+  auto description = "compositor name=c background=black" + pads + " ! video/x-raw,format=AYUV,width=" +
+                     std::to_string(w) + ",height=" + std::to_string(h) +
+                     ",framerate=1/1 ! videoconvert ! textoverlay text=" + gst::quoted(markup_escape(heading)) +
+                     " valignment=top halignment=left font-desc=\"Sans Bold 20\" ypad=16 xpad=16 ! videoconvert ! " +
+                     (png ? "pngenc" : "jpegenc quality=88") + " ! filesink location=" +
+                     gst::quoted(partial_path(file).string()) + sources;
+  auto pipeline = gst::parse(description, "storyboard " + file.string());
+  if (!pipeline)
+    return pipeline.err();
+  gst::cancel_token never;
+  discard_partial(file);
+  if (auto err = gst::run(pipeline->get(), never)) {
+    discard_partial(file);
+    return error{errc::media, file.string() + ": cannot draw the storyboard: " + err->message};
+  }
+  return commit_partial(file);
+}
+
+}  // namespace postroll

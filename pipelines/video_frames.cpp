@@ -1,0 +1,110 @@
+#include "pipelines/video_frames.hpp"
+
+#include <fstream>
+
+#include <gst/video/video.h>
+
+#include "pipelines/output_file.hpp"
+#include "pipelines/sample_pull.hpp"
+
+namespace postroll {
+
+namespace {
+constexpr const char* to_i420 = " ! decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false";
+}
+
+maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t interval_ms, std::int64_t duration_ms,
+                              const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                              const std::function<bool(GstSample*, const luma_view&, std::int64_t)>& on_frame) {
+  gst::ensure_init();
+  auto pipeline = gst::parse("filesrc location=" + gst::quoted(file) + to_i420 + " max-buffers=4",
+                             file.string() + " (video)");
+  if (!pipeline)
+    return pipeline.err();
+  std::int64_t next_ms = 0;
+  return gst::pull_samples(
+    pipeline->get(), cancel,
+    [&](GstSample* sample) {
+      auto* buffer = gst_sample_get_buffer(sample);
+      if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer))
+        return true;
+      auto pts_ms = std::int64_t(GST_BUFFER_PTS(buffer) / GST_MSECOND);
+      if (pts_ms < next_ms)
+        return true;
+      next_ms = (pts_ms / interval_ms + 1) * interval_ms;
+      if (progress && duration_ms > 0)
+        progress(std::min(1.0, double(pts_ms) / double(duration_ms)));
+      bool go_on = true;
+      with_luma(sample, [&](const luma_view& luma) { go_on = on_frame(sample, luma, pts_ms); });
+      return go_on;
+    },
+    file.string() + ": cannot decode video");
+}
+
+result<gst::sample_ptr> read_image(const std::filesystem::path& file) {
+  gst::ensure_init();
+  auto pipeline = gst::parse("filesrc location=" + gst::quoted(file) + to_i420, file.string() + " (image)");
+  if (!pipeline)
+    return pipeline.err();
+  gst::sample_ptr out;
+  gst::cancel_token never;
+  auto err = gst::pull_samples(
+    pipeline->get(), never,
+    [&](GstSample* sample) {
+      out.reset(gst_sample_ref(sample));
+      return false;
+    },
+    file.string() + ": cannot decode image");
+  if (err)
+    return *err;
+  if (!out)
+    return error{errc::bad_input, file.string() + ": holds no picture"};
+  return out;
+}
+
+bool with_luma(GstSample* frame, const std::function<void(const luma_view&)>& fn) {
+  GstVideoInfo info;
+  auto* caps = gst_sample_get_caps(frame);
+  auto* buffer = gst_sample_get_buffer(frame);
+  if (!caps || !buffer || !gst_video_info_from_caps(&info, caps))
+    return false;
+  GstVideoFrame f;
+  if (!gst_video_frame_map(&f, &info, buffer, GST_MAP_READ))
+    return false;
+  fn({static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0)), GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0),
+      GST_VIDEO_FRAME_WIDTH(&f), GST_VIDEO_FRAME_HEIGHT(&f)});
+  gst_video_frame_unmap(&f);
+  return true;
+}
+
+maybe_error write_jpeg(GstSample* frame, int width, const std::filesystem::path& file) {
+  GstVideoInfo info;
+  auto* caps = gst_sample_get_caps(frame);
+  if (!caps || !gst_video_info_from_caps(&info, caps) || info.width <= 0)
+    return error{errc::media, file.string() + ": frame has no usable format"};
+  int height = std::max(2, int(std::int64_t(info.height) * width / info.width) & ~1);
+  gst::caps_ptr jpeg{gst_caps_new_simple("image/jpeg", "width", G_TYPE_INT, width, "height", G_TYPE_INT, height,
+                                         "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr)};
+  GError* gerr = nullptr;
+  gst::sample_ptr out{gst_video_convert_sample(frame, jpeg.get(), 10 * GST_SECOND, &gerr)};
+  if (!out) {
+    std::string why = gerr ? gerr->message : "conversion failed";
+    if (gerr)
+      g_error_free(gerr);
+    return error{errc::media, file.string() + ": cannot encode JPEG: " + why};
+  }
+  GstMapInfo map;
+  auto* buffer = gst_sample_get_buffer(out.get());
+  if (!buffer || !gst_buffer_map(buffer, &map, GST_MAP_READ))
+    return error{errc::media, file.string() + ": JPEG encoder gave no data"};
+  {
+    std::ofstream os(partial_path(file), std::ios::binary | std::ios::trunc);
+    os.write(reinterpret_cast<const char*>(map.data), std::streamsize(map.size));
+  }
+  gst_buffer_unmap(buffer, &map);
+  if (auto err = commit_partial(file))
+    return err;
+  return std::nullopt;
+}
+
+}  // namespace postroll
