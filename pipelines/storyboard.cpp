@@ -48,6 +48,17 @@ maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const st
     int col = int(i) % l.columns, row = int(i) / l.columns;
     int x = l.gap + col * (l.tile_width + l.gap), y = l.heading_height + l.gap + row * (l.tile_height + l.gap);
     auto pad = "sink_" + std::to_string(i);
+    // One caption line per tile: long titles are cut (the full title is
+    // in canvas.json).
+    auto caption = tiles[i].caption;
+    if (caption.size() > 52) {
+      caption.resize(49);
+      while (!caption.empty() && (static_cast<unsigned char>(caption.back()) & 0xC0) == 0x80)
+        caption.pop_back();  // never cut inside a UTF-8 character
+      if (!caption.empty())
+        caption.pop_back();
+      caption += "...";
+    }
     pads += " " + pad + "::xpos=" + std::to_string(x) + " " + pad + "::ypos=" + std::to_string(y);
     auto size = "video/x-raw,format=AYUV,width=" + std::to_string(l.tile_width) +
                 ",height=" + std::to_string(l.tile_height) + ",pixel-aspect-ratio=1/1";
@@ -55,15 +66,18 @@ maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const st
                            ? "filesrc location=" + gst::quoted(tiles[i].picture->string()) +
                                " ! decodebin ! videoconvert ! videoscale add-borders=true ! " + size
                            : "videotestsrc pattern=solid-color foreground-color=0xff303030 num-buffers=1 ! " + size;
-    sources += " " + source + " ! imagefreeze num-buffers=1 ! textoverlay text=" +
-               gst::quoted(markup_escape(tiles[i].caption)) +
-               " valignment=bottom halignment=left font-desc=\"Sans 13\" shaded-background=true wrap-mode=none"
+    // auto-resize=false: textoverlay otherwise scales fonts with the
+    // picture's size (a 2000 px canvas got a heading over the tiles).
+    sources += " " + source + " ! imagefreeze num-buffers=1 ! textoverlay auto-resize=false text=" +
+               gst::quoted(markup_escape(caption)) +
+               " valignment=bottom halignment=left font-desc=\"Sans 13\" shaded-background=true shading-value=200 wrap-mode=none"
                " ! videoconvert ! c.sink_" + std::to_string(i);
   }
   auto description = "compositor name=c background=black" + pads + " ! video/x-raw,format=AYUV,width=" +
                      std::to_string(w) + ",height=" + std::to_string(h) +
-                     ",framerate=1/1 ! videoconvert ! textoverlay text=" + gst::quoted(markup_escape(heading)) +
-                     " valignment=top halignment=left font-desc=\"Sans Bold 20\" ypad=16 xpad=16 ! videoconvert ! " +
+                     ",framerate=1/1 ! videoconvert ! textoverlay auto-resize=false wrap-mode=none text=" +
+                     gst::quoted(markup_escape(heading)) +
+                     " valignment=top halignment=left font-desc=\"Sans Bold 22\" ypad=18 xpad=16 ! videoconvert ! " +
                      (png ? "pngenc" : "jpegenc quality=88") + " ! filesink location=" +
                      gst::quoted(partial_path(file).string()) + sources;
   auto pipeline = gst::parse(description, "storyboard " + file.string());

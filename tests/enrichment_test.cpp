@@ -299,6 +299,46 @@ BOOST_AUTO_TEST_CASE(a_blinking_cursor_is_one_chapter) {
   BOOST_TEST(recall("Meeting notes", (*r)["chapters"][0]["title"].get<std::string>()) >= 0.99);
 }
 
+BOOST_AUTO_TEST_CASE(screenshots_make_the_chapters_when_there_is_no_video) {
+  temp_dir t;
+  auto dir = t / "s";
+  fs::create_directories(dir / "shots");
+  fs::create_directories(dir / "audio");
+  // Five screenshots: the first page twice (a recorder's periodic shot of
+  // an unchanged screen), then three different pages.
+  std::vector<std::pair<slide, int>> shots = {{slides[0], 1000}, {slides[0], 4000}, {slides[1], 12000},
+                                              {slides[2], 20000}, {slides[3], 31000}};
+  json list = json::array();
+  for (std::size_t i = 0; i < shots.size(); ++i) {
+    auto name = "shots/" + std::to_string(i) + ".png";
+    make_slide_picture(dir / name, shots[i].first);
+    list.push_back({{"path", name}, {"offsetMs", shots[i].second}});
+  }
+  sh("sox -n -r 16000 -c 1 '" + (dir / "audio/a.wav").string() + "' synth 40 sine 200 vol 0.1");
+  write_file(dir / "session.json", json{{"schema", 1},
+                                        {"id", "shots"},
+                                        {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}},
+                                        {"screenshots", list}}
+                                     .dump());
+  auto cfg = enrich_config(t / "db");
+  auto rt = runtime::start(cfg);
+  BOOST_REQUIRE(rt);
+  auto job = (*rt)->submit(dir.string());
+  BOOST_REQUIRE(job);
+  auto done = (*rt)->wait(job->id, 120s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  auto chapters = read_json(dir / "postroll/enrichment/chapters.json");
+  BOOST_TEST(chapters["source"] == "screenshots");
+  BOOST_REQUIRE_EQUAL(chapters["chapters"].size(), 4u);  // the repeated first page is one chapter
+  std::vector<std::int64_t> starts;
+  for (const auto& c : chapters["chapters"])
+    starts.push_back(c["startMs"].get<std::int64_t>());
+  BOOST_TEST((starts == std::vector<std::int64_t>{0, 12000, 20000, 31000}));
+  BOOST_TEST(recall(slides[2].title, chapters["chapters"][2]["title"].get<std::string>()) >= 0.99);
+  BOOST_TEST(read_json(dir / "postroll/enrichment/canvas.json")["tiles"].get<int>() == 4);
+}
+
 // -- external enrichers ----------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(external_enrichers_succeed_time_out_or_print_invalid_json) {

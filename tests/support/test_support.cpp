@@ -293,23 +293,33 @@ void make_speech(const std::string& text, const fs::path& wav, const std::string
     sh("espeak-ng -s 160 -w " + shq(wav.string()) + " " + shq(text));
 }
 
+namespace {
+// gst-launch source of `frames` frames of a slide (raw video). textoverlay
+// reads Pango markup; auto-resize=false keeps the font sizes literal.
+std::string slide_source(const slide& s, int frames, int width, int height, int fps) {
+  return "videotestsrc pattern=solid-color foreground-color=" + s.background + " num-buffers=" +
+         std::to_string(frames) + " ! video/x-raw,format=AYUV,width=" + std::to_string(width) +
+         ",height=" + std::to_string(height) + ",framerate=" + std::to_string(fps) +
+         "/1 ! textoverlay auto-resize=false text=\"" + s.title +
+         "\" valignment=top halignment=left ypad=40 xpad=60 font-desc=\"Sans Bold 44\" color=" + s.ink +
+         " ! textoverlay auto-resize=false text=\"" + s.body +
+         "\" valignment=center halignment=left xpad=60 font-desc=\"Sans 24\" color=" + s.ink + " ! videoconvert";
+}
+}  // namespace
+
 void make_slides_video(const fs::path& mp4, const std::vector<slide>& slides, int ms_each, int width,
                        int height) {
   constexpr int fps = 10;
   std::string branches;
-  for (const auto& s : slides) {
-    // gst-launch text: a quoted value; textoverlay reads Pango markup.
-    auto page = "videotestsrc pattern=solid-color foreground-color=" + s.background +
-                " num-buffers=" + std::to_string(ms_each * fps / 1000) + " ! video/x-raw,format=AYUV,width=" +
-                std::to_string(width) + ",height=" + std::to_string(height) + ",framerate=" + std::to_string(fps) +
-                "/1 ! textoverlay auto-resize=false text=\"" + s.title + "\" valignment=top halignment=left ypad=40 xpad=60 "
-                "font-desc=\"Sans Bold 44\" color=" + s.ink +
-                " ! textoverlay auto-resize=false text=\"" + s.body + "\" valignment=center halignment=left xpad=60 "
-                "font-desc=\"Sans 24\" color=" + s.ink + " ! videoconvert ! c. ";
-    branches += page;
-  }
+  for (const auto& s : slides)
+    branches += slide_source(s, ms_each * fps / 1000, width, height, fps) + " ! c. ";
   sh("gst-launch-1.0 -q concat name=c ! videoconvert ! x264enc speed-preset=ultrafast key-int-max=30 ! "
      "video/x-h264,profile=high ! h264parse ! mp4mux ! filesink location=" + shq(mp4.string()) + " " + branches);
+}
+
+void make_slide_picture(const fs::path& png, const slide& s, int width, int height) {
+  sh("gst-launch-1.0 -q " + slide_source(s, 1, width, height, 10) + " ! pngenc ! filesink location=" +
+     shq(png.string()));
 }
 
 void make_cursor_blink_video(const fs::path& mp4, int seconds) {

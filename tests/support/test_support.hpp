@@ -114,6 +114,9 @@ struct slide {
 void make_slides_video(const std::filesystem::path& mp4, const std::vector<slide>& slides, int ms_each,
                        int width = 1280, int height = 720);
 
+/// One slide as a PNG screenshot.
+void make_slide_picture(const std::filesystem::path& png, const slide& s, int width = 1280, int height = 720);
+
 /// An H.264 MP4 of one still page whose only change is a text cursor
 /// blinking every half second for `seconds`.
 void make_cursor_blink_video(const std::filesystem::path& mp4, int seconds);
