@@ -17,6 +17,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postroll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postroll, (postroll::job_record))
   CAF_ADD_TYPE_ID(postroll, (postroll::job_history))
   CAF_ADD_TYPE_ID(postroll, (postroll::submit_request))
+  CAF_ADD_TYPE_ID(postroll, (postroll::list_query))
 CAF_END_TYPE_ID_BLOCK(postroll)
 
 namespace postroll {
@@ -40,6 +41,9 @@ using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -50,7 +54,13 @@ using notifier_actor = caf::typed_actor<
   // Delivers an event to every subscriber, in the order received.
   caf::reacts_to<publish_atom, event>,
   // Adds a subscriber (answers once added); it is dropped when it terminates.
-  caf::replies_to<subscribe_atom, event_sink_actor>::with<bool>>;
+  caf::replies_to<subscribe_atom, event_sink_actor>::with<bool>,
+  // Delivers a durable notification (id, payload: webhook, command hook);
+  // answers once it was delivered or given up, so the queue can drop it
+  // from its outbox.
+  caf::replies_to<deliver_atom, std::string, std::string>::with<bool>,
+  // Internal: the sender thread finished a delivery.
+  caf::reacts_to<delivered_atom, std::string>>;
 
 /// The STAGE WORKER actor interface, shared by the media processor and the
 /// enrichment worker: runs one stage at a time, off the scheduler threads,
@@ -76,6 +86,11 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<status_atom, std::string>::with<job_reply>,
   // The newest jobs (at most N).
   caf::replies_to<list_atom, std::uint32_t>::with<job_list>,
+  // A page of jobs matching a filter, newest first, with the next page's cursor.
+  caf::replies_to<list_atom, list_query>::with<job_list>,
+  // Stops starting stages (for a graceful stop); answers once no stage
+  // runs any more.
+  caf::replies_to<drain_atom>::with<bool>,
   // Every state transition of one job, oldest first.
   caf::replies_to<history_atom, std::string>::with<job_history>,
   // How many jobs are in each state (indexed by job_state), from memory.

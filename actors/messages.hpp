@@ -57,11 +57,20 @@ struct job_reply {
   job_record job;
 };
 
+/// Client -> queue: which jobs to list (newest first).
+struct list_query {
+  std::int8_t state = -1;   ///< a job_state, or -1 for any
+  std::string session_id;   ///< "" = any session
+  std::uint32_t limit = 50;
+  std::string cursor;       ///< where the previous page ended ("" = newest)
+};
+
 /// Queue -> client: a listing.
 struct job_list {
   std::uint8_t code = 0;
   std::string message;
   std::vector<job_record> jobs;
+  std::string next;  ///< cursor of the next page, "" when this was the last
 };
 
 /// Queue -> client: one job's journal.
@@ -129,7 +138,12 @@ typename Inspector::result_type inspect(Inspector& f, job_reply& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_list& x) {
-  return f(caf::meta::type_name("job_list"), x.code, x.message, x.jobs);
+  return f(caf::meta::type_name("job_list"), x.code, x.message, x.jobs, x.next);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_query& x) {
+  return f(caf::meta::type_name("list_query"), x.state, x.session_id, x.limit, x.cursor);
 }
 
 }  // namespace postroll

@@ -1,6 +1,7 @@
 #include "actors/notifier.hpp"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,8 @@ struct notifier_state {
   static inline const char* name = "postroll.notifier";
   std::vector<event_sink_actor> subscribers;
   std::unique_ptr<notification_sender> outside;  ///< desktop + webhook, on its own thread
+  /// Durable deliveries in flight: answered when the sender is done.
+  std::map<std::string, caf::typed_response_promise<bool>> in_flight;
 };
 
 void log_event(const event& e) {
@@ -47,6 +50,23 @@ notifier_actor spawn_notifier(caf::actor_system& sys, notifier_config cfg) {
         for (auto& s : self->state.subscribers)
           self->send(s, e);
         self->state.outside->post(e);
+      },
+      [self](deliver_atom, const std::string& id, const std::string& payload) -> caf::result<bool> {
+        auto& st = self->state;
+        if (st.in_flight.count(id))
+          return true;  // already on its way (sent again after a restart race)
+        auto rp = self->make_response_promise<bool>();
+        st.in_flight.emplace(id, rp);
+        notifier_actor me = self;
+        st.outside->deliver(id, payload, [me, id] { caf::anon_send(me, delivered_atom::value, id); });
+        return rp;
+      },
+      [self](delivered_atom, const std::string& id) {
+        auto& st = self->state;
+        if (auto it = st.in_flight.find(id); it != st.in_flight.end()) {
+          it->second.deliver(true);
+          st.in_flight.erase(it);
+        }
       },
       [self](subscribe_atom, event_sink_actor sink) {
         self->monitor(sink);

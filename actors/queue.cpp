@@ -75,6 +75,8 @@ struct queue_state {
   /// Jobs that left `live` (ended, or removed: nullopt) whose change is not
   /// durable yet: status answers from here, not from the older stored copy.
   std::unordered_map<std::string, std::pair<std::uint64_t, std::optional<job_record>>> unflushed;
+  bool draining = false;  ///< a graceful stop: no new stage starts
+  std::vector<caf::typed_response_promise<bool>> drained;  ///< answered once no stage runs
   std::unique_ptr<group_writer> writer;  ///< last: destroyed (and drained) first
 };
 
@@ -232,7 +234,24 @@ public:
     if (before)
       op.previous = *before;
     op.reason = reason;
+    std::optional<std::pair<std::string, std::string>> owed;
+    if (st_.cfg.outbox && (j.state == job_state::completed || j.state == job_state::failed) &&
+        (!before || !is_terminal(before->state))) {
+      // The notification is written in the same batch as the final state:
+      // no crash can lose it (at least once; the id lets receivers dedupe).
+      auto id = j.id + ":" + to_string(j.state) + ":" + std::to_string(j.updated_at);
+      nlohmann::json payload = {{"deliveryId", id},
+                                {"event", j.state == job_state::completed ? events::job_completed : events::job_failed},
+                                {"job", nlohmann::json::parse(to_json(j))}};
+      owed.emplace(id, payload.dump());
+      op.outbox_add.push_back(*owed);
+    }
     st_.enqueued = st_.writer->enqueue(std::move(op));
+    if (owed)
+      after_commit([self = self_, owed = *owed](const maybe_error& err) {
+        if (!err)
+          queue_logic{self}.deliver(owed.first, owed.second);
+      });
     if (before)
       --st_.counts.by_state[size_t(before->state)];
     ++st_.counts.by_state[size_t(j.state)];
@@ -294,9 +313,39 @@ public:
     return id;
   }
 
+  // -- durable notifications ------------------------------------------------
+
+  // Hands a notification to the notifier; once it is delivered (or given
+  // up) it leaves the outbox. Not answered (a crash): it stays, and the
+  // next start sends it again.
+  void deliver(const std::string& id, const std::string& payload) {
+    self_->request(st_.notifier, caf::infinite, deliver_atom::value, id, payload)
+      .then(
+        [self = self_, id](bool) {
+          store_op op;
+          op.job_change = false;
+          op.outbox_done.push_back(id);
+          auto& st = self->state;
+          st.enqueued = st.writer->enqueue(std::move(op));
+        },
+        [id](caf::error& e) {
+          // The notifier is gone (shutdown): the delivery stays in the
+          // outbox and goes out at the next start.
+          spdlog::info("queue: notification {} not confirmed ({}); kept for the next start", id, caf::to_string(e));
+        });
+  }
+
   // -- start-up recovery ----------------------------------------------------
 
   void recover() {
+    if (auto owed = st_.store->outbox()) {
+      for (auto& [id, payload] : *owed) {
+        spdlog::info("queue: notification {} was not delivered before the last stop; sending it again", id);
+        deliver(id, payload);
+      }
+    } else {
+      spdlog::error("queue: {}", owed.err().message);
+    }
     st_.counts = st_.store->count_by_state();
     for (auto state : {job_state::processing, job_state::pending}) {
       auto jobs = st_.store->in_state(state);
@@ -398,9 +447,32 @@ public:
     return when_durable<job_list>([store = st_.store, limit](const maybe_error&) {
       auto jobs = store->recent(limit);
       if (!jobs)
-        return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}};
-      return job_list{0, {}, std::move(*jobs)};
+        return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}, {}};
+      return job_list{0, {}, std::move(*jobs), {}};
     });
+  }
+
+  caf::result<job_list> list(const list_query& q) {
+    return when_durable<job_list>([store = st_.store, q](const maybe_error&) {
+      std::string next;
+      auto keep = [&q](const job_record& j) {
+        return (q.state < 0 || int(j.state) == q.state) && (q.session_id.empty() || j.session_id == q.session_id);
+      };
+      auto jobs = store->recent(std::max<std::uint32_t>(1, q.limit), q.cursor, &next, keep);
+      if (!jobs)
+        return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}, {}};
+      return job_list{0, {}, std::move(*jobs), next};
+    });
+  }
+
+  // Graceful stop: no new stage starts; the answer comes once none runs.
+  caf::result<bool> drain() {
+    st_.draining = true;
+    if (std::all_of(st_.workers.begin(), st_.workers.end(), [](const worker_slot& w) { return w.job.empty(); }))
+      return true;
+    auto rp = self_->make_response_promise<bool>();
+    st_.drained.push_back(rp);
+    return rp;
   }
 
   caf::result<job_history> history(const std::string& id) {
@@ -885,6 +957,14 @@ private:
   }
 
   void dispatch() {
+    if (st_.draining) {
+      if (std::all_of(st_.workers.begin(), st_.workers.end(), [](const worker_slot& w) { return w.job.empty(); })) {
+        for (auto& rp : st_.drained)
+          rp.deliver(true);
+        st_.drained.clear();
+      }
+      return;
+    }
     auto t = now();
     for (auto& w : st_.workers) {
       if (!w.job.empty())
@@ -980,6 +1060,8 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](submit_atom, const submit_request& r) { return queue_logic{self}.submit(r); },
     [self](status_atom, const std::string& id) { return queue_logic{self}.status(id); },
     [self](list_atom, std::uint32_t limit) { return queue_logic{self}.list(limit); },
+    [self](list_atom, const list_query& q) { return queue_logic{self}.list(q); },
+    [self](drain_atom) { return queue_logic{self}.drain(); },
     [self](cancel_atom, const std::string& id) { return queue_logic{self}.cancel(id); },
     [self](history_atom, const std::string& id) { return queue_logic{self}.history(id); },
     [self](count_atom) { return queue_logic{self}.counts(); },

@@ -33,6 +33,9 @@ struct queue_config {
   bool enrich = false;
   std::vector<extra_stage> extra_stages;  ///< external enrichers from the config
   int max_enrich_jobs = 5;  ///< jobs with an enrichment stage running at once (0: no limit)
+  /// A job that completes or fails owes the notifier a durable delivery
+  /// (webhook, command hook), written with the job's final state.
+  bool outbox = false;
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

@@ -189,6 +189,10 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.notify.webhook_url = cfg.webhook_url;
   sc.notify.webhook_timeout_ms = long(cfg.webhook_timeout_ms);
   sc.notify.webhook_attempts = cfg.webhook_attempts;
+  sc.notify.webhook_secret_env = cfg.webhook_secret_env;
+  sc.notify.command = cfg.notify_command;
+  sc.notify.command_timeout_ms = long(cfg.notify_command_timeout_ms);
+  sc.queue.outbox = sc.notify.durable();
   auto sup = start_supervisor(*p->sys, std::move(sc));
   if (!sup)
     return sup.err();
@@ -196,6 +200,13 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   if (auto err = p->fetch_handles())
     return *err;
   return std::unique_ptr<runtime>{new runtime(std::move(p))};
+}
+
+result<std::unique_ptr<runtime>> runtime::start(const std::string& config_path) {
+  auto cfg = load_config(config_path);
+  if (!cfg)
+    return cfg.err();
+  return start(*cfg);
 }
 
 result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::uint16_t port) {
@@ -239,6 +250,16 @@ result<job_record> runtime::retry(const std::string& job_id) {
 result<std::vector<job_record>> runtime::list(std::uint32_t limit) {
   return impl_->ask<job_list>([](job_list& r) -> std::vector<job_record>& { return r.jobs; },
                               list_atom::value, limit);
+}
+
+result<job_page> runtime::list(const list_filter& filter) {
+  list_query q;
+  q.state = filter.state ? std::int8_t(*filter.state) : std::int8_t(-1);
+  q.session_id = filter.session_id;
+  q.limit = filter.limit;
+  q.cursor = filter.cursor;
+  return impl_->ask<job_list>(
+    [](job_list& r) { return job_page{std::move(r.jobs), std::move(r.next)}; }, list_atom::value, std::move(q));
 }
 
 result<std::vector<journal_entry>> runtime::history(const std::string& job_id) {
@@ -324,6 +345,15 @@ result<std::uint16_t> runtime::listen(const std::string& host, std::uint16_t por
     return error{errc::unavailable, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
                                       caf::to_string(p.error())};
   return *p;
+}
+
+void runtime::stop(std::chrono::milliseconds grace) {
+  if (impl_->local && impl_->queue && grace.count() > 0) {
+    // No new stage starts; wait (up to the grace) for the running ones.
+    caf::scoped_actor self{*impl_->sys};
+    self->request(impl_->queue, grace, drain_atom::value).receive([](bool) {}, [](caf::error&) {});
+  }
+  stop();
 }
 
 void runtime::stop() {

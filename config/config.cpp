@@ -180,7 +180,10 @@ result<config> load_config(const std::string& path) {
      {{"desktop", bool_key(cfg.desktop_notifications)},
       {"webhook_url", string_key(cfg.webhook_url)},
       {"webhook_timeout_ms", int_key(cfg.webhook_timeout_ms, 100, 600000)},
-      {"webhook_attempts", int_key(cfg.webhook_attempts, 1, 20)}}},
+      {"webhook_attempts", int_key(cfg.webhook_attempts, 1, 20)},
+      {"webhook_secret_env", string_key(cfg.webhook_secret_env)},
+      {"command", string_list_key(cfg.notify_command)},
+      {"command_timeout_ms", int_key(cfg.notify_command_timeout_ms, 100, 3600000)}}},
     {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
   };
   for (const auto& [section, node] : doc) {

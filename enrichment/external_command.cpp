@@ -37,11 +37,11 @@ std::string tail(const std::string& s, std::size_t n) { return s.size() <= n ? s
 
 }  // namespace
 
-result<json> run_external(const std::string& name, const external_command& cmd, const json& request,
-                          const gst::cancel_token& cancel, const gst::progress_fn& progress) {
-  if (cmd.argv.empty())
-    return error{errc::bad_input, name + ": external command is empty"};
-  auto who = name + " (" + cmd.argv[0] + ")";
+result<command_output> run_command(const std::string& who, const std::vector<std::string>& argv,
+                                   const std::string& input, std::int64_t timeout_ms,
+                                   const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+  if (argv.empty())
+    return error{errc::bad_input, who + ": the command is empty"};
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
     return error{errc::io, who + ": cannot create pipes: " + std::strerror(errno)};
@@ -62,7 +62,7 @@ result<json> run_external(const std::string& name, const external_command& cmd, 
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);
   std::vector<char*> args;
-  for (const auto& a : cmd.argv)
+  for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
@@ -77,7 +77,6 @@ result<json> run_external(const std::string& name, const external_command& cmd, 
   for (int fd : {to_child.fd, from_child.fd, errors.fd})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
-  auto input = request.dump();
   std::size_t written = 0;
   std::string out, err_text, err_line;
   auto started = std::chrono::steady_clock::now();
@@ -101,9 +100,9 @@ result<json> run_external(const std::string& name, const external_command& cmd, 
     // of its time budget used), or the stall watchdog would stop a long,
     // silent transcription that is well within its timeout.
     if (progress && !reports_progress)
-      progress(std::min(0.99, double(elapsed.count()) / double(std::max<std::int64_t>(1, cmd.timeout_ms))));
-    if (elapsed.count() > cmd.timeout_ms) {
-      failure = who + ": timed out after " + std::to_string(cmd.timeout_ms / 1000.0).substr(0, 5) + " s";
+      progress(std::min(0.99, double(elapsed.count()) / double(std::max<std::int64_t>(1, timeout_ms))));
+    if (elapsed.count() > timeout_ms) {
+      failure = who + ": timed out after " + std::to_string(timeout_ms / 1000.0).substr(0, 5) + " s";
       break;
     }
     std::vector<pollfd> fds;
@@ -169,6 +168,16 @@ result<json> run_external(const std::string& name, const external_command& cmd, 
     return error{errc::media, who + ": killed by signal " + std::to_string(WTERMSIG(status)) + stderr_note};
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
     return error{errc::media, who + ": exited with status " + std::to_string(WEXITSTATUS(status)) + stderr_note};
+  return command_output{std::move(out)};
+}
+
+result<json> run_external(const std::string& name, const external_command& cmd, const json& request,
+                          const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+  auto who = name + " (" + (cmd.argv.empty() ? std::string{"?"} : cmd.argv[0]) + ")";
+  auto ran = run_command(who, cmd.argv, request.dump(), cmd.timeout_ms, cancel, progress);
+  if (!ran)
+    return ran.err();
+  const auto& out = ran->out;
   auto parsed = json::parse(out, nullptr, false);
   if (parsed.is_discarded())
     return error{errc::media, who + ": printed invalid JSON on stdout (" + std::to_string(out.size()) +

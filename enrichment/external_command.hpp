@@ -21,6 +21,22 @@ struct external_command {
   std::vector<std::string> inputs;
 };
 
+/// What a finished command printed.
+struct command_output {
+  std::string out;  ///< stdout
+};
+
+/// Runs `argv` (no shell, own process group) with `input` on stdin until it
+/// exits, `timeout_ms` passes or `cancel` is set (both kill the group).
+/// Lines "progress <0..1>" on stderr go to `progress` (until the first,
+/// progress is the share of the timeout used); the rest of stderr is kept
+/// for the error message. `who` names the command in messages.
+/// @returns its stdout when it exited with status 0, else an error saying
+///          why (status and stderr, signal, timeout, cancelled).
+result<command_output> run_command(const std::string& who, const std::vector<std::string>& argv,
+                                   const std::string& input, std::int64_t timeout_ms,
+                                   const gst::cancel_token& cancel, const gst::progress_fn& progress);
+
 /// Runs `cmd` with `request` on stdin. Lines "progress <0..1>" on its
 /// stderr are forwarded to `progress` (until the first one, progress is
 /// the share of the timeout used); other stderr lines are kept for the

@@ -9,3 +9,4 @@ rm -rf demo-session
 scripts/make-demo-session.sh demo-session 40 >/dev/null
 echo "demo session: $(pwd)/demo-session"
 ./build/postroll process demo-session --data-dir .postroll
+echo "enrichment (transcript, chapters, summary, canvas): $(pwd)/demo-session/postroll/enrichment"

@@ -15,11 +15,13 @@ packages=(
   gstreamer1.0-x fonts-dejavu-core
   # enrichment and notifications: speech, OCR, desktop notifications, HTTP
   libpocketsphinx-dev pocketsphinx-en-us libtesseract-dev tesseract-ocr-eng
-  libnotify-dev libcurl4-openssl-dev
+  libnotify-dev libcurl4-openssl-dev libssl-dev
   # tests and benchmarks: Boost.Test, independent media checker, test media makers
   libboost-test-dev ffmpeg sox espeak-ng time
   # a human-like test voice: recognition quality is asserted on it (docs/testing.md)
   festival festvox-us-slt-hts
+  # notification tests: a private D-Bus session bus
+  dbus-daemon
 )
 
 missing=()

@@ -22,11 +22,12 @@ namespace {
 // number is known without a MANIFEST), so a corrupt database still gives
 // back every job. "jobs" held them in schema 1 and is kept for migration.
 enum cf_index {
-  cf_jobs, cf_legacy_jobs, cf_by_status, cf_by_session, cf_journal, cf_job_journal, cf_meta, cf_by_created, cf_count
+  cf_jobs, cf_legacy_jobs, cf_by_status, cf_by_session, cf_journal, cf_job_journal, cf_meta, cf_by_created,
+  cf_outbox, cf_count
 };
 const char* const cf_names[cf_count] = {rocksdb::kDefaultColumnFamilyName.c_str(),
                                         "jobs", "by_status", "by_session", "journal", "job_journal", "meta",
-                                        "by_created"};
+                                        "by_created", "outbox"};
 const char* const schema_version = "2";
 
 std::string padded(std::uint64_t v) {
@@ -224,6 +225,12 @@ maybe_error job_store::apply(const std::vector<store_op>& ops) {
   auto seq = next_seq_;
   auto counts = counts_;
   for (const auto& op : ops) {
+    for (const auto& [id, payload] : op.outbox_add)
+      batch.Put(cf_[cf_outbox], id, payload);
+    for (const auto& id : op.outbox_done)
+      batch.Delete(cf_[cf_outbox], id);
+    if (!op.job_change)
+      continue;
     const auto& job = op.job;
     if (op.remove) {
       batch.Delete(cf_[cf_jobs], job.id);
@@ -320,8 +327,8 @@ result<std::vector<job_record>> job_store::in_state(job_state state) const {
   return out;
 }
 
-result<std::vector<job_record>> job_store::recent(size_t limit, const std::string& before,
-                                                  std::string* next) const {
+result<std::vector<job_record>> job_store::recent(size_t limit, const std::string& before, std::string* next,
+                                                  const std::function<bool(const job_record&)>& keep) const {
   std::vector<job_record> out;
   if (next)
     next->clear();
@@ -337,7 +344,7 @@ result<std::vector<job_record>> job_store::recent(size_t limit, const std::strin
     auto rec = get(key.substr(key.find('|') + 1));
     if (!rec)
       return rec.err();
-    if (*rec)
+    if (*rec && (!keep || keep(**rec)))
       out.push_back(std::move(**rec));
     if (out.size() == limit && next)
       *next = key;
@@ -346,6 +353,17 @@ result<std::vector<job_record>> job_store::recent(size_t limit, const std::strin
     return error{errc::io, "cannot list jobs: " + it->status().ToString()};
   if (next && !it->Valid())
     next->clear();  // nothing after this page
+  return out;
+}
+
+result<std::vector<std::pair<std::string, std::string>>> job_store::outbox() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, cf_[cf_outbox])};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok())
+    return error{errc::io, "cannot read the notification outbox: " + it->status().ToString()};
   return out;
 }
 

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,9 +43,14 @@ namespace postroll {
 /// removed. Several are written as one synced batch (group commit).
 struct store_op {
   bool remove = false;
+  bool job_change = true;                ///< false: only the outbox fields below
   job_record job;                        ///< the record as it is now
   std::optional<job_record> previous;    ///< as stored before (save only)
   std::string reason;                    ///< the journal's reason (save only)
+  /// Notifications owed to the outside world, written in the same batch as
+  /// the job change that owes them (so a crash cannot lose one): id -> payload.
+  std::vector<std::pair<std::string, std::string>> outbox_add;
+  std::vector<std::string> outbox_done;  ///< delivered (or given up): removed
 };
 
 class job_store {
@@ -72,6 +78,9 @@ public:
   /// keeps its transitions).
   maybe_error remove(const job_record& job);
 
+  /// Notifications not yet delivered (id, payload), by id.
+  result<std::vector<std::pair<std::string, std::string>>> outbox() const;
+
   /// Reads one job. @returns nullopt if unknown.
   result<std::optional<job_record>> get(const std::string& id) const;
 
@@ -80,9 +89,12 @@ public:
 
   /// Up to `limit` jobs, newest first (by creation). `before` is a cursor
   /// from an earlier page (empty: from the newest); `next` receives the
-  /// cursor of the following page (empty when this was the last).
+  /// cursor of the following page (empty when this was the last). With
+  /// `keep`, only jobs it accepts are returned and counted (the scan goes
+  /// on through the index until `limit` are found).
   result<std::vector<job_record>> recent(size_t limit, const std::string& before = {},
-                                         std::string* next = nullptr) const;
+                                         std::string* next = nullptr,
+                                         const std::function<bool(const job_record&)>& keep = {}) const;
 
   /// The newest job of a session, if any.
   std::optional<std::string> job_for_session(const std::string& session_id) const;

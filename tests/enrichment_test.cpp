@@ -638,6 +638,8 @@ BOOST_AUTO_TEST_CASE(a_finished_job_is_posted_to_the_webhook_with_retries_and_no
   BOOST_REQUIRE_EQUAL(posts.size(), 2u);  // a 500, then a retry that got 200
   auto body = json::parse(posts[1]["body"].get<std::string>());
   BOOST_TEST(body["event"] == "job-completed");
-  BOOST_TEST(body["jobId"] == job_id);
-  BOOST_TEST(body["output"].get<std::string>().find("session.m4a") != std::string::npos);
+  BOOST_TEST(body["job"]["id"] == job_id);
+  BOOST_TEST(body["job"]["output"].get<std::string>().find("session.m4a") != std::string::npos);
+  // The retry carries the same delivery id (receivers dedupe on it).
+  BOOST_TEST(json::parse(posts[0]["body"].get<std::string>())["deliveryId"] == body["deliveryId"]);
 }

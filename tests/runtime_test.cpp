@@ -34,14 +34,6 @@ fs::path slow_session(const fs::path& dir, const std::string& id) {
   return dir;
 }
 
-fs::path tone_session(const fs::path& dir, const std::string& id) {
-  fs::create_directories(dir / "audio");
-  sh("sox -n -r 16000 -c 1 -b 16 '" + (dir / "audio/a.wav").string() + "' synth 2 sine 440 vol 0.3");
-  write_file(dir / "session.json",
-             json{{"schema", 1}, {"id", id}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
-  return dir;
-}
-
 config test_config(const temp_dir& tmp) {
   config cfg;
   cfg.data_dir = (tmp / "data").string();

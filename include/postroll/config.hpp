@@ -2,6 +2,8 @@
 // Every key is documented in docs/configuration.md.
 #pragma once
 
+#include "postroll/export.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -66,9 +68,12 @@ struct config {
 
   // [notify]
   bool desktop_notifications = true;   ///< when a D-Bus notification service runs
-  std::string webhook_url;             ///< POST when a job completes or fails ("" = none)
+  std::string webhook_url;             ///< POST the final record when a job completes or fails ("" = none)
   std::int64_t webhook_timeout_ms = 5000;
   int webhook_attempts = 3;
+  std::string webhook_secret_env;      ///< env variable holding the HMAC-SHA256 key for X-Postroll-Signature
+  std::vector<std::string> notify_command;  ///< command hook: argv, the delivery JSON on stdin
+  std::int64_t notify_command_timeout_ms = 30000;
 
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off
@@ -77,9 +82,9 @@ struct config {
 /// Reads a TOML config file over the defaults.
 /// @returns the config, or `errc::bad_input` naming the file, line and key of
 ///          an unknown key, a wrong type or an invalid value.
-result<config> load_config(const std::string& path);
+POSTROLL_API result<config> load_config(const std::string& path);
 
 /// Checks values that do not depend on a file (e.g. after flags were applied).
-maybe_error validate(const config& cfg);
+POSTROLL_API maybe_error validate(const config& cfg);
 
 }  // namespace postroll

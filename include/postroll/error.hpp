@@ -1,6 +1,8 @@
 // postroll error model: errors are values, never exceptions across the API.
 #pragma once
 
+#include "postroll/export.h"
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,7 +24,7 @@ enum class errc {
 };
 
 /// Human-readable name of an error kind ("bad_input", ...).
-const char* to_string(errc code) noexcept;
+POSTROLL_API const char* to_string(errc code) noexcept;
 
 /// A failure: its kind and a one-line message meant for users.
 struct error {

@@ -2,6 +2,8 @@
 // other nodes what happens to jobs.
 #pragma once
 
+#include "postroll/export.h"
+
 #include <cstdint>
 #include <string>
 
@@ -34,6 +36,6 @@ struct event {
 };
 
 /// The event as a JSON object.
-std::string to_json(const event& e);
+POSTROLL_API std::string to_json(const event& e);
 
 }  // namespace postroll

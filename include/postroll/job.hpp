@@ -1,6 +1,8 @@
 // Job records: what postroll knows about one run of one session.
 #pragma once
 
+#include "postroll/export.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,12 +24,12 @@ enum class job_state : std::uint8_t {
 /// Dispatch order: high before normal before low, FIFO within one.
 enum class priority : std::uint8_t { high = 0, normal = 1, low = 2 };
 
-const char* to_string(job_state s) noexcept;
-const char* to_string(priority p) noexcept;
+POSTROLL_API const char* to_string(job_state s) noexcept;
+POSTROLL_API const char* to_string(priority p) noexcept;
 /// Parses "pending", "processing", ... @returns false for unknown text.
-bool parse(const std::string& text, job_state& out) noexcept;
+POSTROLL_API bool parse(const std::string& text, job_state& out) noexcept;
 /// Parses "high", "normal", "low". @returns false for unknown text.
-bool parse(const std::string& text, priority& out) noexcept;
+POSTROLL_API bool parse(const std::string& text, priority& out) noexcept;
 
 /// @returns true for completed, failed and cancelled.
 inline bool is_terminal(job_state s) noexcept {
@@ -93,8 +95,8 @@ struct job_counts {
 };
 
 /// The record as a JSON object (the schema in docs/architecture.md).
-std::string to_json(const job_record& job);
+POSTROLL_API std::string to_json(const job_record& job);
 /// Reads a record written by to_json.
-result<job_record> job_from_json(const std::string& text);
+POSTROLL_API result<job_record> job_from_json(const std::string& text);
 
 }  // namespace postroll

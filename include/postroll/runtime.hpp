@@ -3,12 +3,16 @@
 // offer the same calls. No CAF, GStreamer or RocksDB type appears here.
 #pragma once
 
+#include "postroll/export.h"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <optional>
 
 #include "postroll/config.hpp"
 #include "postroll/error.hpp"
@@ -19,15 +23,33 @@ namespace postroll {
 
 class subscription;
 
+/// Which jobs runtime::list returns, newest first.
+struct list_filter {
+  std::optional<job_state> state;  ///< only jobs in this state
+  std::string session_id;          ///< only this session's jobs ("" = any)
+  std::uint32_t limit = 50;        ///< at most this many
+  std::string cursor;              ///< from job_page::next, to continue ("" = from the newest)
+};
+
+/// One page of a listing.
+struct job_page {
+  std::vector<job_record> jobs;
+  std::string next;  ///< cursor for the following page; "" when this was the last
+};
+
 /// A running postroll runtime (or a connection to one). Non-copyable and
 /// non-movable; the destructor stops it (see stop()). Every call is safe from
 /// any thread.
-class runtime {
+class POSTROLL_API runtime {
 public:
   /// Starts the actors in this process with `cfg` (RocksDB in cfg.data_dir).
   /// @returns the runtime, or an error when the config is invalid or the job
   ///          database cannot be opened.
   static result<std::unique_ptr<runtime>> start(const config& cfg);
+
+  /// The same with a TOML config file (the node's keys, docs/configuration.md).
+  /// @returns `errc::bad_input` naming the file, line and key of a bad setting.
+  static result<std::unique_ptr<runtime>> start(const std::string& config_path);
 
   /// Connects to a node started with `postroll node` at host:port.
   static result<std::unique_ptr<runtime>> connect(const std::string& host, std::uint16_t port);
@@ -51,6 +73,10 @@ public:
 
   /// @returns up to `limit` jobs, newest first.
   result<std::vector<job_record>> list(std::uint32_t limit = 50);
+
+  /// A page of the jobs matching `filter`, newest first (no full scan of
+  /// the table per page: the creation index is walked from the cursor).
+  result<job_page> list(const list_filter& filter);
 
   /// Every state transition of the job, oldest first, with time and reason.
   result<std::vector<journal_entry>> history(const std::string& job_id);
@@ -92,6 +118,11 @@ public:
   /// durable and resume at the next start. Idempotent.
   void stop();
 
+  /// Graceful stop: no new stage starts; running stages may finish for up
+  /// to `grace`; then stop() (what still runs is cancelled and resumes at
+  /// the next start).
+  void stop(std::chrono::milliseconds grace);
+
   struct impl;
 
 private:
@@ -100,7 +131,7 @@ private:
 };
 
 /// Keeps an event subscription alive; destroying it unsubscribes.
-class subscription {
+class POSTROLL_API subscription {
 public:
   subscription() = default;
   subscription(subscription&&) noexcept;

@@ -6,8 +6,11 @@ usage: fake_http_server.py LOG MODE
   MODE "webhook-flaky": 500 to the first POST, 200 after.
   MODE "chat":          an OpenAI-style chat completion with a fixed text.
   MODE "slow":          waits 30 s before answering (a timeout test).
+  MODE "gated":         503 while the file LOG.down exists, 200 otherwise; checks
+                        X-Postroll-Signature against $POSTROLL_TEST_HOOK_SECRET
+                        and logs "signatureValid".
 Prints "listening PORT" once ready and "post N STATUS" after each answer."""
-import json, sys, time
+import hashlib, hmac, json, os, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 log_path, mode = sys.argv[1], sys.argv[2]
@@ -17,9 +20,22 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         global count
         count += 1
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = raw.decode()
+        entry = {"path": self.path, "headers": dict(self.headers), "body": body}
+        status = 200
+        if mode == "gated":
+            secret = os.environ.get("POSTROLL_TEST_HOOK_SECRET", "").encode()
+            expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+            entry["signatureValid"] = hmac.compare_digest(expected, self.headers.get("X-Postroll-Signature", ""))
+            status = 503 if os.path.exists(log_path + ".down") else 200
+            entry["status"] = status
         with open(log_path, "a") as f:
-            f.write(json.dumps({"path": self.path, "headers": dict(self.headers), "body": body}) + "\n")
+            f.write(json.dumps(entry) + "\n")
+        if status != 200:
+            self.send_response(status); self.end_headers()
+            print("post", count, status, flush=True)
+            return
         if mode == "slow":
             time.sleep(30)
         if mode == "webhook-flaky" and count == 1:

@@ -330,4 +330,13 @@ void make_cursor_blink_video(const fs::path& mp4, int seconds) {
   make_slides_video(mp4, halves, 500);
 }
 
+fs::path tone_session(const fs::path& dir, const std::string& id, int seconds) {
+  fs::create_directories(dir / "audio");
+  sh("sox -n -r 16000 -c 1 -b 16 " + shq((dir / "audio/a.wav").string()) + " synth " + std::to_string(seconds) +
+     " sine 440 vol 0.3");
+  write_file(dir / "session.json",
+             nlohmann::json{{"schema", 1}, {"id", id}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
+  return dir;
+}
+
 }  // namespace postroll::test

@@ -121,6 +121,9 @@ void make_slide_picture(const std::filesystem::path& png, const slide& s, int wi
 /// blinking every half second for `seconds`.
 void make_cursor_blink_video(const std::filesystem::path& mp4, int seconds);
 
+/// An audio-only session: one WAV of a 440 Hz tone, `seconds` long, id `id`.
+std::filesystem::path tone_session(const std::filesystem::path& dir, const std::string& id, int seconds = 2);
+
 /// Files under `dir` whose name contains ".partial".
 std::vector<std::filesystem::path> partial_files(const std::filesystem::path& dir);
 
