@@ -93,6 +93,8 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<drain_atom>::with<bool>,
   // Every state transition of one job, oldest first.
   caf::replies_to<history_atom, std::string>::with<job_history>,
+  // The global journal after a sequence number (at most N entries).
+  caf::replies_to<history_atom, std::uint64_t, std::uint32_t>::with<job_history>,
   // How many jobs are in each state (indexed by job_state), from memory.
   caf::replies_to<count_atom>::with<std::vector<std::uint64_t>>,
   // Cancels a pending or running job.

@@ -82,7 +82,7 @@ struct job_history {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
-  return f(caf::meta::type_name("journal_entry"), x.seq, x.time, x.from, x.to, x.reason);
+  return f(caf::meta::type_name("journal_entry"), x.seq, x.time, x.from, x.to, x.reason, x.job_id, x.session_id);
 }
 
 template <class Inspector>

@@ -475,6 +475,15 @@ public:
     return rp;
   }
 
+  caf::result<job_history> journal(std::uint64_t after, std::uint32_t limit) {
+    return when_durable<job_history>([store = st_.store, after, limit](const maybe_error&) {
+      auto entries = store->journal(after, std::min<std::uint32_t>(limit, 10000));
+      if (!entries)
+        return job_history{std::uint8_t(entries.err().code), entries.err().message, {}};
+      return job_history{0, {}, std::move(*entries)};
+    });
+  }
+
   caf::result<job_history> history(const std::string& id) {
     auto known = status(id);
     if (known.code != 0)
@@ -1064,6 +1073,7 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](drain_atom) { return queue_logic{self}.drain(); },
     [self](cancel_atom, const std::string& id) { return queue_logic{self}.cancel(id); },
     [self](history_atom, const std::string& id) { return queue_logic{self}.history(id); },
+    [self](history_atom, std::uint64_t after, std::uint32_t limit) { return queue_logic{self}.journal(after, limit); },
     [self](count_atom) { return queue_logic{self}.counts(); },
     [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
     [self](delete_atom, const std::string& id, bool outputs) { return queue_logic{self}.remove(id, outputs); },

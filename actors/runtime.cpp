@@ -267,6 +267,11 @@ result<std::vector<journal_entry>> runtime::history(const std::string& job_id) {
                                  history_atom::value, job_id);
 }
 
+result<std::vector<journal_entry>> runtime::journal(std::uint64_t after, std::uint32_t limit) {
+  return impl_->ask<job_history>([](job_history& r) -> std::vector<journal_entry>& { return r.entries; },
+                                 history_atom::value, after, limit);
+}
+
 result<job_counts> runtime::counts() {
   if (!impl_->queue)
     return error{errc::unavailable, "runtime is stopped"};

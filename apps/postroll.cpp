@@ -21,6 +21,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "apps/http_api.hpp"
 #include "apps/progress_bar.hpp"
 #include "postroll/config.hpp"
 #include "postroll/runtime.hpp"
@@ -353,6 +354,33 @@ int cmd_node(const args& a, signal_waiter& sig) {
     out << cfg->host << ":" << *port << "\n";
   }
   fs::rename(endpoint.string() + ".tmp", endpoint);
+  std::unique_ptr<http::api_server> api;
+  if (cfg->http) {
+    http::api_options ho;
+    ho.host = cfg->host;
+    // A node on an OS-chosen port (tests, several nodes on one machine)
+    // gets an OS-chosen HTTP port too, unless one is configured.
+    ho.port = cfg->port == 0 && cfg->http_port == config{}.http_port ? 0 : cfg->http_port;
+    ho.session_roots = cfg->session_roots;
+    ho.web_dir = cfg->web_dir;
+    if (!cfg->http_token_env.empty()) {
+      const char* token = std::getenv(cfg->http_token_env.c_str());
+      if (!token || !*token)
+        return fail(error{errc::bad_input, "http.token_env: environment variable " + cfg->http_token_env + " is not set"});
+      ho.token = token;
+    }
+    auto served = http::api_server::start(**rt, ho);
+    if (!served)
+      return fail(served.err());
+    api = std::move(*served);
+    auto http_endpoint = fs::path{cfg->data_dir} / "http.endpoint";
+    {
+      std::ofstream out{http_endpoint.string() + ".tmp"};
+      out << cfg->host << ":" << api->port() << "\n";
+    }
+    fs::rename(http_endpoint.string() + ".tmp", http_endpoint);
+    std::cout << "postroll http on http://" << cfg->host << ":" << api->port() << std::endl;
+  }
   std::cout << "postroll node listening on " << cfg->host << ":" << *port << std::endl;
   std::mutex mtx;
   std::condition_variable cv;
@@ -366,6 +394,7 @@ int cmd_node(const args& a, signal_waiter& sig) {
   std::unique_lock<std::mutex> lock{mtx};
   cv.wait(lock, [&] { return stop; });
   lock.unlock();
+  api.reset();
   (*rt)->stop();
   return exit_ok;
 }

@@ -184,6 +184,12 @@ result<config> load_config(const std::string& path) {
       {"webhook_secret_env", string_key(cfg.webhook_secret_env)},
       {"command", string_list_key(cfg.notify_command)},
       {"command_timeout_ms", int_key(cfg.notify_command_timeout_ms, 100, 3600000)}}},
+    {"http",
+     {{"enabled", bool_key(cfg.http)},
+      {"port", int_key(cfg.http_port, 0, 65535)},
+      {"session_roots", string_list_key(cfg.session_roots)},
+      {"token_env", string_key(cfg.http_token_env)},
+      {"web_dir", string_key(cfg.web_dir)}}},
     {"log", {{"level", choice_key(cfg.log_level, {"trace", "debug", "info", "warn", "error", "off"})}}},
   };
   for (const auto& [section, node] : doc) {

@@ -16,6 +16,8 @@ packages=(
   # enrichment and notifications: speech, OCR, desktop notifications, HTTP
   libpocketsphinx-dev pocketsphinx-en-us libtesseract-dev tesseract-ocr-eng
   libnotify-dev libcurl4-openssl-dev libssl-dev
+  # the node's HTTP API
+  libcpp-httplib-dev
   # tests and benchmarks: Boost.Test, independent media checker, test media makers
   libboost-test-dev ffmpeg sox espeak-ng time
   # a human-like test voice: recognition quality is asserted on it (docs/testing.md)

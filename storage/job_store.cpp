@@ -367,21 +367,41 @@ result<std::vector<std::pair<std::string, std::string>>> job_store::outbox() con
   return out;
 }
 
+namespace {
+journal_entry entry_from(std::uint64_t seq, const json& v) {
+  journal_entry e;
+  e.seq = seq;
+  e.time = v.value("time", std::int64_t{0});
+  e.from = v.value("from", "");
+  e.to = v.value("to", "");
+  e.reason = v.value("reason", "");
+  e.job_id = v.value("job", "");
+  e.session_id = v.value("session", "");
+  return e;
+}
+}  // namespace
+
+result<std::vector<journal_entry>> job_store::journal(std::uint64_t after, std::size_t limit) const {
+  std::vector<journal_entry> out;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, cf_[cf_journal])};
+  for (it->Seek(padded(after + 1)); it->Valid() && out.size() < limit; it->Next()) {
+    auto v = json::parse(it->value().ToString(), nullptr, false);
+    if (v.is_object())
+      out.push_back(entry_from(std::stoull(it->key().ToString()), v));
+  }
+  if (!it->status().ok())
+    return error{errc::io, "cannot read the journal: " + it->status().ToString()};
+  return out;
+}
+
 result<std::vector<journal_entry>> job_store::history(const std::string& id) const {
   std::vector<journal_entry> out;
   auto prefix = id + "|";
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, cf_[cf_job_journal])};
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto v = json::parse(it->value().ToString(), nullptr, false);
-    if (!v.is_object())
-      continue;
-    journal_entry e;
-    e.seq = std::stoull(it->key().ToString().substr(prefix.size()));
-    e.time = v.value("time", std::int64_t{0});
-    e.from = v.value("from", "");
-    e.to = v.value("to", "");
-    e.reason = v.value("reason", "");
-    out.push_back(std::move(e));
+    if (v.is_object())
+      out.push_back(entry_from(std::stoull(it->key().ToString().substr(prefix.size())), v));
   }
   if (!it->status().ok())
     return error{errc::io, "cannot read the history of job " + id + ": " + it->status().ToString()};

@@ -78,6 +78,10 @@ public:
   /// keeps its transitions).
   maybe_error remove(const job_record& job);
 
+  /// The global journal after sequence number `after`, oldest first, at
+  /// most `limit` entries: what an event stream resumes from.
+  result<std::vector<journal_entry>> journal(std::uint64_t after, std::size_t limit) const;
+
   /// Notifications not yet delivered (id, payload), by id.
   result<std::vector<std::pair<std::string, std::string>>> outbox() const;
 

@@ -75,6 +75,13 @@ struct config {
   std::vector<std::string> notify_command;  ///< command hook: argv, the delivery JSON on stdin
   std::int64_t notify_command_timeout_ms = 30000;
 
+  // [http] (postroll node)
+  bool http = true;                    ///< serve the HTTP API (docs/http-api.md)
+  std::uint16_t http_port = 7412;      ///< on node.host; 0 = any free port (written to data_dir/http.endpoint)
+  std::vector<std::string> session_roots;  ///< submitted session folders must be under one of these (required off loopback)
+  std::string http_token_env;          ///< env variable holding the bearer token (required off loopback)
+  std::string web_dir;                 ///< the dashboard's files, served at / ("" = not served)
+
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off
 };

@@ -79,6 +79,8 @@ struct journal_entry {
   std::string from;        ///< state before ("" when the job was created)
   std::string to;          ///< state after
   std::string reason;      ///< why, e.g. "media.merge completed"
+  std::string job_id;      ///< whose transition
+  std::string session_id;
 };
 
 /// How many jobs are in each state (indexed by `job_state`).

@@ -81,6 +81,12 @@ public:
   /// Every state transition of the job, oldest first, with time and reason.
   result<std::vector<journal_entry>> history(const std::string& job_id);
 
+  /// The global journal (every job's state transitions) after sequence
+  /// number `after`, oldest first, at most `limit` entries. Sequence
+  /// numbers are monotonic and persisted: an event stream that resumes
+  /// from the last one it saw misses nothing and repeats nothing.
+  result<std::vector<journal_entry>> journal(std::uint64_t after, std::uint32_t limit = 1000);
+
   /// How many jobs are in each state (answered from memory, no scan).
   result<job_counts> counts();
 

@@ -1,0 +1,43 @@
+// The node's HTTP API (docs/http-api.md): jobs, sessions' media with Range,
+// the event stream as Server-Sent Events resumable by the journal's sequence
+// numbers, health and metrics. It speaks to the runtime only through the
+// public API (postroll/runtime.hpp), like any host.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "postroll/runtime.hpp"
+
+namespace postroll::http {
+
+struct api_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7412;                 ///< 0 = any free port
+  std::vector<std::string> session_roots;    ///< session folders must be under one of these ("" = any, loopback only)
+  std::string token;                         ///< bearer token required on every route ("" = none)
+  std::string web_dir;                       ///< the dashboard's files ("" = not served)
+  std::size_t max_body_bytes = 1 << 20;
+};
+
+class api_server {
+public:
+  /// Binds host:port (checking the security rules: a non-loopback address
+  /// needs a token and session roots). @returns the server, or bad_input.
+  static result<std::unique_ptr<api_server>> start(runtime& rt, api_options o);
+  ~api_server();  ///< stops serving and waits for open streams to end
+  std::uint16_t port() const;
+
+  struct impl;
+
+private:
+  explicit api_server(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool is_loopback(const std::string& host);
+
+}  // namespace postroll::http
