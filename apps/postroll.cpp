@@ -363,6 +363,17 @@ int cmd_node(const args& a, signal_waiter& sig) {
     ho.port = cfg->port == 0 && cfg->http_port == config{}.http_port ? 0 : cfg->http_port;
     ho.session_roots = cfg->session_roots;
     ho.web_dir = cfg->web_dir;
+    if (ho.web_dir.empty()) {
+      // The dashboard next to the binary: the source tree's web/ for a
+      // build, share/postroll/web for an install.
+      std::error_code ec;
+      auto exe = fs::read_symlink("/proc/self/exe", ec).parent_path();
+      for (const auto& dir : {exe / ".." / "web", exe / ".." / "share" / "postroll" / "web"})
+        if (fs::exists(dir / "index.html", ec)) {
+          ho.web_dir = fs::canonical(dir, ec).string();
+          break;
+        }
+    }
     if (!cfg->http_token_env.empty()) {
       const char* token = std::getenv(cfg->http_token_env.c_str());
       if (!token || !*token)

@@ -11,6 +11,7 @@ install(FILES
   include/postroll/postroll.hpp include/postroll/runtime.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/postroll)
 install(TARGETS postroll_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY web/ DESTINATION ${CMAKE_INSTALL_DATADIR}/postroll/web)
 
 install(EXPORT postrollTargets NAMESPACE postroll:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/postroll)
 configure_package_config_file(cmake/postrollConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/postrollConfig.cmake

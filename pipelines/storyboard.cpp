@@ -1,5 +1,6 @@
 #include "pipelines/storyboard.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "pipelines/gst_support.hpp"
@@ -33,7 +34,9 @@ storyboard_layout layout_for(std::size_t tiles) {
 
 std::pair<int, int> storyboard_size(const storyboard_layout& l, std::size_t tiles) {
   int rows = int((std::max<std::size_t>(1, tiles) + l.columns - 1) / l.columns);
-  int w = l.columns * l.tile_width + (l.columns + 1) * l.gap;
+  // At least ~960 px wide: the heading (name, length, chapters) must fit
+  // even over a single tile.
+  int w = std::max(960, l.columns * l.tile_width + (l.columns + 1) * l.gap);
   int h = l.heading_height + rows * l.tile_height + (rows + 1) * l.gap;
   return {w & ~1, h & ~1};
 }
