@@ -118,6 +118,19 @@ config enrich_config(const fs::path& data) {
   return cfg;
 }
 
+// Runs one session through a fresh embedded runtime: its final record,
+// which must be completed.
+job_record process_to_completion(const config& cfg, const fs::path& dir) {
+  auto rt = runtime::start(cfg);
+  BOOST_REQUIRE(rt);
+  auto job = (*rt)->submit(dir.string());
+  BOOST_REQUIRE(job);
+  auto done = (*rt)->wait(job->id, 240s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  return *done;
+}
+
 const stage_record* stage_of(const job_record& j, const std::string& name) {
   for (auto& s : j.stages)
     if (s.name == name)
@@ -320,14 +333,7 @@ BOOST_AUTO_TEST_CASE(screenshots_make_the_chapters_when_there_is_no_video) {
                                         {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}},
                                         {"screenshots", list}}
                                      .dump());
-  auto cfg = enrich_config(t / "db");
-  auto rt = runtime::start(cfg);
-  BOOST_REQUIRE(rt);
-  auto job = (*rt)->submit(dir.string());
-  BOOST_REQUIRE(job);
-  auto done = (*rt)->wait(job->id, 120s);
-  BOOST_REQUIRE(done);
-  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  process_to_completion(enrich_config(t / "db"), dir);
   auto chapters = read_json(dir / "postroll/enrichment/chapters.json");
   BOOST_TEST(chapters["source"] == "screenshots");
   BOOST_REQUIRE_EQUAL(chapters["chapters"].size(), 4u);  // the repeated first page is one chapter
@@ -532,18 +538,11 @@ BOOST_AUTO_TEST_CASE(short_audio_is_skipped_with_a_reason_not_failed) {
   make_speech("Just a short note.", dir / "audio/a.wav", "espeak");
   write_file(dir / "session.json",
              json{{"schema", 1}, {"id", "short"}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
-  auto cfg = enrich_config(t / "db");
-  auto rt = runtime::start(cfg);
-  BOOST_REQUIRE(rt);
-  auto job = (*rt)->submit(dir.string());
-  BOOST_REQUIRE(job);
-  auto done = (*rt)->wait(job->id, 120s);
-  BOOST_REQUIRE(done);
-  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
-  auto review = result_of(*done, "enrich.audio_review");
+  auto done = process_to_completion(enrich_config(t / "db"), dir);
+  auto review = result_of(done, "enrich.audio_review");
   BOOST_TEST(review["skipped"].get<bool>());
   BOOST_TEST(review["reason"].get<std::string>().find("needs 10 s") != std::string::npos, review.dump());
-  auto chapters = result_of(*done, "enrich.chapters");
+  auto chapters = result_of(done, "enrich.chapters");
   BOOST_TEST(chapters["skipped"].get<bool>());
   BOOST_TEST(fs::exists(dir / "postroll/enrichment/canvas.json"));
 }
