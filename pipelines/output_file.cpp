@@ -33,7 +33,13 @@ maybe_error fsync_path(const fs::path& p, int flags) {
 }  // namespace
 
 fs::path partial_path(const fs::path& final_path) {
-  return fs::path{final_path.string() + ".partial"};
+  // One partial file per writing thread: a stage attempt that was given up
+  // (its worker killed, its thread abandoned) may still be cleaning up when
+  // the next attempt writes; with a shared name it deleted the new
+  // attempt's file (seen in CI under load). Each attempt runs on a thread
+  // of its own, which keeps its id while it lives.
+  static thread_local const std::string suffix = ".partial." + std::to_string(::gettid());
+  return fs::path{final_path.string() + suffix};
 }
 
 maybe_error commit_partial(const fs::path& final_path) {

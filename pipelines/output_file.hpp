@@ -10,7 +10,8 @@
 
 namespace postroll {
 
-/// `<final>.partial`, where a stage writes before committing.
+/// `<final>.partial.<thread id>`, where a stage writes before committing
+/// (per thread, so two attempts of a stage never share one).
 std::filesystem::path partial_path(const std::filesystem::path& final_path);
 
 /// fsyncs the partial file, renames it to `final_path` and fsyncs the folder.
