@@ -42,6 +42,15 @@ fs::path partial_path(const fs::path& final_path) {
   return fs::path{final_path.string() + suffix};
 }
 
+void discard_all_partials(const fs::path& final_path) {
+  std::error_code ec;
+  auto prefix = final_path.filename().string() + ".partial";
+  for (auto it = fs::directory_iterator(final_path.parent_path(), ec); !ec && it != fs::directory_iterator();
+       it.increment(ec))
+    if (it->path().filename().string().rfind(prefix, 0) == 0)
+      fs::remove(it->path(), ec);
+}
+
 maybe_error commit_partial(const fs::path& final_path) {
   auto partial = partial_path(final_path);
   if (auto err = fsync_path(partial, O_RDONLY))

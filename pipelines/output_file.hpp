@@ -17,8 +17,12 @@ std::filesystem::path partial_path(const std::filesystem::path& final_path);
 /// fsyncs the partial file, renames it to `final_path` and fsyncs the folder.
 maybe_error commit_partial(const std::filesystem::path& final_path);
 
-/// Deletes `<final>.partial` (ignored if absent).
+/// Deletes this thread's `<final>.partial.<tid>` (ignored if absent).
 void discard_partial(const std::filesystem::path& final_path);
+
+/// Deletes every thread's partial file of `final_path` (left by a killed
+/// process or a given-up attempt): what a new attempt does first.
+void discard_all_partials(const std::filesystem::path& final_path);
 
 /// Runs `produce(partial)` (which returns a result<T>) and commits the
 /// partial file when it succeeds; removes it on any failure, so nothing
@@ -26,7 +30,7 @@ void discard_partial(const std::filesystem::path& final_path);
 template <class Produce>
 auto write_atomically(const std::filesystem::path& final_path, Produce&& produce)
   -> decltype(produce(std::filesystem::path{})) {
-  discard_partial(final_path);
+  discard_all_partials(final_path);
   auto out = produce(partial_path(final_path));
   if (!out) {
     discard_partial(final_path);
