@@ -86,13 +86,17 @@ maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const st
   auto pipeline = gst::parse(description, "storyboard " + file.string());
   if (!pipeline)
     return pipeline.err();
-  gst::cancel_token never;
-  discard_partial(file);
-  if (auto err = gst::run(pipeline->get(), never)) {
-    discard_partial(file);
-    return error{errc::media, file.string() + ": cannot draw the storyboard: " + err->message};
-  }
-  return commit_partial(file);
+  // The filesink writes partial_path(file): this thread's partial, which
+  // write_atomically commits or removes.
+  auto drawn = write_atomically(file, [&](const std::filesystem::path&) -> result<bool> {
+    gst::cancel_token never;
+    if (auto err = gst::run(pipeline->get(), never))
+      return error{errc::media, file.string() + ": cannot draw the storyboard: " + err->message};
+    return true;
+  });
+  if (!drawn)
+    return drawn.err();
+  return std::nullopt;
 }
 
 }  // namespace postroll
