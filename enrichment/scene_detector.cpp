@@ -54,14 +54,31 @@ double changed_at(const thumbnail& a, const thumbnail& b, int shift, int toleran
   }
   return double(changed) / double(std::size_t(rows) * a.width);
 }
+
+// Share of pixels that moved the same way (up or down) by >= delta.
+double tint_moved(const thumbnail& a, const thumbnail& b, int delta) {
+  std::size_t up = 0, down = 0;
+  for (std::size_t i = 0; i < a.pixels.size(); ++i) {
+    int d = int(b.pixels[i]) - int(a.pixels[i]);
+    up += d >= delta;
+    down += d <= -delta;
+  }
+  return double(std::max(up, down)) / double(a.pixels.size());
+}
 }  // namespace
 
 change_score compare(const thumbnail& a, const thumbnail& b, const scene_options& o) {
   if (a.width != b.width || a.height != b.height || a.pixels.empty())
     return {1.0, 0};
   change_score best{changed_at(a, b, 0, o.tolerance), 0};
-  if (best.fraction < o.cut_fraction)
-    return best;  // the common case: little changed, no shift needed
+  if (best.fraction < o.cut_fraction) {
+    // The common case: little changed, no shift needed; unless the whole
+    // picture changed tint (a scroll does not change the background).
+    auto tint = tint_moved(a, b, o.tint_delta);
+    if (tint >= o.tint_share)
+      best.fraction = std::max(o.cut_fraction, tint * o.cut_fraction / o.tint_share);
+    return best;
+  }
   // Only a shift that leaves enough rows to judge counts (a third of the
   // picture at least), so a blank band cannot "match" anything.
   int max_shift = std::min(int(a.height * o.max_shift), a.height * 2 / 3);

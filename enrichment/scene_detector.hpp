@@ -6,7 +6,9 @@
 // changes every frame. So a picture is compared with the previous one at
 // the vertical shift that matches best: scrolling is explained by a shift
 // and scores low; a switch is explained by none and scores high. A
-// blinking cursor or typing changes too few thumbnail pixels to count.
+// blinking cursor or typing changes too few thumbnail pixels to count. A
+// page with little on it that changes its background tint (sparse slides,
+// one app to another) counts by the tint rule.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,12 @@ struct scene_options {
   double cut_fraction = 0.035;
   /// Shifts tried: up to this fraction of the height each way.
   double max_shift = 0.6;
+  /// A new background tint: at least `tint_share` of the pixels moved the
+  /// same way by at least `tint_delta` levels (white page to a pale blue
+  /// app). Too small for `tolerance`, but the whole screen moved together;
+  /// encoder noise moves pixels by a level or two, both ways.
+  int tint_delta = 5;
+  double tint_share = 0.6;
 };
 
 /// A grey thumbnail (box-averaged luma).

@@ -16,15 +16,34 @@ trap 'rm -rf "$tmp"' EXIT
 
 fps=15
 frames=$((seconds * fps))
-# Screen-like video: a light page with a title that changes every 10 s and a
-# running clock, 1280x720 at 15 fps.
-gst-launch-1.0 -q videotestsrc num-buffers=$frames pattern=white \
-  ! video/x-raw,width=1280,height=720,framerate=$fps/1 \
-  ! textoverlay text="postroll demo - planning session" valignment=top halignment=left font-desc="Sans 28" color=0xff202020 \
-  ! timeoverlay valignment=bottom halignment=right font-desc="Sans 20" color=0xff202020 \
+# Screen-like video, 1280x720 at 15 fps: one page per topic, each 10 s long
+# with its own background and title (enrichment finds them as chapters; the
+# last is dark, like a terminal), and a running clock.
+titles=("Release schedule" "Build pipeline" "Dashboard" "Open questions")
+bodies=("Dates for the next three releases" "Twelve minutes today, five is the goal"
+        "A progress bar on every job" "Who owns the storage migration?")
+backgrounds=(0xfff8f8f8 0xffe6eefa 0xfffdf3e1 0xff24303c)
+inks=(0xff202020 0xff1a2a4a 0xff3a2a10 0xfff0f0f0)
+pages=()
+left=$frames
+page=0
+while ((left > 0)); do
+  n=$((left < 10 * fps ? left : 10 * fps))
+  k=$((page % ${#titles[@]}))
+  pages+=(videotestsrc num-buffers=$n pattern=solid-color "foreground-color=${backgrounds[$k]}"
+          ! "video/x-raw,width=1280,height=720,framerate=$fps/1"
+          ! textoverlay auto-resize=false "text=${titles[$k]}" valignment=top halignment=left
+            "font-desc=Sans Bold 36" "color=${inks[$k]}"
+          ! textoverlay auto-resize=false "text=${bodies[$k]}" valignment=center halignment=left
+            "font-desc=Sans 24" "color=${inks[$k]}" ! c.)
+  left=$((left - n))
+  page=$((page + 1))
+done
+gst-launch-1.0 -q concat name=c \
+  ! timeoverlay auto-resize=false time-mode=running-time valignment=bottom halignment=right font-desc="Sans 20" \
   ! videoconvert ! x264enc speed-preset=ultrafast bitrate=800 key-int-max=150 \
-  ! video/x-h264,profile=high ! h264parse ! mp4mux ! filesink location="$dir/video/screen.mp4"
-
+  ! video/x-h264,profile=high ! h264parse ! mp4mux ! filesink location="$dir/video/screen.mp4" \
+  "${pages[@]}"
 sentences=(
   "Welcome to the planning session. Today we look at the release schedule."
   "First, the build pipeline. It takes twelve minutes and we want it under five."

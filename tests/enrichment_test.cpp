@@ -200,6 +200,29 @@ BOOST_AUTO_TEST_CASE(scene_detector_splits_on_page_switches_but_not_on_scrolling
   BOOST_TEST(d.push(dark.view(), &s));
 }
 
+BOOST_AUTO_TEST_CASE(a_sparse_page_changing_its_background_tint_is_a_switch_but_noise_is_not) {
+  // A slide with a title and one line, then another with a pale blue
+  // background: too few text pixels change for the per-pixel rule.
+  auto sparse = [](std::uint8_t paper, int title_width) {
+    picture p;
+    std::fill(p.px.begin(), p.px.end(), paper);
+    p.rect(10, 10, title_width, 14, 30);
+    p.rect(10, 260, 120, 6, 30);
+    return p;
+  };
+  scene_detector d;
+  change_score s;
+  BOOST_TEST(!d.push(sparse(248, 150).view()));
+  // Encoder noise: every pixel off by up to two levels, either way.
+  auto noisy = sparse(248, 150);
+  for (std::size_t i = 0; i < noisy.px.size(); ++i)
+    noisy.px[i] = std::uint8_t(int(noisy.px[i]) + int(i * 7919 % 5) - 2);
+  BOOST_TEST(!d.push(noisy.view(), &s), "noise scored " << s.fraction);
+  BOOST_TEST(d.push(sparse(237, 110).view(), &s), "tint change scored " << s.fraction);
+  // Same tint, only the title changed: not enough to count.
+  BOOST_TEST(!d.push(sparse(237, 130).view(), &s), "title edit scored " << s.fraction);
+}
+
 // -- speech ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(transcript_recognises_most_words_with_times_on_the_timeline) {
