@@ -1,4 +1,6 @@
 #include "apps/http_api.hpp"
+#include "apps/http_metrics.hpp"
+#include "session/manifest.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -7,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -60,8 +63,22 @@ std::string content_type_of(const fs::path& p) {
   auto ext = p.extension().string();
   if (ext == ".mp4")
     return "video/mp4";
-  if (ext == ".m4a")
+  if (ext == ".m4a" || ext == ".aac")
     return "audio/mp4";
+  if (ext == ".webm")
+    return "video/webm";
+  if (ext == ".mov")
+    return "video/quicktime";
+  if (ext == ".mkv")
+    return "video/x-matroska";
+  if (ext == ".wav")
+    return "audio/wav";
+  if (ext == ".mp3")
+    return "audio/mpeg";
+  if (ext == ".opus" || ext == ".ogg" || ext == ".oga")
+    return "audio/ogg";
+  if (ext == ".flac")
+    return "audio/flac";
   if (ext == ".jpg" || ext == ".jpeg")
     return "image/jpeg";
   if (ext == ".png")
@@ -75,6 +92,48 @@ std::string content_type_of(const fs::path& p) {
   if (ext == ".css")
     return "text/css; charset=utf-8";
   return "application/octet-stream";
+}
+
+// Serves a file with a known length: httplib answers Range requests from
+// it (206, Content-Range), so a player seeks without downloading the file.
+void send_file(httplib::Response& res, const fs::path& file) {
+  std::error_code ec;
+  auto size = fs::file_size(file, ec);
+  if (ec)
+    return send_error(res, 404, "not_found", file.filename().string() + ": " + ec.message());
+  res.set_content_provider(size, content_type_of(file), [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(std::streamoff(offset));
+    std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
+    in.read(buf.data(), std::streamsize(buf.size()));
+    auto n = std::size_t(in.gcount());
+    return n > 0 && sink.write(buf.data(), n);
+  });
+}
+
+// The recording's files as the player needs them: where each sits on the
+// timeline and the URL that serves it (by index: a client never names a
+// path).
+json manifest_json(const manifest& m, const std::string& session_id) {
+  json out = json::object();
+  auto list = [&](const char* kind, const std::vector<media_ref>& refs) {
+    json a = json::array();
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      json f = {{"index", i}, {"path", refs[i].path}, {"offsetMs", refs[i].offset_ms}, {"missing", refs[i].missing}};
+      if (!refs[i].missing) {
+        std::error_code ec;
+        f["bytes"] = fs::file_size(refs[i].resolved, ec);
+        f["url"] = "/api/sessions/" + session_id + "/files/" + kind + "/" + std::to_string(i);
+        f["contentType"] = content_type_of(refs[i].resolved);
+      }
+      a.push_back(f);
+    }
+    out[kind] = a;
+  };
+  list("video", m.video);
+  list("audio", m.audio);
+  list("screenshots", m.screenshots);
+  return out;
 }
 
 }  // namespace
@@ -98,6 +157,10 @@ struct api_server::impl {
   /// written): streams read the journal only when it moved, not on every
   /// progress tick (200 streams x 10 ticks/s would be 2,000 queue requests/s).
   std::uint64_t transitions = 0;
+  /// The newest progress of each running stage ("job/stage"): a client that
+  /// connects (a reloaded page) sees where every stage is at once.
+  std::map<std::string, event> latest;
+  stage_metrics metrics;
   subscription sub;
 
   impl(runtime& r, api_options opts) : rt(r), o(std::move(opts)) {}
@@ -166,6 +229,10 @@ void api_server::impl::routes() {
       out += std::string{"postroll_jobs{state=\""} + to_string(s) + "\"} " + std::to_string((*counts)[s]) + "\n";
     out += "# HELP postroll_queue_depth Jobs waiting or running.\n# TYPE postroll_queue_depth gauge\npostroll_queue_depth " +
            std::to_string((*counts)[job_state::pending] + (*counts)[job_state::processing]) + "\n";
+    out += metrics.render([this](const std::string& id) -> std::int64_t {
+      auto job = rt.status(id);
+      return job ? job->media_bytes : 0;  // a job removed since: nothing to count
+    });
     res.set_content(out, "text/plain; version=0.0.4");
   });
 
@@ -238,6 +305,22 @@ void api_server::impl::routes() {
     if (!job)
       return send_error(res, job.err());
     json out = {{"sessionId", job->session_id}, {"name", job->session_name}, {"job", json::parse(to_json(*job))}};
+    manifest_options mo;
+    mo.missing_audio_as_silence = true;
+    auto m = load_manifest(job->session_dir, mo);
+    if (m) {
+      out["manifest"] = manifest_json(*m, job->session_id);
+    } else {
+      out["manifestError"] = m.err().message;  // the originals moved or are damaged; outputs may still play
+    }
+    json outputs = json::array();
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(fs::path{job->session_dir} / "postroll", ec))
+      if (entry.is_regular_file() && entry.path().filename().string().find(".partial") == std::string::npos)
+        outputs.push_back({{"name", entry.path().filename().string()},
+                           {"bytes", entry.file_size()},
+                           {"url", "/api/sessions/" + job->session_id + "/media/" + entry.path().filename().string()}});
+    out["outputs"] = outputs;
     auto dir = fs::path{job->session_dir} / "postroll" / "enrichment";
     for (const char* name : {"summary", "chapters", "transcript", "canvas"}) {
       std::ifstream in(dir / (std::string{name} + ".json"));
@@ -269,19 +352,27 @@ void api_server::impl::routes() {
             std::error_code ec;
             if (file.empty() || !fs::is_regular_file(file, ec))
               return send_error(res, 404, "not_found", "session " + job->session_id + " has no such output");
-            auto size = fs::file_size(file, ec);
-            // A content provider with a known length: httplib answers Range
-            // requests from it (206, Content-Range), so a player seeks
-            // without downloading the file.
-            res.set_content_provider(size, content_type_of(file),
-                                     [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                       std::ifstream in(file, std::ios::binary);
-                                       in.seekg(std::streamoff(offset));
-                                       std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
-                                       in.read(buf.data(), std::streamsize(buf.size()));
-                                       auto n = std::size_t(in.gcount());
-                                       return n > 0 && sink.write(buf.data(), n);
-                                     });
+            send_file(res, file);
+          });
+
+  // The recording's own files, by kind and index in its manifest (the
+  // player of a session not merged yet plays them).
+  svr.Get(R"(/api/sessions/([A-Za-z0-9._-]{1,128})/files/(video|audio|screenshots)/(\d{1,6}))",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            auto job = session_job(req.matches[1]);
+            if (!job)
+              return send_error(res, job.err());
+            manifest_options mo;
+            mo.missing_audio_as_silence = true;
+            auto m = load_manifest(job->session_dir, mo);
+            if (!m)
+              return send_error(res, 409, "bad_input", m.err().message);
+            const auto& refs = req.matches[2] == "video" ? m->video : req.matches[2] == "audio" ? m->audio : m->screenshots;
+            auto i = std::size_t(std::stoul(req.matches[3]));
+            if (i >= refs.size() || refs[i].missing)
+              return send_error(res, 404, "not_found",
+                                "session " + job->session_id + " has no " + std::string(req.matches[2]) + " file " + std::string(req.matches[3]));
+            send_file(res, refs[i].resolved);
           });
 
   svr.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) { stream_events(req, res); });
@@ -296,6 +387,7 @@ void api_server::impl::stream_events(const httplib::Request& req, httplib::Respo
     std::uint64_t progress = 0;  ///< last progress counter sent
     std::uint64_t transitions = ~std::uint64_t{0};  ///< transition count at the last journal read
     std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+    bool snapshot_sent = false;
   };
   auto c = std::make_shared<client>();
   auto last = req.get_header_value("Last-Event-ID");
@@ -313,16 +405,23 @@ void api_server::impl::stream_events(const httplib::Request& req, httplib::Respo
       c->seq = tail->back().seq;
     }
   }
+  std::string snapshot;
   {
     std::lock_guard<std::mutex> g{mtx};
     c->progress = progress_counter;
+    for (const auto& [key, e] : latest)
+      snapshot += "event: progress\ndata: " + to_json(e) + "\n\n";
   }
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider("text/event-stream", [this, c](std::size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("text/event-stream", [this, c, snapshot](std::size_t, httplib::DataSink& sink) {
     if (stopping)
       return false;
     std::string out;
+    if (!c->snapshot_sent) {
+      out = snapshot;
+      c->snapshot_sent = true;
+    }
     std::uint64_t moved;
     {
       std::lock_guard<std::mutex> g{mtx};
@@ -401,13 +500,21 @@ result<std::unique_ptr<api_server>> api_server::start(runtime& rt, api_options o
   p->svr.set_tcp_nodelay(true);
   p->routes();
   auto sub = rt.subscribe([self](const event& e) {
+    self->metrics.on_event(e);
     std::lock_guard<std::mutex> g{self->mtx};
     if (e.kind == events::stage_progress) {
       self->progress.emplace_back(++self->progress_counter, e);
       if (self->progress.size() > 2000)
         self->progress.pop_front();
+      self->latest[e.job_id + "/" + e.stage] = e;
     } else {
       ++self->transitions;
+      if (!e.stage.empty()) {
+        self->latest.erase(e.job_id + "/" + e.stage);
+      } else if (e.kind == events::job_completed || e.kind == events::job_failed || e.kind == events::job_cancelled) {
+        for (auto it = self->latest.lower_bound(e.job_id + "/"); it != self->latest.end() && it->first.rfind(e.job_id + "/", 0) == 0;)
+          it = self->latest.erase(it);
+      }
     }
     ++self->wakeups;
     self->cv.notify_all();

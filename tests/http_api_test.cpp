@@ -130,8 +130,33 @@ BOOST_AUTO_TEST_CASE(routes_answer_with_json_and_reject_bad_requests_clearly) {
   BOOST_TEST(json::parse(c.Get(("/api/jobs/" + id).c_str())->body)["state"] == "completed");
   auto metrics = c.Get("/metrics");
   BOOST_TEST(metrics->body.find("postroll_jobs{state=\"completed\"} 1") != std::string::npos, metrics->body);
-  auto session = c.Get("/api/sessions/http-a");
-  BOOST_TEST(json::parse(session->body)["job"]["id"] == id);
+  // Stage durations as a histogram, and the recording's bytes counted.
+  BOOST_TEST(metrics->body.find("postroll_stage_duration_seconds_count{stage=\"media.merge\"} 1") != std::string::npos,
+             metrics->body);
+  BOOST_TEST(metrics->body.find("postroll_stage_duration_seconds_bucket{stage=\"media.merge\",le=\"+Inf\"} 1") !=
+                 std::string::npos);
+  BOOST_TEST(metrics->body.find("postroll_processed_bytes_total " + std::to_string(done->media_bytes) + "\n") !=
+                 std::string::npos, metrics->body);
+  BOOST_TEST(done->media_bytes > 0);
+  auto session = json::parse(c.Get("/api/sessions/http-a")->body);
+  BOOST_TEST(session["job"]["id"] == id);
+  // The recording's files, by index, as the player of an unmerged session needs them.
+  BOOST_REQUIRE(session["manifest"]["audio"].size() == 1u);
+  auto original = session["manifest"]["audio"][0];
+  BOOST_TEST(original["offsetMs"] == 0);
+  BOOST_TEST(original["contentType"] == "audio/wav");
+  auto wav = read_file(dir / original["path"].get<std::string>());
+  auto head = c.Get(original["url"].get<std::string>().c_str(), {{"Range", "bytes=0-43"}});
+  BOOST_REQUIRE(head);
+  BOOST_TEST(head->status == 206);
+  BOOST_TEST(head->body == wav.substr(0, 44));
+  BOOST_TEST(c.Get("/api/sessions/http-a/files/audio/1")->status == 404);
+  BOOST_TEST(c.Get("/api/sessions/http-a/files/video/0")->status == 404);
+  BOOST_TEST(c.Get("/api/sessions/http-a/files/etc/0")->status == 404);
+  bool lists_output = false;
+  for (const auto& o : session["outputs"])
+    lists_output |= o["name"] == "session.m4a";
+  BOOST_TEST(lists_output, session["outputs"].dump());
 
   // Range: a player seeks without downloading the file.
   auto file = fs::path{done->output};
