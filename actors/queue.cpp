@@ -444,16 +444,17 @@ public:
 
   // Listings and histories read the store, after the writer caught up.
   caf::result<job_list> list(std::uint32_t limit) {
-    return when_durable<job_list>([store = st_.store, limit](const maybe_error&) {
+    return when_durable<job_list>([self = self_, store = st_.store, limit](const maybe_error&) {
       auto jobs = store->recent(limit);
       if (!jobs)
         return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}, {}};
+      queue_logic{self}.add_live_details(*jobs);
       return job_list{0, {}, std::move(*jobs), {}};
     });
   }
 
   caf::result<job_list> list(const list_query& q) {
-    return when_durable<job_list>([store = st_.store, q](const maybe_error&) {
+    return when_durable<job_list>([self = self_, store = st_.store, q](const maybe_error&) {
       std::string next;
       auto keep = [&q](const job_record& j) {
         return (q.state < 0 || int(j.state) == q.state) && (q.session_id.empty() || j.session_id == q.session_id);
@@ -461,8 +462,17 @@ public:
       auto jobs = store->recent(std::max<std::uint32_t>(1, q.limit), q.cursor, &next, keep);
       if (!jobs)
         return job_list{std::uint8_t(jobs.err().code), jobs.err().message, {}, {}};
+      queue_logic{self}.add_live_details(*jobs);
       return job_list{0, {}, std::move(*jobs), next};
     });
+  }
+
+  // What the store does not keep but a listing should show: why a ready
+  // job is held back (callbacks of when_durable run on the queue's thread).
+  void add_live_details(std::vector<job_record>& jobs) {
+    for (auto& j : jobs)
+      if (auto it = st_.live.find(j.id); it != st_.live.end())
+        j.waiting = it->second.waiting;
   }
 
   // Graceful stop: no new stage starts; the answer comes once none runs.
@@ -1014,6 +1024,19 @@ private:
       });
       st_.watches[run_key(id, stage_name)] = queue_state::watch{0, t, false};
       arm_watchdog();
+      rec.waiting.clear();
+    }
+    // A pool this node runs no worker of (media.workers = 0): its jobs say so.
+    for (const auto& pool : st_.cfg.unserved_pools) {
+      auto& keys = st_.ready[pool];
+      auto reason = "waiting for a " + pool + " worker: this node runs none (" + pool + ".workers = 0)";
+      for (const auto& key : keys) {
+        auto& j = st_.live[std::get<2>(key)];
+        if (j.waiting != reason) {
+          j.waiting = reason;
+          emit(j, events::job_waiting, {}, reason);
+        }
+      }
     }
   }
 

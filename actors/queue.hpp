@@ -36,6 +36,9 @@ struct queue_config {
   /// A job that completes or fails owes the notifier a durable delivery
   /// (webhook, command hook), written with the job's final state.
   bool outbox = false;
+  /// Worker pools this node deliberately runs none of (media.workers = 0):
+  /// their ready jobs wait and say so, instead of waiting silently.
+  std::vector<std::string> unserved_pools;
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

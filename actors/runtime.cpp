@@ -162,6 +162,10 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
     sc.media.encoder = choice.name;
   }
   sc.media_workers = cfg.media_workers;
+  if (cfg.media_workers == 0)
+    sc.queue.unserved_pools.push_back("media");
+  if (cfg.enrich_workers == 0 && cfg.enrich)
+    sc.queue.unserved_pools.push_back("enrich");
   // Enrichment: the engines and what each stage needs, from [enrich].
   sc.queue.enrich = cfg.enrich;
   sc.queue.max_enrich_jobs = cfg.max_enrich_jobs;

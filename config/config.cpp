@@ -145,7 +145,7 @@ result<config> load_config(const std::string& path) {
       {"host", string_key(cfg.host)},
       {"port", int_key(cfg.port, 0, 65535)}}},
     {"media",
-     {{"workers", int_key(cfg.media_workers, 1, 64)},
+     {{"workers", int_key(cfg.media_workers, 0, 64)},
       {"output_dir", string_key(cfg.output_dir)},
       {"undecodable_segments", choice_key(silence_mode, {"fail", "silence"})},
       {"decode_threads", int_key(cfg.decode_threads, 1, 64)},

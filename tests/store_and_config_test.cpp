@@ -200,7 +200,7 @@ BOOST_AUTO_TEST_CASE(config_files_are_validated_with_file_line_and_key) {
     {"[node]\nport = \"x\"\n", ":2: key 'node.port': expected an integer"},
     {"[node]\nprot = 5\n", ":2: key 'node.prot': unknown key"},
     {"[nodes]\nport = 5\n", ":1: key 'nodes': unknown section"},
-    {"[media]\nworkers = 0\n", ":2: key 'media.workers': must be between 1 and 64 (got 0)"},
+    {"[media]\nworkers = 65\n", ":2: key 'media.workers': must be between 0 and 64 (got 65)"},
     {"[log]\nlevel = \"loud\"\n", "key 'log.level': \"loud\" is not one of"},
     {"[media]\nundecodable_segments = true\n", "key 'media.undecodable_segments': expected a string"},
     {"[node\n", ":1:"},
