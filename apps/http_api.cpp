@@ -444,7 +444,7 @@ void api_server::impl::stream_events(const httplib::Request& req, httplib::Respo
       std::unique_lock<std::mutex> lock{mtx};
       for (const auto& [n, e] : progress)
         if (n > c->progress) {
-          out += "event: progress\ndata: " + to_json(e) + "\n\n";
+          out += std::string{"event: "} + (e.kind == events::job_waiting ? "waiting" : "progress") + "\ndata: " + to_json(e) + "\n\n";
           c->progress = n;
         }
       if (out.empty()) {
@@ -502,11 +502,13 @@ result<std::unique_ptr<api_server>> api_server::start(runtime& rt, api_options o
   auto sub = rt.subscribe([self](const event& e) {
     self->metrics.on_event(e);
     std::lock_guard<std::mutex> g{self->mtx};
-    if (e.kind == events::stage_progress) {
+    if (e.kind == events::stage_progress || e.kind == events::job_waiting) {
+      // Live only (not in the journal): progress, and why a job is held back.
       self->progress.emplace_back(++self->progress_counter, e);
       if (self->progress.size() > 2000)
         self->progress.pop_front();
-      self->latest[e.job_id + "/" + e.stage] = e;
+      if (e.kind == events::stage_progress)
+        self->latest[e.job_id + "/" + e.stage] = e;
     } else {
       ++self->transitions;
       if (!e.stage.empty()) {

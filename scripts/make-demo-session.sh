@@ -57,7 +57,15 @@ offset=1000
 i=0
 for s in "${sentences[@]}"; do
   ((offset < seconds * 1000)) || break
-  espeak-ng -s 165 -w "$tmp/s$i.wav" "$s"
+  # A human-like narrator when festival's HTS voice is installed (the
+  # transcript then reads like the script), else espeak-ng.
+  if command -v text2wave >/dev/null && [ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ]; then
+    echo "$s" | text2wave -eval '(voice_cmu_us_slt_arctic_hts)' -o "$tmp/s$i.raw.wav"
+    gst-launch-1.0 -q filesrc location="$tmp/s$i.raw.wav" ! wavparse ! audioconvert ! audioresample \
+      ! audio/x-raw,format=S16LE,rate=22050,channels=1 ! wavenc ! filesink location="$tmp/s$i.wav"
+  else
+    espeak-ng -s 165 -w "$tmp/s$i.wav" "$s"
+  fi
   name=$(printf 'seg-%04d' "$i")
   case ${formats[$i]} in
     wav16) gst-launch-1.0 -q filesrc location="$tmp/s$i.wav" ! wavparse ! audioconvert ! audioresample \

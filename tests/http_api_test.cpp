@@ -11,6 +11,7 @@
 
 #include "apps/http_api.hpp"
 #include "postroll/runtime.hpp"
+#include "support/node_fixture.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -20,34 +21,6 @@ using namespace postroll::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A node with the HTTP API; `extra` is appended to its config.
-struct node_fixture {
-  temp_dir t;
-  std::unique_ptr<child_process> node;
-  int http_port = 0;
-  std::string caf_host;
-  std::uint16_t caf_port = 0;
-
-  explicit node_fixture(const std::string& extra = "") {
-    fs::create_directories(t / "sessions");
-    write_file(t / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (t / "db").string() +
-                                  "\"\n[enrich]\nenabled = false\n[notify]\ndesktop = false\n[http]\nsession_roots = [\"" +
-                                  (t / "sessions").string() + "\"]\n" + extra);
-    node = std::make_unique<child_process>(std::vector<std::string>{postroll_binary().string(), "node", "--config",
-                                                                     (t / "node.toml").string()});
-    auto line = node->wait_for_line([](const std::string& l) { return l.find("postroll http on") != std::string::npos; }, 30s);
-    std::smatch m;
-    BOOST_REQUIRE_MESSAGE(std::regex_search(line, m, std::regex{":(\\d+)$"}), node->transcript());
-    http_port = std::stoi(m[1].str());
-    std::tie(caf_host, caf_port) = wait_for_node(*node);
-  }
-  httplib::Client client() const {
-    httplib::Client c{"127.0.0.1", http_port};
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-};
 
 std::string submit_body(const fs::path& dir) { return json{{"session", dir.string()}}.dump(); }
 

@@ -14,6 +14,7 @@ const clock = (ms) => {
   return (m >= 60 ? Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0") : m) + ":" + String(s % 60).padStart(2, "0");
 };
 const eta = (ms) => (ms >= 0 ? " · " + Math.ceil(ms / 1000) + " s left" : "");
+const sessionUrl = (job) => `/api/sessions/${encodeURIComponent(job.sessionId)}`;
 
 async function api(path, options = {}) {
   const res = await fetch(path, options);
@@ -22,62 +23,99 @@ async function api(path, options = {}) {
   return body;
 }
 
-function runningStage(job) {
+function runningStages(job) {
   return (job.stages || []).filter((s) => s.state === "processing").map((s) => s.name);
 }
 
-function stageFraction(job, stage) {
-  const p = progress.get(job.id + "/" + stage);
-  return p ? p.progress : 0;
+function stageFraction(job, s) {
+  if (s.state === "completed") return 1;
+  const p = progress.get(job.id + "/" + s.name);
+  return s.state === "processing" && p ? p.progress : 0;
 }
 
 function jobFraction(job) {
   const stages = job.stages || [];
+  if (job.state === "completed") return 1;
   if (!stages.length) return 0;
-  let done = 0;
-  for (const s of stages) done += s.state === "completed" ? 1 : s.state === "processing" ? stageFraction(job, s.name) : 0;
-  return done / stages.length;
+  return stages.reduce((sum, s) => sum + stageFraction(job, s), 0) / stages.length;
 }
 
+// The status badge: processing / ready / failed (and the quieter states).
 function badgeText(job) {
   if (job.state === "completed") return "ready";
+  if (job.state === "pending" && job.waiting) return "waiting";
   return job.state;
+}
+
+function badgeClass(job) {
+  return job.state === "completed" ? "ready" : job.state;
+}
+
+// -- jobs panel ----------------------------------------------------------------
+// Rows are kept and updated in place (progress ticks ten times a second):
+// focus, hover and a half-made click survive an update.
+
+const rows = new Map();  // job id -> <tr>
+
+function makeRow(job) {
+  const tr = document.createElement("tr");
+  tr.className = "job";
+  tr.tabIndex = 0;
+  tr.dataset.id = job.id;
+  tr.innerHTML = `<td><div class="name"></div><div class="stage"></div></td><td><span class="badge"></span></td>
+    <td><progress max="1" aria-label="progress"></progress><div class="eta"></div></td><td class="actions"></td>`;
+  tr.addEventListener("click", () => openSession(job.id));
+  tr.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.target === tr) openSession(job.id); });
+  return tr;
+}
+
+function fillActions(cell, job) {
+  cell.textContent = "";
+  const button = (label, fn) => {
+    const b = document.createElement("button");
+    b.textContent = label;
+    b.addEventListener("click", (e) => { e.stopPropagation(); fn().catch((err) => alert(err.message)); });
+    cell.appendChild(b);
+  };
+  if (job.state === "pending" || job.state === "processing") button("Cancel", () => api(`/api/jobs/${job.id}/cancel`, { method: "POST" }).then(update));
+  if (job.state === "failed" || job.state === "cancelled") button("Retry", () => api(`/api/jobs/${job.id}/retry`, { method: "POST" }).then(update));
+  if (job.state !== "pending" && job.state !== "processing")
+    button("Remove", () => api(`/api/jobs/${job.id}`, { method: "DELETE" }).then(() => { jobs.delete(job.id); renderJobs(); }));
+}
+
+function renderRow(tr, job) {
+  tr.querySelector(".name").textContent = job.sessionName || job.sessionId;
+  const badge = tr.querySelector(".badge");
+  badge.className = "badge " + badgeClass(job);
+  badge.textContent = badgeText(job);
+  const running = runningStages(job);
+  const stage = tr.querySelector(".stage");
+  stage.textContent = running.join(" + ") || (job.state === "failed" ? job.error : job.state === "pending" ? job.waiting || "" : "");
+  stage.title = stage.textContent;
+  const fraction = jobFraction(job);
+  tr.querySelector("progress").value = fraction;
+  const p = running.length ? progress.get(job.id + "/" + running[0]) : null;
+  tr.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (p ? eta(p.etaMs) : "");
+  if (tr.dataset.state !== job.state) {
+    tr.dataset.state = job.state;
+    fillActions(tr.querySelector(".actions"), job);
+  }
 }
 
 function renderJobs() {
   const filter = $("#state-filter").value;
   const body = $("#jobs tbody");
-  body.textContent = "";
-  const list = [...jobs.values()].sort((a, b) => b.createdAt - a.createdAt);
-  for (const job of list) {
-    if (filter && job.state !== filter) continue;
-    const tr = document.createElement("tr");
-    tr.className = "job";
-    tr.tabIndex = 0;
-    tr.dataset.id = job.id;
-    const running = runningStage(job);
-    const stageP = running.length ? progress.get(job.id + "/" + running[0]) : null;
-    tr.innerHTML = `<td></td><td><span class="badge ${job.state}"></span></td><td></td>
-      <td><progress max="1"></progress><div class="eta"></div></td><td></td>`;
-    tr.children[0].textContent = job.sessionName || job.sessionId;
-    tr.children[1].firstChild.textContent = badgeText(job);
-    tr.children[2].textContent = running.join(" + ") || (job.state === "failed" ? job.error : "");
-    tr.querySelector("progress").value = jobFraction(job);
-    tr.querySelector(".eta").textContent = Math.round(jobFraction(job) * 100) + "%" + (stageP ? eta(stageP.etaMs) : "");
-    const actions = tr.children[4];
-    const button = (label, fn) => {
-      const b = document.createElement("button");
-      b.textContent = label;
-      b.addEventListener("click", (e) => { e.stopPropagation(); fn().catch((err) => alert(err.message)); });
-      actions.appendChild(b);
-    };
-    if (job.state === "pending" || job.state === "processing") button("Cancel", () => api(`/api/jobs/${job.id}/cancel`, { method: "POST" }).then(update));
-    if (job.state === "failed" || job.state === "cancelled") button("Retry", () => api(`/api/jobs/${job.id}/retry`, { method: "POST" }).then(update));
-    if (job.state !== "pending" && job.state !== "processing") button("Remove", () => api(`/api/jobs/${job.id}`, { method: "DELETE" }).then(() => { jobs.delete(job.id); renderJobs(); }));
-    tr.addEventListener("click", () => openSession(job.id));
-    tr.addEventListener("keydown", (e) => { if (e.key === "Enter") openSession(job.id); });
-    body.appendChild(tr);
-  }
+  const list = [...jobs.values()].filter((j) => !filter || j.state === filter).sort((a, b) => b.createdAt - a.createdAt);
+  const shown = new Set(list.map((j) => j.id));
+  for (const [id, tr] of rows)
+    if (!shown.has(id)) { tr.remove(); rows.delete(id); }
+  list.forEach((job, i) => {
+    let tr = rows.get(job.id);
+    if (!tr) { tr = makeRow(job); rows.set(job.id, tr); }
+    renderRow(tr, job);
+    if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+  });
+  $("#no-jobs").hidden = jobs.size > 0;
 }
 
 async function refreshCounts() {
@@ -102,100 +140,246 @@ async function loadJobs() {
 // -- session view ------------------------------------------------------------
 
 async function openSession(id) {
+  if (selected !== id) player.reset();
   selected = id;
-  history.replaceState(null, "", "#job=" + id);
+  history.replaceState(null, "", location.search + "#job=" + id);
   $("#session-view").hidden = false;
-  $("#player-area").hidden = true;
-  $("#player").removeAttribute("src");
+  $("#stages").textContent = "";
   renderSession(jobs.get(id));
+  $("#session-title").focus();
+}
+
+function renderStages(job) {
+  const list = $("#stages");
+  for (const s of job.stages || []) {
+    let li = list.querySelector(`li[data-stage="${s.name}"]`);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.stage = s.name;
+      li.innerHTML = `<strong></strong> <span class="badge"></span> <progress max="1"></progress> <span class="eta"></span>
+        <span class="stage-error error"></span>`;
+      li.querySelector("strong").textContent = s.name;
+      list.appendChild(li);
+    }
+    const p = progress.get(job.id + "/" + s.name);
+    const fraction = stageFraction(job, s);
+    li.querySelector(".badge").className = "badge " + s.state;
+    li.querySelector(".badge").textContent = s.state;
+    li.querySelector("progress").value = fraction;
+    li.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "");
+    // An attempt's error while it retries (the job's own error is shown above).
+    li.querySelector(".stage-error").textContent =
+      s.error && s.state !== "completed" && !(job.error || "").includes(s.error) ? "last attempt: " + s.error : "";
+  }
 }
 
 function renderSession(job) {
   if (!job) return;
   $("#session-title").textContent = job.sessionName || job.sessionId;
   const badge = $("#session-badge");
-  badge.className = "badge " + badgeText(job);
+  badge.className = "badge " + badgeClass(job);
   badge.textContent = badgeText(job);
-  $("#session-error").textContent = job.state === "failed" ? job.error : "";
+  $("#session-error").textContent = job.state === "failed" ? job.error : job.state === "pending" ? job.waiting || "" : "";
   const retry = $("#session-retry");
-  retry.hidden = job.state !== "failed";
+  retry.hidden = job.state !== "failed" && job.state !== "cancelled";
   retry.onclick = () => api(`/api/jobs/${job.id}/retry`, { method: "POST" }).then(update);
-  const stages = $("#stages");
-  stages.textContent = "";
-  for (const s of job.stages || []) {
-    const li = document.createElement("li");
-    const p = progress.get(job.id + "/" + s.name);
-    const fraction = s.state === "completed" ? 1 : s.state === "processing" && p ? p.progress : 0;
-    li.innerHTML = `<strong></strong> <span class="badge ${s.state}"></span> <progress max="1"></progress> <span class="eta"></span>`;
-    li.querySelector("strong").textContent = s.name;
-    li.querySelector(".badge").textContent = s.state;
-    li.querySelector("progress").value = fraction;
-    li.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "");
-    stages.appendChild(li);
-  }
-  // The player opens by itself once the playable file exists.
-  if (job.output && $("#player-area").hidden) showPlayer(job);
-  else if (job.state === "completed") loadEnrichment(job);
+  renderStages(job);
+  // The player opens by itself: the merged file once it exists, the
+  // recording's own files until then (nobody waits for processing).
+  if (job.output) player.showMerged(job);
+  else player.showOriginal(job);
+  if (job.state === "completed") loadEnrichment(job);
 }
 
-function showPlayer(job) {
-  $("#player-area").hidden = false;
-  const name = job.output.split("/").pop();
-  $("#player").src = `/api/sessions/${encodeURIComponent(job.sessionId)}/media/${name}`;
-  loadEnrichment(job);
-}
+// -- player ------------------------------------------------------------------
+// "merged": the session's MP4 through the Range endpoint.
+// "original": the recording's video, with its audio segments decoded and
+// scheduled by Web Audio at their offsets on the video's clock.
+
+const player = {
+  mode: null,
+  job: null,
+  ctx: null,
+  segments: [],        // {name, offsetMs, url, buffer, failed}
+  sources: [],         // scheduled AudioBufferSourceNodes
+  videoOffsetMs: 0,
+  video: () => $("#player"),
+
+  reset() {
+    this.stopAudio();
+    this.mode = null;
+    this.job = null;
+    this.segments = [];
+    enrichmentFor = null;
+    for (const id of ["#chapters", "#transcript", "#chapter-markers", "#summary"]) $(id).textContent = "";
+    $("#canvas").hidden = true;
+    $("#overview-title").hidden = true;
+    $("#player-note").textContent = "";
+    $("#player-area").hidden = true;
+    this.video().removeAttribute("src");
+    this.video().load();
+    this.publish();
+  },
+
+  // Test and host hooks read these: what plays and how much is scheduled.
+  publish() {
+    const area = $("#player-area");
+    area.dataset.mode = this.mode || "";
+    area.dataset.scheduled = String(this.sources.length);
+    area.dataset.decoded = String(this.segments.filter((s) => s.buffer).length);
+    area.dataset.audio = this.ctx ? this.ctx.state : "none";
+  },
+
+  showMerged(job) {
+    if (this.mode === "merged" && this.job === job.id) return;
+    const v = this.video();
+    const resumeAt = this.mode === "original" ? this.timelineMs() : 0;
+    const wasPlaying = this.mode === "original" && !v.paused;
+    this.stopAudio();
+    this.mode = "merged";
+    this.job = job.id;
+    $("#player-area").hidden = false;
+    $("#player-note").textContent = "";
+    v.src = `${sessionUrl(job)}/media/${job.output.split("/").pop()}`;
+    if (resumeAt > 0 || wasPlaying) {
+      v.addEventListener("loadedmetadata", () => {
+        v.currentTime = resumeAt / 1000;
+        if (wasPlaying) v.play().catch(() => {});
+      }, { once: true });
+    }
+    this.publish();
+  },
+
+  async showOriginal(job) {
+    if (this.job === job.id) return;
+    this.mode = "original";
+    this.job = job.id;
+    this.publish();
+    const session = await api(sessionUrl(job)).catch((e) => ({ manifestError: e.message }));
+    if (this.job !== job.id || this.mode !== "original") return;
+    const m = session.manifest;
+    if (!m) {
+      $("#player-note").textContent = "The recording cannot be played: " + (session.manifestError || "no manifest");
+      return;
+    }
+    const video = m.video.find((f) => f.url);
+    this.videoOffsetMs = video ? video.offsetMs : 0;
+    this.segments = m.audio.filter((a) => a.url).map((a) => ({ name: a.path, offsetMs: a.offsetMs, url: a.url, buffer: null, failed: false }));
+    $("#player-area").hidden = false;
+    $("#player-note").textContent = "Not processed yet: playing the recording's own files (" + this.segments.length + " audio segments).";
+    if (video) this.video().src = video.url;
+    else $("#player-note").textContent = "This recording has no video; its audio is not merged yet.";
+    this.publish();
+  },
+
+  timelineMs() {
+    return this.videoOffsetMs + this.video().currentTime * 1000;
+  },
+
+  stopAudio() {
+    for (const s of this.sources) { try { s.stop(); } catch (e) { /* already ended */ } }
+    this.sources = [];
+    this.publish();
+  },
+
+  // Decodes what is not decoded yet; each segment is scheduled as soon as
+  // it is ready, so a long session starts playing without waiting for all.
+  decodeAll() {
+    for (const seg of this.segments) {
+      if (seg.buffer || seg.failed || seg.decoding) continue;
+      seg.decoding = fetch(seg.url)
+        .then((r) => r.arrayBuffer())
+        .then((data) => this.ctx.decodeAudioData(data))
+        .then((buffer) => {
+          seg.buffer = buffer;
+          if (this.mode === "original" && !this.video().paused) this.scheduleOne(seg, this.timelineMs());
+          this.publish();
+        })
+        .catch(() => {
+          seg.failed = true;
+          $("#player-note").textContent = `${seg.name} cannot be decoded by this browser; it is silent here.`;
+        });
+    }
+  },
+
+  scheduleOne(seg, atMs) {
+    const startMs = seg.offsetMs;
+    const endMs = startMs + seg.buffer.duration * 1000;
+    if (endMs <= atMs) return;
+    const src = this.ctx.createBufferSource();
+    src.buffer = seg.buffer;
+    src.connect(this.ctx.destination);
+    src.start(this.ctx.currentTime + Math.max(0, (startMs - atMs) / 1000), Math.max(0, (atMs - startMs) / 1000));
+    src.onended = () => { this.sources = this.sources.filter((s) => s !== src); this.publish(); };
+    this.sources.push(src);
+  },
+
+  schedule() {
+    this.stopAudio();
+    if (!this.ctx) this.ctx = new AudioContext();
+    this.ctx.resume().then(() => this.publish());
+    const at = this.timelineMs();
+    for (const seg of this.segments) if (seg.buffer) this.scheduleOne(seg, at);
+    this.decodeAll();
+    this.publish();
+  },
+};
+
+player.video().addEventListener("error", () => {
+  if (player.mode === "original")
+    $("#player-note").textContent = "The recording's video cannot be played here (" +
+      ((player.video().error && player.video().error.message) || "unreadable") + "); the job's error says why.";
+});
+for (const ev of ["playing"]) player.video().addEventListener(ev, () => { if (player.mode === "original") player.schedule(); });
+for (const ev of ["pause", "seeking", "waiting", "emptied", "ended"])
+  player.video().addEventListener(ev, () => { if (player.mode === "original") player.stopAudio(); });
 
 function seek(ms) {
-  const v = $("#player");
+  const v = player.video();
   v.currentTime = ms / 1000;
   v.play().catch(() => {});
+}
+
+function timedList(list, items, text, start) {
+  list.textContent = "";
+  for (const item of items) {
+    const li = document.createElement("li");
+    li.tabIndex = 0;
+    li.dataset.start = start(item);
+    if (item.endMs !== undefined) li.dataset.end = item.endMs;
+    li.innerHTML = `<span class="time"></span><span></span>`;
+    li.firstChild.textContent = clock(start(item));
+    li.lastChild.textContent = text(item);
+    li.addEventListener("click", () => seek(start(item)));
+    li.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); seek(start(item)); } });
+    list.appendChild(li);
+  }
 }
 
 let enrichmentFor = null;
 async function loadEnrichment(job) {
   if (enrichmentFor === job.id + job.updatedAt) return;
   enrichmentFor = job.id + job.updatedAt;
-  const session = await api(`/api/sessions/${encodeURIComponent(job.sessionId)}`).catch(() => null);
+  const session = await api(sessionUrl(job)).catch(() => null);
   const e = (session && session.enrichment) || {};
   const chapters = (e.summary && e.summary.chapters) || (e.chapters && e.chapters.chapters) || [];
-  const list = $("#chapters");
-  list.textContent = "";
+  timedList($("#chapters"), chapters, (c) => c.title || "Chapter " + c.index, (c) => c.startMs);
   const markers = $("#chapter-markers");
   markers.textContent = "";
   const duration = (e.summary && e.summary.durationMs) || 0;
-  for (const c of chapters) {
-    const li = document.createElement("li");
-    li.tabIndex = 0;
-    li.innerHTML = `<span class="time"></span><span></span>`;
-    li.firstChild.textContent = clock(c.startMs);
-    li.lastChild.textContent = c.title || "Chapter " + c.index;
-    li.addEventListener("click", () => seek(c.startMs));
-    li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") seek(c.startMs); });
-    list.appendChild(li);
-    if (duration) {
+  if (duration)
+    for (const c of chapters) {
       const m = document.createElement("span");
       m.style.left = (100 * c.startMs / duration) + "%";
+      m.title = c.title || "";
       markers.appendChild(m);
     }
-  }
-  const transcript = $("#transcript");
-  transcript.textContent = "";
-  for (const u of (e.transcript && e.transcript.utterances) || []) {
-    const li = document.createElement("li");
-    li.tabIndex = 0;
-    li.dataset.start = u.startMs;
-    li.dataset.end = u.endMs;
-    li.innerHTML = `<span class="time"></span><span></span>`;
-    li.firstChild.textContent = clock(u.startMs);
-    li.lastChild.textContent = u.text;
-    li.addEventListener("click", () => seek(u.startMs));
-    li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") seek(u.startMs); });
-    transcript.appendChild(li);
-  }
+  timedList($("#transcript"), (e.transcript && e.transcript.utterances) || [], (u) => u.text, (u) => u.startMs);
   $("#summary").textContent = (e.summary && e.summary.text) || "";
+  $("#overview-title").hidden = !(e.summary || e.canvas);
   const canvas = $("#canvas");
   if (e.canvas && e.canvas.image) {
-    canvas.src = `/api/sessions/${encodeURIComponent(job.sessionId)}/canvas?v=${job.updatedAt}`;
+    canvas.src = `${sessionUrl(job)}/canvas?v=${job.updatedAt}`;
     canvas.hidden = false;
   } else {
     canvas.hidden = true;
@@ -203,8 +387,8 @@ async function loadEnrichment(job) {
 }
 
 // The transcript follows playback.
-$("#player").addEventListener("timeupdate", () => {
-  const ms = $("#player").currentTime * 1000;
+player.video().addEventListener("timeupdate", () => {
+  const ms = player.mode === "merged" ? player.video().currentTime * 1000 : player.timelineMs();
   for (const li of document.querySelectorAll("#transcript li")) {
     const on = ms >= +li.dataset.start && ms < +li.dataset.end;
     if (on && !li.classList.contains("current")) li.scrollIntoView({ block: "nearest" });
@@ -237,11 +421,23 @@ function connect() {
     api(`/api/jobs/${t.jobId}`).then(update).catch(() => { jobs.delete(t.jobId); renderJobs(); });
     refreshCounts().catch(() => {});
   });
+  // A job held back (disk space, no worker): its record says why.
+  events.addEventListener("waiting", (msg) => {
+    const e = JSON.parse(msg.data);
+    api(`/api/jobs/${e.jobId}`).then(update).catch(() => {});
+  });
   events.addEventListener("progress", (msg) => {
     const e = JSON.parse(msg.data);
     progress.set(e.jobId + "/" + e.stage, { progress: e.progress, etaMs: e.etaMs ?? -1 });
-    renderJobs();
-    if (e.jobId === selected) renderSession(jobs.get(e.jobId));
+    const job = jobs.get(e.jobId);
+    if (!job) return;
+    // A stage the record does not show running yet (the record was
+    // fetched before it started): mark it so its bar moves now.
+    const s = (job.stages || []).find((x) => x.name === e.stage);
+    if (s && s.state === "pending") s.state = "processing";
+    const tr = rows.get(job.id);
+    if (tr) renderRow(tr, job);
+    if (e.jobId === selected) renderStages(job);
   });
 }
 
