@@ -19,6 +19,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/stage_plan.hpp"
+#include "pipelines/repair.hpp"
 #include "pipelines/stages.hpp"
 #include "session/manifest.hpp"
 #include "storage/group_writer.hpp"
@@ -416,6 +417,12 @@ public:
     plan.compress = req.compress < 0 ? st_.cfg.compress : req.compress > 0;
     plan.enrich = req.enrich < 0 ? st_.cfg.enrich : req.enrich > 0;
     plan.extra = st_.cfg.extra_stages;
+    // Damaged but repairable files (a killed recorder): a repair stage
+    // first. Headers only, so cheap here; the stage does the real work.
+    auto damaged = find_damage(*m);
+    plan.repair = !damaged.empty();
+    for (const auto& d : damaged)
+      spdlog::warn("queue: {} is damaged ({}): media.repair will recover it", (m->dir / d.path).string(), d.reason);
     j.stages = plan_stages(*m, plan);
     std::error_code ec;
     for (const auto* list : {&m->video, &m->audio})

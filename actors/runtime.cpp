@@ -147,6 +147,7 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.media.output_dir = cfg.output_dir;
   sc.media.undecodable_as_silence = cfg.undecodable_as_silence;
   sc.media.decode_threads = cfg.decode_threads;
+  sc.media.repair_reference = cfg.repair_reference;
   sc.queue.compress = cfg.compress;
   sc.media.quality = cfg.quality;
   sc.media.encoder_ranking = cfg.encoders.empty() ? default_encoder_ranking() : cfg.encoders;

@@ -1,6 +1,7 @@
 #include "actors/stage_plan.hpp"
 
 #include "enrichment/enrich_stages.hpp"
+#include "pipelines/repair.hpp"
 #include "pipelines/stages.hpp"
 
 namespace postroll {
@@ -18,6 +19,8 @@ std::vector<stage_record> plan_stages(const manifest& m, const plan_options& opt
     add(name, media.empty() ? std::vector<std::string>{} : std::vector<std::string>{media.back()});
     media.push_back(name);
   };
+  if (options.repair)
+    add_media(stage_repair);
   if (m.has_audio())
     add_media(stage_timeline);
   add_media(stage_merge);

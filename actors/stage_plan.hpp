@@ -19,9 +19,11 @@ struct plan_options {
   bool compress = true;  ///< media.compress when there is video
   bool enrich = true;    ///< the enrich.* stages
   std::vector<extra_stage> extra;  ///< external enrichers (only with `enrich`)
+  bool repair = false;   ///< media.repair first: validation found damaged files
 };
 
-/// The stages for a manifest: media.timeline when there is audio, then
+/// The stages for a manifest: media.repair when files are damaged, then
+/// media.timeline when there is audio, then
 /// media.merge, then media.compress — one after another. Then, with
 /// enrichment, enrich.audio_review and enrich.chapters in parallel (both
 /// need the media stages), enrich.summary after both, enrich.canvas after

@@ -59,6 +59,8 @@ options:
   --outputs          delete: also delete what postroll wrote for the session
   --no-compress      process, submit: keep the playable MP4 as merged (no media.compress)
   --no-enrich        process, submit: no transcript, chapters, summary, canvas
+  --reference FILE   process: a complete recording of the same recorder, to rebuild
+                     a video whose index a killed recorder never wrote (docs/recovery.md)
   --log-level L      trace, debug, info, warn, error, off
 )";
 
@@ -82,7 +84,7 @@ struct args {
 std::optional<args> parse_args(int argc, char** argv) {
   args a;
   static const std::vector<std::string> valued = {"config", "data-dir", "node", "priority",
-                                                  "log-level", "port"};
+                                                  "log-level", "port", "reference"};
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--json") {
@@ -132,6 +134,8 @@ result<config> make_config(const args& a) {
     cfg.compress = false;  // also spares choosing an encoder at start-up
   if (a.no_enrich)
     cfg.enrich = false;
+  if (auto r = a.opt("reference"))
+    cfg.repair_reference = *r;
   if (auto l = a.opt("log-level"))
     cfg.log_level = *l;
   else if (!a.opt("config") && (a.command == "process" || a.command == "submit"))
@@ -153,6 +157,19 @@ int fail(const error& e) {
   return e.code == errc::bad_input ? exit_bad_input : exit_failure;
 }
 
+// What media.repair recovered and lost, one line per file.
+void print_repairs(const job_record& j, std::ostream& out) {
+  for (const auto& s : j.stages) {
+    if (s.name != "media.repair" || s.result.empty())
+      continue;
+    auto r = nlohmann::json::parse(s.result, nullptr, false);
+    for (const auto& f : r.value("repairs", nlohmann::json::array()))
+      out << "  repaired " << f.value("file", "") << " (" << f.value("damage", "") << "): "
+          << f.value("secondsRecovered", 0.0) << " s recovered, about " << f.value("secondsLostEstimate", 0.0)
+          << " s lost (" << f.value("bytesLost", 0) << " bytes)\n";
+  }
+}
+
 void print_record(const job_record& j, bool as_json) {
   if (as_json) {
     std::cout << to_json_value(j).dump(2) << "\n";
@@ -168,6 +185,7 @@ void print_record(const job_record& j, bool as_json) {
       std::cout << "  (" << s.error << ")";
     std::cout << "\n";
   }
+  print_repairs(j, std::cout);
   if (!j.output.empty())
     std::cout << "  output: " << j.output << "\n";
   if (!j.error.empty())
@@ -329,6 +347,7 @@ int cmd_process(const args& a, signal_waiter& sig) {
   if (a.json) {
     print_record(*final, true);
   } else if (final->state == job_state::completed) {
+    print_repairs(*final, std::cerr);
     std::cout << final->output << "\n";
   } else {
     std::cerr << "postroll: job " << final->id << " " << to_string(final->state)

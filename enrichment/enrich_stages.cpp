@@ -1,4 +1,5 @@
 #include "enrichment/enrich_stages.hpp"
+#include "pipelines/repair.hpp"
 
 #include <fstream>
 #include <iterator>
@@ -290,6 +291,7 @@ result<std::string> run_enrich_stage(const std::string& stage, const fs::path& s
   if (!m)
     return m.err();
   auto out_dir = m->dir / options.output_dir;
+  apply_repairs(*m, out_dir);  // screenshots-only chapters read the video: the repaired one
   auto dir = out_dir / "enrichment";
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -1,4 +1,5 @@
 #include "pipelines/stages.hpp"
+#include "pipelines/repair.hpp"
 
 #include <chrono>
 #include <tuple>
@@ -193,6 +194,12 @@ result<std::string> run_media_stage(const std::string& stage, const fs::path& se
   auto out_dir = output_dir(m->dir, options);
   if (auto err = prepare(out_dir))
     return *err;
+  if (stage == stage_repair) {
+    repair_options ro;
+    ro.reference = options.repair_reference;
+    return repair_stage(*m, out_dir, ro, cancel, progress);
+  }
+  apply_repairs(*m, out_dir);  // the repaired copies stand in for damaged originals
   if (stage == stage_timeline)
     return timeline_stage(*m, out_dir, options, cancel, progress);
   if (stage == stage_merge)

@@ -26,6 +26,9 @@ struct media_options {
   std::string encoder = "x264enc";
   std::vector<std::string> encoder_ranking;
   std::string quality = "medium";
+  /// media.repair: a complete recording of the same recorder, whose codec
+  /// configuration rebuilds a file without index ("" = the stream's own).
+  std::string repair_reference;
 };
 
 /// Where a session's outputs go.

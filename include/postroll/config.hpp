@@ -29,6 +29,10 @@ struct config {
   std::string output_dir = "postroll";  ///< outputs, relative to the session folder
   bool undecodable_as_silence = false;  ///< a missing or undecodable audio segment becomes silence
   int decode_threads = 2;              ///< audio segments decoded at once
+  /// A complete recording made by the same recorder: media.repair takes
+  /// the codec configuration from it to rebuild a video whose index was
+  /// never written ("" = from the stream's own parameter sets).
+  std::string repair_reference;
 
   // [queue]
   int max_attempts = 3;                ///< runs per stage before the job fails

@@ -1,0 +1,202 @@
+#include "pipelines/repair.hpp"
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "pipelines/matroska_repair.hpp"
+#include "pipelines/media_probe.hpp"
+#include "pipelines/mp4_repair.hpp"
+#include "pipelines/output_file.hpp"
+#include "pipelines/wav_repair.hpp"
+
+namespace postroll {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Size and modification time: a repaired copy stands for its original only
+// while the original is what was repaired.
+json fingerprint(const fs::path& p) {
+  std::error_code ec;
+  auto size = fs::file_size(p, ec);
+  auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
+  return {{"bytes", ec ? 0 : size}, {"mtime", ec ? 0 : std::int64_t(mtime)}};
+}
+
+const std::vector<media_ref>& refs_of(const manifest& m, const std::string& kind) {
+  return kind == "video" ? m.video : m.audio;
+}
+
+// Seconds of media the file really holds: the end of its last packet, read
+// by demuxing (no decoding). Headers of a cut file may claim anything
+// (a fragmented MP4's index says the first fragment's length).
+double demuxed_seconds(const fs::path& p) {
+  auto pipe = gst::parse("filesrc location=" + gst::quoted(p.string()) +
+                             " ! parsebin ! fakesink name=s sync=false signal-handoffs=true",
+                         "measuring " + p.filename().string());
+  if (!pipe)
+    return 0;
+  GstClockTime end = 0;
+  auto sink = gst::by_name(pipe->get(), "s");
+  g_signal_connect(sink.get(), "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* b, GstPad*, gpointer data) {
+                     auto* e = static_cast<GstClockTime*>(data);
+                     auto t = GST_BUFFER_PTS_IS_VALID(b) ? GST_BUFFER_PTS(b) : GST_BUFFER_DTS(b);
+                     if (GST_CLOCK_TIME_IS_VALID(t))
+                       *e = std::max(*e, t + (GST_BUFFER_DURATION_IS_VALID(b) ? GST_BUFFER_DURATION(b) : 0));
+                   }),
+                   &end);
+  gst::cancel_token never;
+  if (gst::run(pipe->get(), never))
+    return 0;
+  return double(end) / double(GST_SECOND);
+}
+
+}  // namespace
+
+std::vector<damaged_file> find_damage(const manifest& m) {
+  std::vector<damaged_file> out;
+  for (const char* kind : {"video", "audio"}) {
+    const auto& refs = refs_of(m, kind);
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      if (refs[i].missing)
+        continue;
+      damaged_file d{kind, i, refs[i].path, "", ""};
+      auto mp4 = scan_mp4(refs[i].resolved);
+      if (mp4.damage == mp4_damage::no_moov && d.kind == "video") {
+        d.damage = "mp4-no-moov";
+        d.reason = mp4.reason;
+      } else if (mp4.damage == mp4_damage::fragment_cut) {
+        d.damage = "mp4-fragment-cut";
+        d.reason = mp4.reason;
+      } else if (auto mkv = scan_matroska(refs[i].resolved); mkv.damaged) {
+        d.damage = "matroska-cut";
+        d.reason = mkv.reason;
+      } else if (auto wav = scan_wav(refs[i].resolved); wav.damaged) {
+        d.damage = "wav-header";
+        d.reason = wav.reason;
+      }
+      if (!d.damage.empty())
+        out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, const repair_options& options,
+                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+  auto damaged = find_damage(m);
+  auto dir = out_dir / "repair";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return error{errc::io, dir.string() + ": " + ec.message()};
+  json repairs = json::array();
+  for (std::size_t n = 0; n < damaged.size(); ++n) {
+    const auto& d = damaged[n];
+    const auto& original = refs_of(m, d.kind)[d.index].resolved;
+    auto repaired = dir / (d.kind + "-" + std::to_string(d.index) + "-" + original.filename().string());
+    auto original_bytes = std::int64_t(fs::file_size(original, ec));
+    json r = {{"kind", d.kind}, {"index", d.index}, {"file", d.path}, {"damage", d.damage}, {"reason", d.reason},
+              {"original", fingerprint(original)}};
+    auto part = [&](double x) {
+      if (progress)
+        progress((double(n) + x) / double(damaged.size()));
+    };
+    std::int64_t kept = 0;
+    if (d.damage == "mp4-no-moov") {
+      rebuild_options ro;
+      ro.reference = options.reference;
+      ro.default_fps = options.default_fps;
+      auto rebuilt = rebuild_mp4(original, repaired, ro, cancel, part);
+      if (!rebuilt)
+        return rebuilt.err().code == errc::cancelled
+                   ? rebuilt.err()
+                   : error{rebuilt.err().code, original.string() + ": cannot be repaired: " + rebuilt.err().message};
+      r["frames"] = rebuilt->frames;
+      r["fps"] = rebuilt->fps;
+      r["fpsFrom"] = rebuilt->fps_from;
+      r["configFrom"] = rebuilt->config_from;
+      r["bytesRecovered"] = rebuilt->bytes_recovered;
+      r["bytesLost"] = rebuilt->bytes_lost;
+      if (!rebuilt->stopped_because.empty())
+        r["note"] = "stopped at " + rebuilt->stopped_because;
+    } else if (d.damage == "mp4-fragment-cut" || d.damage == "matroska-cut") {
+      maybe_error err;
+      if (d.damage == "mp4-fragment-cut") {
+        kept = scan_mp4(original).keep_bytes;
+        auto copied = write_atomically(repaired, [&](const fs::path& partial) -> result<bool> {
+          std::ifstream in(original, std::ios::binary);
+          std::ofstream o(partial, std::ios::binary | std::ios::trunc);
+          std::vector<char> buf(1 << 20);
+          for (std::int64_t left = kept; left > 0 && in;) {
+            in.read(buf.data(), std::streamsize(std::min<std::int64_t>(left, std::int64_t(buf.size()))));
+            o.write(buf.data(), in.gcount());
+            left -= in.gcount();
+          }
+          o.flush();
+          if (!o)
+            return error{errc::io, repaired.string() + ": cannot be written"};
+          return true;
+        });
+        if (!copied)
+          err = copied.err();
+      } else {
+        kept = scan_matroska(original).keep_bytes;
+        err = trim_matroska(original, repaired, kept);
+      }
+      if (err)
+        return *err;
+      r["bytesRecovered"] = kept;
+      r["bytesLost"] = original_bytes - kept;
+    } else if (d.damage == "wav-header") {
+      auto scan = scan_wav(original);
+      if (auto err = fix_wav(original, repaired, scan))
+        return *err;
+      r["bytesRecovered"] = scan.data_bytes;
+      r["bytesLost"] = original_bytes - scan.data_offset - scan.data_bytes;
+    }
+    // What plays now, measured on the repaired file; the seconds lost are
+    // estimated from the bytes cut off at the recovered bytes-per-second.
+    auto seconds = demuxed_seconds(repaired);
+    if (seconds <= 0)
+      return error{errc::bad_input, original.string() + ": repaired copy does not play (" + repaired.string() + ")"};
+    r["repaired"] = fs::relative(repaired, m.dir, ec).string();
+    r["secondsRecovered"] = std::round(seconds * 1000) / 1000;
+    auto recovered = r.value("bytesRecovered", std::int64_t{0}), lost = r.value("bytesLost", std::int64_t{0});
+    r["secondsLostEstimate"] = recovered > 0 ? std::round(double(lost) * seconds / double(recovered) * 1000) / 1000 : 0.0;
+    repairs.push_back(r);
+    part(1.0);
+  }
+  json result = {{"repairs", repairs}};
+  if (auto err = write_file_atomically(dir / "repairs.json", result.dump(2)))
+    return *err;
+  return result.dump();
+}
+
+void apply_repairs(manifest& m, const fs::path& out_dir) {
+  std::ifstream in(out_dir / "repair" / "repairs.json");
+  if (!in)
+    return;
+  auto doc = json::parse(in, nullptr, false);
+  if (!doc.is_object())
+    return;
+  for (const auto& r : doc.value("repairs", json::array())) {
+    auto kind = r.value("kind", "");
+    auto index = r.value("index", std::size_t(0));
+    auto& refs = kind == "video" ? m.video : m.audio;
+    if ((kind != "video" && kind != "audio") || index >= refs.size() || refs[index].path != r.value("file", ""))
+      continue;
+    if (fingerprint(refs[index].resolved) != r["original"])
+      continue;  // the original changed since: it is what counts now
+    auto repaired = m.dir / r.value("repaired", "");
+    std::error_code ec;
+    if (fs::is_regular_file(repaired, ec))
+      refs[index].resolved = repaired;
+  }
+}
+
+}  // namespace postroll
