@@ -109,6 +109,7 @@ BOOST_AUTO_TEST_CASE(an_mp4_without_moov_is_rebuilt_from_in_band_parameter_sets_
     BOOST_TEST(repaired.string().find("postroll/repair/") != std::string::npos);
     BOOST_TEST(decodes_cleanly(repaired));
     auto got = decoded_seconds(repaired);
+    BOOST_TEST_MESSAGE("in-band: recovered " << got << " s of " << recorded << " s");
     BOOST_TEST(std::abs(got - recorded) < 0.5, "recovered " << got << " s of " << recorded << " s");
     BOOST_TEST(got >= 0.95 * recorded - 1.0 / fps);
     BOOST_TEST(std::abs(r["secondsRecovered"].get<double>() - got) < 0.2);
@@ -151,6 +152,7 @@ BOOST_AUTO_TEST_CASE(an_mp4_without_moov_and_without_in_band_sets_needs_the_refe
   auto repaired = repaired_copy(*load_manifest(t / "s2"), t / "s2" / "postroll", "video", 0);
   BOOST_TEST(decodes_cleanly(repaired));
   auto got = decoded_seconds(repaired);
+  BOOST_TEST_MESSAGE("reference: recovered " << got << " s of " << recorded << " s");
   BOOST_TEST(std::abs(got - recorded) < 0.5, "recovered " << got << " s of " << recorded << " s");
 }
 
