@@ -134,6 +134,11 @@ int postroll_submit(postroll_runtime* rt, const char* session_dir, const char* o
             return fail(errc::bad_input, std::string{"options."} + key + " must be true or false");
           *slot = j[key].get<bool>();
         }
+      if (j.contains("retention")) {
+        if (!j["retention"].is_string())
+          return fail(errc::bad_input, "options.retention must be \"keep\", \"trash\" or \"delete\"");
+        o.retention = j["retention"].get<std::string>();
+      }
     }
     return give_job(rt->rt->submit(session_dir, o), job_json);
   });

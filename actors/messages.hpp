@@ -20,6 +20,7 @@ struct submit_request {
   std::string priority;       ///< "high", "normal", "low" ("" = normal)
   std::int8_t compress = -1;  ///< 1: run media.compress, 0: skip it, -1: the node's config
   std::int8_t enrich = -1;    ///< 1: run the enrich.* stages, 0: skip them, -1: the node's config
+  std::string retention;      ///< "keep", "trash", "delete" ("" = the node's config)
 };
 
 /// Queue -> worker: run one stage of one job.
@@ -111,7 +112,8 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit_request& x) {
-  return f(caf::meta::type_name("submit_request"), x.session_dir, x.priority, x.compress, x.enrich);
+  return f(caf::meta::type_name("submit_request"), x.session_dir, x.priority, x.compress, x.enrich,
+           x.retention);
 }
 
 template <class Inspector>

@@ -406,6 +406,11 @@ public:
                                               "\" already has a live job for " + live.session_dir);
       return reply_when_durable(reply_ok(live));  // one live job per session: resume it
     }
+    // A session whose originals a finished job retired has nothing left
+    // to process (a live job still finishing its retention was resumed above).
+    if (!m->originals_retired.empty())
+      return reply_error(errc::bad_input, (m->dir / manifest_file_name).string() + ": its originals were retired (" +
+                                              m->originals_retired + ") after an earlier job; nothing left to process");
     job_record j;
     j.id = new_id();
     j.session_id = m->id;
@@ -417,6 +422,9 @@ public:
     plan.compress = req.compress < 0 ? st_.cfg.compress : req.compress > 0;
     plan.enrich = req.enrich < 0 ? st_.cfg.enrich : req.enrich > 0;
     plan.extra = st_.cfg.extra_stages;
+    plan.retention = req.retention.empty() ? st_.cfg.retention : req.retention;
+    if (plan.retention != "keep" && plan.retention != "trash" && plan.retention != "delete")
+      return reply_error(errc::bad_input, "unknown retention \"" + plan.retention + "\" (keep, trash, delete)");
     // Damaged but repairable files (a killed recorder): a repair stage
     // first. Headers only, so cheap here; the stage does the real work.
     auto damaged = find_damage(*m);
@@ -1094,7 +1102,7 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
       queue_logic{self}.on_deadline(id, stage, attempt);
     },
     [self](submit_atom, const std::string& dir, const std::string& prio) {
-      return queue_logic{self}.submit(submit_request{dir, prio, -1});
+      return queue_logic{self}.submit(submit_request{dir, prio, -1, -1, {}});
     },
     [self](submit_atom, const submit_request& r) { return queue_logic{self}.submit(r); },
     [self](status_atom, const std::string& id) { return queue_logic{self}.status(id); },

@@ -39,6 +39,9 @@ struct queue_config {
   /// Worker pools this node deliberately runs none of (media.workers = 0):
   /// their ready jobs wait and say so, instead of waiting silently.
   std::vector<std::string> unserved_pools;
+  /// What happens to a completed job's originals unless its submit says:
+  /// "keep", "trash" or "delete" (docs/storage.md).
+  std::string retention = "keep";
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

@@ -149,6 +149,7 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.media.decode_threads = cfg.decode_threads;
   sc.media.repair_reference = cfg.repair_reference;
   sc.queue.compress = cfg.compress;
+  sc.queue.retention = cfg.retention;
   sc.media.quality = cfg.quality;
   sc.media.encoder_ranking = cfg.encoders.empty() ? default_encoder_ranking() : cfg.encoders;
   if (cfg.compress) {
@@ -232,7 +233,7 @@ result<job_record> runtime::submit(const std::string& session_dir, priority prio
 
 result<job_record> runtime::submit(const std::string& session_dir, const submit_options& options) {
   auto tri = [](const std::optional<bool>& v) { return std::int8_t(v ? (*v ? 1 : 0) : -1); };
-  submit_request r{session_dir, to_string(options.prio), tri(options.compress), tri(options.enrich)};
+  submit_request r{session_dir, to_string(options.prio), tri(options.compress), tri(options.enrich), options.retention};
   return impl_->ask_job(submit_atom::value, std::move(r));
 }
 

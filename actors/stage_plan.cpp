@@ -2,6 +2,7 @@
 
 #include "enrichment/enrich_stages.hpp"
 #include "pipelines/repair.hpp"
+#include "pipelines/retention.hpp"
 #include "pipelines/stages.hpp"
 
 namespace postroll {
@@ -26,8 +27,21 @@ std::vector<stage_record> plan_stages(const manifest& m, const plan_options& opt
   add_media(stage_merge);
   if (options.compress && m.has_video())  // audio-only outputs are already compact
     add_media(stage_compress);
-  if (!options.enrich)
+  // Retention last: it needs every other stage, so a failed stage (which
+  // fails the job) means the originals stay.
+  auto add_retention = [&] {
+    auto stage = retention_stage_for(options.retention);
+    if (stage.empty())
+      return;
+    std::vector<std::string> all;
+    for (const auto& s : out)
+      all.push_back(s.name);
+    add(stage, all);
+  };
+  if (!options.enrich) {
+    add_retention();
     return out;
+  }
   // Enrichment reads the finished media, so it waits for the last media
   // stage (its outputs are final then).
   std::vector<std::string> after_media{media.back()};
@@ -40,6 +54,7 @@ std::vector<stage_record> plan_stages(const manifest& m, const plan_options& opt
     needs.insert(needs.end(), x.after.begin(), x.after.end());
     add(x.name, needs);
   }
+  add_retention();
   return out;
 }
 

@@ -20,6 +20,9 @@ struct plan_options {
   bool enrich = true;    ///< the enrich.* stages
   std::vector<extra_stage> extra;  ///< external enrichers (only with `enrich`)
   bool repair = false;   ///< media.repair first: validation found damaged files
+  /// The originals' fate once every other stage completed: "keep" (no
+  /// stage), "trash" or "delete" (a last stage that needs all others).
+  std::string retention = "keep";
 };
 
 /// The stages for a manifest: media.repair when files are damaged, then

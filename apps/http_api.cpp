@@ -250,6 +250,8 @@ void api_server::impl::routes() {
     for (auto [key, slot] : {std::pair<const char*, std::optional<bool>*>{"compress", &so.compress}, {"enrich", &so.enrich}})
       if (opts.contains(key) && opts[key].is_boolean())
         *slot = opts[key].get<bool>();
+    if (opts.contains("retention") && opts["retention"].is_string())
+      so.retention = opts["retention"].get<std::string>();
     auto job = rt.submit(dir, so);
     if (!job)
       return send_error(res, job.err());

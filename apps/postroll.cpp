@@ -59,6 +59,8 @@ options:
   --outputs          delete: also delete what postroll wrote for the session
   --no-compress      process, submit: keep the playable MP4 as merged (no media.compress)
   --no-enrich        process, submit: no transcript, chapters, summary, canvas
+  --retention R      process, submit: keep, trash or delete the originals once the job
+                     completed (default: storage.retention; docs/storage.md)
   --reference FILE   process: a complete recording of the same recorder, to rebuild
                      a video whose index a killed recorder never wrote (docs/recovery.md)
   --log-level L      trace, debug, info, warn, error, off
@@ -84,7 +86,7 @@ struct args {
 std::optional<args> parse_args(int argc, char** argv) {
   args a;
   static const std::vector<std::string> valued = {"config", "data-dir", "node", "priority",
-                                                  "log-level", "port", "reference"};
+                                                  "log-level", "port", "reference", "retention"};
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--json") {
@@ -338,6 +340,8 @@ int cmd_process(const args& a, signal_waiter& sig) {
     so.compress = false;
   if (a.no_enrich)
     so.enrich = false;
+  if (auto r = a.opt("retention"))
+    so.retention = *r;
   auto job = (*rt)->submit(m->dir.string(), so);
   if (!job)
     return fail(job.err());
@@ -488,6 +492,8 @@ int cmd_client(const args& a, signal_waiter& sig) {
       so.compress = false;
     if (a.no_enrich)
       so.enrich = false;
+    if (auto ret = a.opt("retention"))
+      so.retention = *ret;
     auto job = r.submit(dir, so);
     if (!job)
       return fail(job.err());

@@ -32,6 +32,12 @@ maybe_error fsync_path(const fs::path& p, int flags) {
 
 }  // namespace
 
+maybe_error sync_file_and_folder(const fs::path& file) {
+  if (auto err = fsync_path(file, O_RDONLY))
+    return err;
+  return fsync_path(file.parent_path(), O_RDONLY | O_DIRECTORY);
+}
+
 fs::path partial_path(const fs::path& final_path) {
   // One partial file per writing thread: a stage attempt that was given up
   // (its worker killed, its thread abandoned) may still be cleaning up when

@@ -43,6 +43,9 @@ auto write_atomically(const std::filesystem::path& final_path, Produce&& produce
   return out;
 }
 
+/// fsyncs a file and the folder holding it (after a rename into it, too).
+maybe_error sync_file_and_folder(const std::filesystem::path& file);
+
 /// Writes `text` to `file` crash-safely (partial, fsync, rename).
 maybe_error write_file_atomically(const std::filesystem::path& file, const std::string& text);
 

@@ -1,5 +1,6 @@
 #include "pipelines/stages.hpp"
 #include "pipelines/repair.hpp"
+#include "pipelines/retention.hpp"
 
 #include <chrono>
 #include <tuple>
@@ -186,6 +187,10 @@ result<std::string> run_media_stage(const std::string& stage, const fs::path& se
                                     const media_options& options,
                                     const gst::cancel_token& cancel,
                                     const gst::progress_fn& progress) {
+  // Retention runs from its journal: after its first step session.json
+  // already points at the output.
+  if (stage == stage_trash_originals || stage == stage_delete_originals)
+    return retire_originals(stage, session_dir, options.output_dir, cancel, progress);
   // Each stage reads the manifest itself: a stage may run on another node
   // that only shares the session folder.
   auto m = load_manifest(session_dir, {options.undecodable_as_silence});

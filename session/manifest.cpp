@@ -180,6 +180,8 @@ result<manifest> load_manifest(const fs::path& session_dir, const manifest_optio
       return bad(path, "startedAt: must be a non-negative integer (Unix milliseconds)");
     m.started_at = s->get<std::int64_t>();
   }
+  if (auto r = doc.find("originalsRetired"); r != doc.end() && r->is_object())
+    m.originals_retired = r->value("policy", "retired");
   auto video = read_list(doc, "video", dir, path);
   if (!video)
     return video.err();

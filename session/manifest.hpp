@@ -36,6 +36,9 @@ struct manifest {
   std::vector<media_ref> video;
   std::vector<media_ref> audio;  ///< sorted by offset (stable)
   std::vector<media_ref> screenshots;
+  /// Set when postroll's retention already moved or deleted the originals
+  /// ("trash", "delete"): the manifest then points at the merged output.
+  std::string originals_retired;
 
   bool has_video() const { return !video.empty(); }
   bool has_audio() const { return !audio.empty(); }

@@ -34,6 +34,10 @@ struct config {
   /// never written ("" = from the stream's own parameter sets).
   std::string repair_reference;
 
+  // [storage] (docs/storage.md)
+  std::string retention = "keep";  ///< the originals after a completed job: keep, trash, delete
+  int trash_days = 30;             ///< trashed originals are purged after this many days
+
   // [queue]
   int max_attempts = 3;                ///< runs per stage before the job fails
   std::int64_t retry_base_ms = 2000;   ///< first retry delay; doubles each time

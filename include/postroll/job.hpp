@@ -89,6 +89,9 @@ struct submit_options {
   priority prio = priority::normal;
   std::optional<bool> compress;  ///< run media.compress (re-encode the playable MP4 smaller)
   std::optional<bool> enrich;    ///< run the enrich.* stages (transcript, chapters, summary, canvas)
+  /// The originals once the job completed: "keep", "trash" (moved to the
+  /// session's trash, purged later) or "delete"; "" follows the config.
+  std::string retention;
 };
 
 struct job_counts {

@@ -1,0 +1,38 @@
+// What happens to a session's originals once its job has completed
+// (docs/storage.md): kept (the default), moved to the session's trash
+// folder, or deleted. Runs as the job's last stage, so never when a stage
+// failed, and only after the final output is validated and fsynced.
+//
+// Crash-safe by a journal in the output folder (retention.json, rewritten
+// atomically): the intent and the file list are persisted before the first
+// file goes, progress after each, "done" at the end. A run after a crash
+// (the stage is retried like any other) continues from the journal; files
+// already moved or deleted are not looked for again.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+
+namespace postroll {
+
+inline constexpr const char* stage_trash_originals = "media.trash_originals";
+inline constexpr const char* stage_delete_originals = "media.delete_originals";
+
+/// The retention stage for a policy ("trash", "delete"); "" for "keep".
+std::string retention_stage_for(const std::string& policy);
+
+/// Moves (stage_trash_originals) or deletes (stage_delete_originals) the
+/// originals named in the manifest, after rewriting session.json to point
+/// at the merged output (atomically), so the session still opens.
+/// @returns the stage result: {"policy", "files", "bytes", "trash", "at"}.
+result<std::string> retire_originals(const std::string& stage, const std::filesystem::path& session_dir,
+                                     const std::string& output_dir, const gst::cancel_token& cancel,
+                                     const gst::progress_fn& progress);
+
+/// The session's trash folder (inside its output folder).
+std::filesystem::path trash_dir(const std::filesystem::path& session_dir, const std::string& output_dir);
+
+}  // namespace postroll

@@ -1,0 +1,129 @@
+// The session's storage lifecycle: retention (keep, trash, delete) runs
+// only after everything completed and the output is validated, rewrites
+// session.json so the session still opens, and finishes after a SIGKILL at
+// any step of its journal (real processes, killed by a failpoint).
+#define BOOST_TEST_MODULE storage
+#include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "session/manifest.hpp"
+#include "support/test_support.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace postroll;
+using namespace postroll::test;
+
+namespace {
+
+// An audio session of three tone segments and a file of the user's that
+// is not part of the recording.
+fs::path three_segment_session(const fs::path& dir, const std::string& id) {
+  fs::create_directories(dir / "audio");
+  for (int i = 0; i < 3; ++i)
+    sh("sox -n -r 16000 -c 1 -b 16 '" + (dir / "audio" / ("s" + std::to_string(i) + ".wav")).string() +
+       "' synth 1.5 sine " + std::to_string(300 + 100 * i));
+  write_file(dir / "session.json",
+             json{{"schema", 1},
+                  {"id", id},
+                  {"audio", {{{"path", "audio/s0.wav"}, {"offsetMs", 0}},
+                             {{"path", "audio/s1.wav"}, {"offsetMs", 2000}},
+                             {{"path", "audio/s2.wav"}, {"offsetMs", 4000}}}}}
+                 .dump());
+  write_file(dir / "notes.txt", "the user's own file");
+  return dir;
+}
+
+command_result process(const fs::path& dir, const fs::path& db, const std::string& retention,
+                       const std::string& failpoint = "") {
+  std::vector<std::string> argv = {"env", "POSTROLL_FAILPOINT=" + failpoint, postroll_binary().string(), "process",
+                                   dir.string(), "--data-dir", db.string(), "--no-enrich", "--json"};
+  if (!retention.empty())
+    argv.insert(argv.end(), {"--retention", retention});
+  return run(argv);
+}
+
+// What every finished retention leaves: the output, a session.json that
+// opens and points at it, the user's file, and the originals where the
+// policy puts them.
+void check_retired(const fs::path& dir, const std::string& policy) {
+  auto m = load_manifest(dir);
+  BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
+  BOOST_TEST(m->originals_retired == policy);
+  BOOST_REQUIRE_EQUAL(m->audio.size(), 1u);
+  BOOST_TEST(m->audio[0].path == "postroll/session.m4a");
+  BOOST_TEST(std::abs(probe_duration(dir / "postroll" / "session.m4a") - 5.5) < 0.1);
+  BOOST_TEST(fs::exists(dir / "notes.txt"));
+  for (int i = 0; i < 3; ++i) {
+    auto rel = "audio/s" + std::to_string(i) + ".wav";
+    BOOST_TEST(!fs::exists(dir / rel), rel);
+    BOOST_TEST(fs::exists(dir / "postroll" / "trash" / rel) == (policy == "trash"), rel);
+  }
+  auto journal = json::parse(read_file(dir / "postroll" / "retention.json"));
+  BOOST_TEST(journal["state"] == "done");
+  BOOST_TEST(journal["done"].size() == 3u);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(keep_is_the_default_and_trash_moves_the_originals_after_the_job) {
+  temp_dir t;
+  auto kept = three_segment_session(t / "kept", "st-kept");
+  auto r = process(kept, t / "db", "");
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(fs::exists(kept / "audio" / "s0.wav"));
+  BOOST_TEST(!fs::exists(kept / "postroll" / "retention.json"));
+
+  auto dir = three_segment_session(t / "trashed", "st-trash");
+  r = process(dir, t / "db", "trash");
+  BOOST_TEST(r.exit_code == 0, r.err);
+  auto job = json::parse(r.out);
+  BOOST_TEST(job["stages"].back()["name"] == "media.trash_originals");
+  BOOST_TEST(job["stages"].back()["result"]["bytes"].get<std::int64_t>() == job["mediaBytes"].get<std::int64_t>());
+  check_retired(dir, "trash");
+  // The session cannot be processed again from its own output.
+  auto again = process(dir, t / "db", "");
+  BOOST_TEST(again.exit_code == 2);
+  BOOST_TEST(again.err.find("originals were retired (trash)") != std::string::npos, again.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_stage_keeps_the_originals_and_the_manifest) {
+  temp_dir t;
+  auto dir = three_segment_session(t / "s", "st-fail");
+  write_file(dir / "audio" / "s1.wav", std::string(5000, 'x'));  // undecodable: the timeline fails
+  auto manifest_before = read_file(dir / "session.json");
+  auto r = process(dir, t / "db", "delete");
+  BOOST_TEST(r.exit_code == 2, r.err);
+  BOOST_TEST(read_file(dir / "session.json") == manifest_before);
+  for (int i = 0; i < 3; ++i)
+    BOOST_TEST(fs::exists(dir / "audio" / ("s" + std::to_string(i) + ".wav")));
+  BOOST_TEST(!fs::exists(dir / "postroll" / "retention.json"));
+}
+
+BOOST_AUTO_TEST_CASE(a_sigkill_at_every_step_of_the_deletion_is_finished_by_a_restart) {
+  for (const char* point : {"retention.intent", "retention.manifest", "retention.file:1", "retention.file:2",
+                            "retention.file:3", "retention.done"}) {
+    BOOST_TEST_CONTEXT(point) {
+      temp_dir t;
+      auto dir = three_segment_session(t / "s", "st-kill");
+      for (const char* policy : {"delete", "trash"}) {
+        BOOST_TEST_CONTEXT(policy) {
+          auto d = t / policy;
+          fs::copy(dir, d, fs::copy_options::recursive);
+          auto db = t / (std::string{"db-"} + policy);
+          auto killed = process(d, db, policy, point);
+          BOOST_TEST(killed.exit_code == 128 + 9, "exit " << killed.exit_code << ": " << killed.err);
+          // The restart resumes the live job; its retention stage continues
+          // from the journal.
+          auto r = process(d, db, policy);
+          BOOST_TEST(r.exit_code == 0, r.err);
+          check_retired(d, policy);
+          auto job = json::parse(r.out);
+          BOOST_TEST(job["state"] == "completed");
+          BOOST_TEST(job["stages"].back()["attempts"] == 2);
+        }
+      }
+    }
+  }
+}
