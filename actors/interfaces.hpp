@@ -33,6 +33,7 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
@@ -115,6 +116,8 @@ using queue_actor = caf::typed_actor<
   caf::reacts_to<stage_result>,
   // Re-checks backoff timers and idle workers.
   caf::reacts_to<wakeup_atom>,
+  // Internal: purges trashed originals older than trash_days (hourly).
+  caf::reacts_to<purge_atom>,
   // Looks for running stages that stopped making progress.
   caf::reacts_to<watchdog_atom>,
   // Internal: the group-commit writer made changes up to a ticket durable

@@ -11,7 +11,9 @@
 #include <sys/statvfs.h>
 #include <random>
 #include <set>
+#include <thread>
 #include <tuple>
+#include <filesystem>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -702,6 +704,40 @@ public:
     schedule_wakeup();
   }
 
+  // Trashed originals older than trash_days go for good. The completed
+  // jobs' records say where and when (the trash stage's result); the scan
+  // and the deletion run on a thread of their own, off the queue's.
+  void purge_trash() {
+    auto cutoff = now() - std::int64_t(st_.cfg.trash_days) * 86400000;
+    std::thread([store = st_.store, cutoff] {
+      std::string cursor;
+      auto trashed = [](const job_record& j) {
+        return j.state == job_state::completed && !j.stages.empty() && j.stages.back().name == "media.trash_originals";
+      };
+      do {
+        std::string next;
+        auto page = store->recent(200, cursor, &next, trashed);
+        if (!page)
+          return;
+        for (const auto& j : *page) {
+          auto r = nlohmann::json::parse(j.stages.back().result, nullptr, false);
+          if (!r.is_object() || r.value("at", std::int64_t{0}) > cutoff || !r.contains("trash"))
+            continue;
+          std::error_code ec;
+          auto dir = std::filesystem::path{j.session_dir} / r["trash"].get<std::string>();
+          if (std::filesystem::exists(dir, ec)) {
+            auto n = std::filesystem::remove_all(dir, ec);
+            if (ec)
+              spdlog::warn("queue: cannot purge {}: {}", dir.string(), ec.message());
+            else
+              spdlog::info("queue: purged {} trashed files of job {} ({})", n, j.id, dir.string());
+          }
+        }
+        cursor = next;
+      } while (!cursor.empty());
+    }).detach();
+  }
+
   // Disk guard: a media stage needs min_free_factor x the session's media
   // size free on its volume. A job held back says why (status, event) and
   // is looked at again every 5 s.
@@ -1094,7 +1130,14 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     queue_logic{self}.worker_down(msg.source, msg.reason);
   });
   queue_logic{self}.recover();
+  if (self->state.cfg.purge_interval_ms > 0)
+    self->delayed_send(self, std::chrono::milliseconds(std::min<std::int64_t>(10000, self->state.cfg.purge_interval_ms)),
+                       purge_atom::value);
   return {
+    [self](purge_atom) {
+      queue_logic{self}.purge_trash();
+      self->delayed_send(self, std::chrono::milliseconds(self->state.cfg.purge_interval_ms), purge_atom::value);
+    },
     [self](committed_atom, std::uint64_t ticket, std::uint8_t code, const std::string& message) {
       queue_logic{self}.on_committed(ticket, code, message);
     },

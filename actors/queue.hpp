@@ -42,6 +42,8 @@ struct queue_config {
   /// What happens to a completed job's originals unless its submit says:
   /// "keep", "trash" or "delete" (docs/storage.md).
   std::string retention = "keep";
+  int trash_days = 30;                        ///< trashed originals older than this are purged
+  std::int64_t purge_interval_ms = 3600000;   ///< how often the trash is looked at (0: never)
 };
 
 /// Spawns the queue. Fails if the database cannot be opened.

@@ -150,6 +150,8 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.media.repair_reference = cfg.repair_reference;
   sc.queue.compress = cfg.compress;
   sc.queue.retention = cfg.retention;
+  sc.queue.trash_days = cfg.trash_days;
+  sc.queue.purge_interval_ms = cfg.purge_interval_ms;
   sc.media.quality = cfg.quality;
   sc.media.encoder_ranking = cfg.encoders.empty() ? default_encoder_ranking() : cfg.encoders;
   if (cfg.compress) {

@@ -44,10 +44,9 @@ command_result process(const fs::path& dir, const fs::path& db, const std::strin
   return run(argv);
 }
 
-// What every finished retention leaves: the output, a session.json that
-// opens and points at it, the user's file, and the originals where the
-// policy puts them.
-void check_retired(const fs::path& dir, const std::string& policy) {
+// What stays for good: the output, a session.json that opens and points
+// at it, and the user's own file.
+void check_output_and_manifest(const fs::path& dir, const std::string& policy) {
   auto m = load_manifest(dir);
   BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
   BOOST_TEST(m->originals_retired == policy);
@@ -55,6 +54,12 @@ void check_retired(const fs::path& dir, const std::string& policy) {
   BOOST_TEST(m->audio[0].path == "postroll/session.m4a");
   BOOST_TEST(std::abs(probe_duration(dir / "postroll" / "session.m4a") - 5.5) < 0.1);
   BOOST_TEST(fs::exists(dir / "notes.txt"));
+}
+
+// What every finished retention leaves: the above, and the originals where
+// the policy puts them.
+void check_retired(const fs::path& dir, const std::string& policy) {
+  check_output_and_manifest(dir, policy);
   for (int i = 0; i < 3; ++i) {
     auto rel = "audio/s" + std::to_string(i) + ".wav";
     BOOST_TEST(!fs::exists(dir / rel), rel);
@@ -86,6 +91,17 @@ BOOST_AUTO_TEST_CASE(keep_is_the_default_and_trash_moves_the_originals_after_the
   auto again = process(dir, t / "db", "");
   BOOST_TEST(again.exit_code == 2);
   BOOST_TEST(again.err.find("originals were retired (trash)") != std::string::npos, again.err);
+
+  // A node whose trash keeps nothing for long purges it on its next sweep.
+  write_file(t / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (t / "db").string() +
+                                  "\"\n[http]\nenabled = false\n[notify]\ndesktop = false\n[storage]\ntrash_days = 0\n"
+                                  "purge_interval_ms = 1000\n");
+  child_process node{{postroll_binary().string(), "node", "--config", (t / "node.toml").string()}};
+  auto purged = node.wait_for_line([](const std::string& l) { return l.find("purged") != std::string::npos; },
+                                   std::chrono::seconds(30));
+  BOOST_TEST(!purged.empty(), node.transcript());
+  BOOST_TEST(!fs::exists(dir / "postroll" / "trash"));
+  check_output_and_manifest(dir, "trash");
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_stage_keeps_the_originals_and_the_manifest) {

@@ -37,6 +37,7 @@ struct config {
   // [storage] (docs/storage.md)
   std::string retention = "keep";  ///< the originals after a completed job: keep, trash, delete
   int trash_days = 30;             ///< trashed originals are purged after this many days
+  std::int64_t purge_interval_ms = 3600000;  ///< how often the node looks for trash to purge
 
   // [queue]
   int max_attempts = 3;                ///< runs per stage before the job fails
