@@ -212,6 +212,8 @@ int postroll_remove(postroll_runtime* rt, const char* job_id, int with_outputs, 
       return fail(errc::unavailable, "runtime is stopped");
     if (int rc = need(job_id != nullptr, "job_id"))
       return rc;
+    if (with_outputs == 2)
+      return give_job(rt->rt->remove(job_id, postroll::removal::everything), job_json);
     return give_job(rt->rt->remove(job_id, with_outputs != 0), job_json);
   });
 }

@@ -34,6 +34,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
+using removed_atom = caf::atom_constant<caf::atom("removed")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
@@ -104,7 +105,7 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<retry_atom, std::string>::with<job_reply>,
   // Removes a finished job and its history; with `true` also the outputs
   // postroll wrote (<session>/postroll/). The recording itself always stays.
-  caf::replies_to<delete_atom, std::string, bool>::with<job_reply>,
+  caf::replies_to<delete_atom, std::string, std::uint8_t>::with<job_reply>,
   // A media processor offers itself for work.
   caf::reacts_to<register_atom, stage_worker_actor>,
   // A worker of a named pool ("media", "enrich") offers itself for work:
@@ -118,6 +119,8 @@ using queue_actor = caf::typed_actor<
   caf::reacts_to<wakeup_atom>,
   // Internal: purges trashed originals older than trash_days (hourly).
   caf::reacts_to<purge_atom>,
+  // Internal: a removal's files are gone (empty) or why not.
+  caf::reacts_to<removed_atom, std::string, std::string>,
   // Looks for running stages that stopped making progress.
   caf::reacts_to<watchdog_atom>,
   // Internal: the group-commit writer made changes up to a ticket durable

@@ -22,6 +22,7 @@
 #include "actors/backoff.hpp"
 #include "actors/stage_plan.hpp"
 #include "pipelines/repair.hpp"
+#include "pipelines/session_removal.hpp"
 #include "pipelines/stages.hpp"
 #include "session/manifest.hpp"
 #include "storage/group_writer.hpp"
@@ -66,6 +67,8 @@ struct queue_state {
   };
   std::unordered_map<std::string, watch> watches;  ///< run_key -> its running stage
   bool watchdog_armed = false;
+  /// Callers of remove() waiting for a removal's files to go.
+  std::unordered_map<std::string, std::vector<std::function<void(job_reply)>>> removal_waiters;
   bool disk_recheck_armed = false;  ///< a wakeup is due to look at jobs waiting for disk space
   std::uint64_t id_counter = 0;
   std::unordered_map<std::string, std::string> live_session;  ///< session id -> its live job
@@ -350,6 +353,13 @@ public:
       spdlog::error("queue: {}", owed.err().message);
     }
     st_.counts = st_.store->count_by_state();
+    // Removals a stop interrupted: their files first, then the record.
+    auto removing = st_.store->recent(100000, {}, nullptr, [](const job_record& j) { return j.removing != 0; });
+    if (removing)
+      for (const auto& j : *removing) {
+        spdlog::info("queue: finishing the removal of job {} ({})", j.id, j.session_dir);
+        start_removal(j);
+      }
     for (auto state : {job_state::processing, job_state::pending}) {
       auto jobs = st_.store->in_state(state);
       if (!jobs) {
@@ -547,34 +557,78 @@ public:
     return reply_when_durable(reply_ok(finish_cancelled(it->second)));
   }
 
-  caf::result<job_reply> remove(const std::string& id, bool outputs) {
+  caf::result<job_reply> remove(const std::string& id, std::uint8_t what) {
     if (auto it = st_.live.find(id); it != st_.live.end())
       return reply_error(errc::bad_input, "job " + id + " is " + to_string(it->second.state) +
                                             "; cancel it before deleting it");
     auto r = status(id);
     if (r.code != 0)
       return r;
-    if (auto other = st_.live_session.find(r.job.session_id); outputs && other != st_.live_session.end())
+    if (auto other = st_.live_session.find(r.job.session_id); what && other != st_.live_session.end())
       return reply_error(errc::bad_input, "session " + r.job.session_id + " has a live job " + other->second +
                                             " writing its outputs; cancel it first");
+    if (what == 0) {
+      drop_record(r.job);
+      return reply_when_durable(r);
+    }
+    // Files go: persist the intent first; the record goes only once they
+    // are gone, so a crash in between is finished at the next start.
+    job_record before = r.job;
+    r.job.removing = std::uint8_t(std::min<int>(what, 2));
+    persist(r.job, &before, r.job.removing == 2 ? "removal of the job, outputs and recording started"
+                                                : "removal of the job and outputs started");
+    after_commit([self = self_, job = r.job](const maybe_error& err) {
+      if (!err)
+        queue_logic{self}.start_removal(job);
+    });
+    // The answer comes once the files and the record are gone.
+    auto rp = self_->template make_response_promise<job_reply>();
+    st_.removal_waiters[id].push_back([rp](job_reply reply) mutable { rp.deliver(std::move(reply)); });
+    return rp;
+  }
+
+  void drop_record(const job_record& job) {
     store_op op;
     op.remove = true;
-    op.job = r.job;
+    op.job = job;
     st_.enqueued = st_.writer->enqueue(std::move(op));
-    st_.unflushed[id] = {st_.enqueued, std::nullopt};
-    --st_.counts.by_state[size_t(r.job.state)];
-    spdlog::info("queue: job {} deleted", id);
-    if (outputs) {
-      // Only what postroll wrote, and only once the record is gone for good.
-      after_commit([dir = fs::path{r.job.session_dir} / "postroll"](const maybe_error& err) {
-        std::error_code ec;
-        if (!err && fs::remove_all(dir, ec) > 0 && !ec)
-          spdlog::info("queue: deleted the outputs in {}", dir.string());
-        else if (ec)
-          spdlog::error("queue: cannot delete {}: {}", dir.string(), ec.message());
-      });
+    st_.unflushed[job.id] = {st_.enqueued, std::nullopt};
+    --st_.counts.by_state[size_t(job.state)];
+    spdlog::info("queue: job {} deleted", job.id);
+  }
+
+  // Deletes the files on a thread of its own; the queue hears back.
+  void start_removal(const job_record& job) {
+    std::thread([self = caf::actor_cast<queue_actor>(self_), job, out = st_.cfg.output_dir] {
+      auto err = remove_session_files(job.session_dir, out, job.removing == 2);
+      if (!err)
+        spdlog::info("queue: deleted the {} of job {} in {}", job.removing == 2 ? "outputs and recording" : "outputs",
+                     job.id, job.session_dir);
+      caf::anon_send(self, removed_atom::value, job.id, err ? err->message : std::string{});
+    }).detach();
+  }
+
+  void removal_done(const std::string& id, const std::string& failure) {
+    auto r = status(id);
+    if (r.code != 0)
+      return;
+    auto waiters = std::move(st_.removal_waiters[id]);
+    st_.removal_waiters.erase(id);
+    if (!failure.empty()) {
+      // Kept with its flag: the next start tries again; the record says why.
+      spdlog::error("queue: removing job {}: {}", id, failure);
+      job_record before = r.job;
+      r.job.error = "removal failed: " + failure;
+      persist(r.job, &before, r.job.error);
+      for (auto& w : waiters)
+        w(reply_error(errc::io, r.job.error));
+      return;
     }
-    return reply_when_durable(r);
+    drop_record(r.job);
+    after_commit([waiters = std::move(waiters), r](const maybe_error& err) mutable {
+      for (auto& w : waiters)
+        w(err ? reply_error(err->code, "not saved: " + err->message) : r);
+    });
   }
 
   caf::result<job_reply> retry(const std::string& id) {
@@ -1157,7 +1211,10 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
     [self](history_atom, std::uint64_t after, std::uint32_t limit) { return queue_logic{self}.journal(after, limit); },
     [self](count_atom) { return queue_logic{self}.counts(); },
     [self](retry_atom, const std::string& id) { return queue_logic{self}.retry(id); },
-    [self](delete_atom, const std::string& id, bool outputs) { return queue_logic{self}.remove(id, outputs); },
+    [self](delete_atom, const std::string& id, std::uint8_t what) { return queue_logic{self}.remove(id, what); },
+    [self](removed_atom, const std::string& id, const std::string& failure) {
+      queue_logic{self}.removal_done(id, failure);
+    },
     [self](register_atom, stage_worker_actor w) { queue_logic{self}.add_worker(std::move(w), "media"); },
     [self](register_atom, stage_worker_actor w, std::string& pool) {
       queue_logic{self}.add_worker(std::move(w), std::move(pool));

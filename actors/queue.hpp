@@ -42,6 +42,7 @@ struct queue_config {
   /// What happens to a completed job's originals unless its submit says:
   /// "keep", "trash" or "delete" (docs/storage.md).
   std::string retention = "keep";
+  std::string output_dir = "postroll";      ///< outputs, relative to the session folder (removal deletes it)
   int trash_days = 30;                        ///< trashed originals older than this are purged
   std::int64_t purge_interval_ms = 3600000;   ///< how often the trash is looked at (0: never)
 };

@@ -151,6 +151,7 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   sc.queue.compress = cfg.compress;
   sc.queue.retention = cfg.retention;
   sc.queue.trash_days = cfg.trash_days;
+  sc.queue.output_dir = cfg.output_dir;
   sc.queue.purge_interval_ms = cfg.purge_interval_ms;
   sc.media.quality = cfg.quality;
   sc.media.encoder_ranking = cfg.encoders.empty() ? default_encoder_ranking() : cfg.encoders;
@@ -248,7 +249,21 @@ result<job_record> runtime::cancel(const std::string& job_id) {
 }
 
 result<job_record> runtime::remove(const std::string& job_id, bool with_outputs) {
-  return impl_->ask_job(delete_atom::value, job_id, with_outputs);
+  return impl_->ask_job(delete_atom::value, job_id, std::uint8_t(with_outputs ? removal::outputs : removal::record));
+}
+
+result<job_record> runtime::remove(const std::string& job_id, removal what) {
+  auto job = status(job_id);
+  if (!job)
+    return job.err();
+  if (job->state == job_state::pending || job->state == job_state::processing) {
+    if (auto c = cancel(job_id); !c)
+      return c.err();
+    auto ended = wait(job_id, std::chrono::minutes(5));
+    if (!ended)
+      return ended.err();
+  }
+  return impl_->ask_job(delete_atom::value, job_id, std::uint8_t(what));
 }
 
 result<job_record> runtime::retry(const std::string& job_id) {

@@ -298,7 +298,9 @@ void api_server::impl::routes() {
     job ? send_json(res, to_json(*job)) : send_error(res, job.err());
   });
   svr.Delete(R"(/api/jobs/([A-Za-z0-9_-]{1,64}))", [this](const httplib::Request& req, httplib::Response& res) {
-    auto job = rt.remove(req.matches[1], req.get_param_value("outputs") == "true");
+    // files=true: the recording too (cancelling a live job first).
+    auto job = req.get_param_value("files") == "true" ? rt.remove(req.matches[1], removal::everything)
+                                                        : rt.remove(req.matches[1], req.get_param_value("outputs") == "true");
     job ? send_json(res, to_json(*job)) : send_error(res, job.err());
   });
 

@@ -47,6 +47,8 @@ const char* usage = R"(usage: postroll COMMAND [ARGS]
   retry JOB          re-run a failed or cancelled job
   delete JOB         delete a finished job and its history (the session's files
                      stay; --outputs also deletes DIR/postroll/, never the recording)
+  remove JOB         remove a session's job (cancelled first if running) and its outputs;
+                     --with-files also deletes the recording's files and session.json
 
 options:
   --config FILE      TOML config (see docs/configuration.md)
@@ -76,6 +78,7 @@ struct args {
   bool outputs = false;
   bool no_compress = false;
   bool no_enrich = false;
+  bool with_files = false;
 
   std::optional<std::string> opt(const std::string& k) const {
     auto it = options.find(k);
@@ -101,6 +104,8 @@ std::optional<args> parse_args(int argc, char** argv) {
       a.no_compress = true;
     } else if (s == "--no-enrich") {
       a.no_enrich = true;
+    } else if (s == "--with-files") {
+      a.with_files = true;
     } else if (s == "-h" || s == "--help") {
       return std::nullopt;
     } else if (s.rfind("--", 0) == 0) {
@@ -172,6 +177,38 @@ void print_repairs(const job_record& j, std::ostream& out) {
   }
 }
 
+std::int64_t bytes_under(const fs::path& dir) {
+  std::int64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec))
+      n += std::int64_t(it->file_size(ec));
+  return n;
+}
+
+std::string megabytes(std::int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", double(bytes) / 1e6);
+  return buf;
+}
+
+// Disk accounting: the recording as submitted, the session folder now,
+// what postroll wrote, and what retention gave back.
+void print_sizes(const job_record& j, std::ostream& out) {
+  std::error_code ec;
+  if (!fs::is_directory(j.session_dir, ec))
+    return;
+  auto now = bytes_under(j.session_dir);
+  auto written = bytes_under(fs::path{j.session_dir} / "postroll");
+  std::int64_t reclaimed = 0;
+  for (const auto& s : j.stages)
+    if (s.name.rfind("media.", 0) == 0 && s.name.find("_originals") != std::string::npos && !s.result.empty())
+      reclaimed = nlohmann::json::parse(s.result, nullptr, false).value("bytesReclaimed", std::int64_t{0});
+  out << "  size: recording " << megabytes(j.media_bytes) << ", session folder now " << megabytes(now)
+      << " (postroll wrote " << megabytes(written) << (reclaimed ? ", retention reclaimed " + megabytes(reclaimed) : "")
+      << ")\n";
+}
+
 void print_record(const job_record& j, bool as_json) {
   if (as_json) {
     std::cout << to_json_value(j).dump(2) << "\n";
@@ -188,6 +225,7 @@ void print_record(const job_record& j, bool as_json) {
     std::cout << "\n";
   }
   print_repairs(j, std::cout);
+  print_sizes(j, std::cout);
   if (!j.output.empty())
     std::cout << "  output: " << j.output << "\n";
   if (!j.error.empty())
@@ -562,8 +600,11 @@ int cmd_client(const args& a, signal_waiter& sig) {
   }
   if (!need_one())
     return exit_bad_input;
+  // remove: the session's job goes (cancelled first if live) with its
+  // outputs, and with --with-files the recording too.
   auto job = a.command == "cancel"   ? r.cancel(a.positional[0])
              : a.command == "retry"  ? r.retry(a.positional[0])
+             : a.command == "remove" ? r.remove(a.positional[0], a.with_files ? removal::everything : removal::outputs)
                                      : r.remove(a.positional[0], a.outputs);
   if (!job)
     return fail(job.err());
@@ -587,7 +628,7 @@ int main(int argc, char** argv) {
   if (a->command == "node")
     return cmd_node(*a, sig);
   if (a->command == "submit" || a->command == "status" || a->command == "cancel" ||
-      a->command == "retry" || a->command == "delete")
+      a->command == "retry" || a->command == "delete" || a->command == "remove")
     return cmd_client(*a, sig);
   std::cerr << "postroll: unknown command " << a->command << "\n" << usage;
   return exit_bad_input;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pipelines/failpoint.hpp"
 #include "pipelines/media_probe.hpp"
 #include "pipelines/output_file.hpp"
 #include "session/manifest.hpp"
@@ -21,25 +22,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-// Test hook: POSTROLL_FAILPOINT=<point>[:<n>] makes the process SIGKILL
-// itself at the n-th time it passes <point> (1 when n is left out), so a
-// test can kill a real process between any two steps of the journal.
-void failpoint(const char* point) {
-  static const std::string spec = [] {
-    const char* v = std::getenv("POSTROLL_FAILPOINT");
-    return std::string(v ? v : "");
-  }();
-  if (spec.empty() || spec.compare(0, std::strlen(point), point) != 0)
-    return;
-  static int passes = 0;
-  auto colon = spec.find(':');
-  int at = colon == std::string::npos ? 1 : std::atoi(spec.c_str() + colon + 1);
-  if (++passes == at) {
-    spdlog::warn("failpoint {} reached: SIGKILL", spec);
-    ::raise(SIGKILL);
-  }
-}
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

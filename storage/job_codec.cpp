@@ -76,6 +76,8 @@ json to_json_value(const job_record& job) {
     j["errorCode"] = to_string(job.error_code);
   if (!job.waiting.empty())
     j["waiting"] = job.waiting;
+  if (job.removing)
+    j["removing"] = job.removing == 2 ? "everything" : "outputs";
   return j;
 }
 
@@ -100,6 +102,8 @@ result<job_record> job_from_json(const std::string& text) {
     r.media_bytes = j.value("mediaBytes", std::int64_t{0});
     r.cancel_requested = j.value("cancelRequested", false);
     r.error = j.value("error", "");
+    if (auto rm = j.find("removing"); rm != j.end() && rm->is_string())
+      r.removing = *rm == "everything" ? 2 : 1;
     if (auto c = j.find("errorCode"); c != j.end() && c->is_string()) {
       size_t index = 0;
       if (parse_name(errc_names, c->get<std::string>(), index))

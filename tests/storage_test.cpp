@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "postroll/runtime.hpp"
 #include "session/manifest.hpp"
 #include "support/test_support.hpp"
 
@@ -142,4 +143,62 @@ BOOST_AUTO_TEST_CASE(a_sigkill_at_every_step_of_the_deletion_is_finished_by_a_re
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(removing_a_session_with_its_files_survives_a_sigkill_and_keeps_what_is_not_its_own) {
+  using namespace std::chrono_literals;
+  temp_dir t;
+  auto dir = three_segment_session(t / "s", "st-remove");
+  auto config = t / "node.toml";
+  write_file(config, "[node]\nport = 0\ndata_dir = \"" + (t / "db").string() +
+                         "\"\n[http]\nenabled = false\n[notify]\ndesktop = false\n[enrich]\nenabled = false\n");
+  std::string id;
+  {
+    // A node that dies after the second file of the recording is deleted.
+    child_process node{{"env", "POSTROLL_FAILPOINT=remove.file:2", postroll_binary().string(), "node", "--config",
+                        config.string()}};
+    auto [host, port] = wait_for_node(node);
+    auto rt = runtime::connect(host, port);
+    BOOST_REQUIRE(rt);
+    auto job = (*rt)->submit(dir.string(), {});
+    BOOST_REQUIRE(job);
+    id = job->id;
+    auto done = (*rt)->wait(id, 60s);
+    BOOST_REQUIRE(done && done->state == job_state::completed);
+    // The answer would come once everything is gone: the node dies first.
+    auto removing = (*rt)->remove(id, removal::everything);
+    BOOST_TEST(!removing);
+    BOOST_TEST(node.wait() == 128 + 9, node.transcript());
+  }
+  BOOST_TEST(!fs::exists(dir / "audio" / "s0.wav"));
+  BOOST_TEST(fs::exists(dir / "session.json"));  // the crash came in the middle
+  // The restart finishes it: the recording, the outputs and session.json
+  // go, then the record; the user's own file stays, and so its folder.
+  child_process node{{postroll_binary().string(), "node", "--config", config.string()}};
+  auto [host, port] = wait_for_node(node);
+  // Recovery starts it before the node listens; it may end either side.
+  if (node.transcript().find("job " + id + " deleted") == std::string::npos) {
+    auto line = node.wait_for_line(
+        [&](const std::string& l) { return l.find("job " + id + " deleted") != std::string::npos; }, 30s);
+    BOOST_TEST(!line.empty(), node.transcript());
+  }
+  auto rt = runtime::connect(host, port);
+  BOOST_REQUIRE(rt);
+  auto gone = (*rt)->status(id);
+  BOOST_TEST((!gone && gone.err().code == errc::not_found));
+  for (const char* f : {"audio/s0.wav", "audio/s1.wav", "audio/s2.wav", "audio", "postroll", "session.json"})
+    BOOST_TEST(!fs::exists(dir / f), f);
+  BOOST_TEST(read_file(dir / "notes.txt") == "the user's own file");
+
+  // A live job is cancelled first, then removed the same way.
+  auto other = three_segment_session(t / "live", "st-remove-live");
+  auto live = (*rt)->submit(other.string(), {});
+  BOOST_REQUIRE(live);
+  auto removed = (*rt)->remove(live->id, removal::everything);
+  BOOST_REQUIRE_MESSAGE(removed, (removed ? "" : removed.err().message));
+  auto deleted = node.wait_for_line(
+      [&](const std::string& l) { return l.find("job " + live->id + " deleted") != std::string::npos; }, 30s);
+  BOOST_TEST(!deleted.empty());
+  BOOST_TEST(!fs::exists(other / "session.json"));
+  BOOST_TEST(fs::exists(other / "notes.txt"));
 }

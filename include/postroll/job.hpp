@@ -70,6 +70,17 @@ struct job_record {
   std::string output;           ///< the playable file, once media-ready
   std::int64_t media_bytes = 0; ///< size of the session's video and audio files
   std::string waiting;          ///< why a ready job does not start (e.g. disk space); not persisted
+  /// A removal in progress (persisted before the first file goes; the
+  /// record itself goes last): 1 the outputs, 2 the outputs and the
+  /// recording's files. 0 otherwise.
+  std::uint8_t removing = 0;
+};
+
+/// What `runtime::remove` deletes besides the job's record and history.
+enum class removal : std::uint8_t {
+  record = 0,    ///< only the record
+  outputs = 1,   ///< and what postroll wrote (<session>/postroll/)
+  everything = 2 ///< and the recording's files named in session.json, and session.json
 };
 
 /// One state transition of a job, as the journal keeps it.

@@ -78,8 +78,10 @@ POSTROLL_API int postroll_status(postroll_runtime* rt, const char* job_id, char*
  * `*page_json` receives {"jobs": [...], "next": "cursor or empty"}. */
 POSTROLL_API int postroll_list(postroll_runtime* rt, const char* filter_json, char** page_json);
 
-/* Cancel, retry, delete (`with_outputs`: also <session>/postroll/). Each
- * gives the job's record as it is afterwards (if `job_json` is not NULL). */
+/* Cancel, retry, delete (`with_outputs`: 1 also <session>/postroll/; 2 also
+ * the recording's files and session.json, cancelling a live job first and
+ * crash-safe: finished at the next start if the process dies). Each gives
+ * the job's record as it is afterwards (if `job_json` is not NULL). */
 POSTROLL_API int postroll_cancel(postroll_runtime* rt, const char* job_id, char** job_json);
 POSTROLL_API int postroll_retry(postroll_runtime* rt, const char* job_id, char** job_json);
 POSTROLL_API int postroll_remove(postroll_runtime* rt, const char* job_id, int with_outputs, char** job_json);

@@ -103,6 +103,13 @@ public:
   /// live); the recording itself is never deleted. @returns the deleted record.
   result<job_record> remove(const std::string& job_id, bool with_outputs = false);
 
+  /// Removes a job and, as `what` says, the session's outputs and its
+  /// recording. A live job is cancelled first (this waits until it ended).
+  /// Crash-safe: the removal is persisted before the first file goes and
+  /// finished at the next start if the node dies; the record goes last.
+  /// @returns the record as the removal started (`removing` set when files go).
+  result<job_record> remove(const std::string& job_id, removal what);
+
   /// Blocks until the job is completed, failed or cancelled, or `timeout`
   /// passes (`errc::unavailable` then). @returns the final record.
   result<job_record> wait(const std::string& job_id, std::chrono::milliseconds timeout);
