@@ -896,6 +896,22 @@ private:
     self_->delayed_send(self_, std::chrono::milliseconds(every), watchdog_atom::value);
   }
 
+  // What a host should hear when a stage completes: for media.repair, each
+  // file's recovered and lost seconds (the record has the details).
+  static std::string completion_note(const stage_result& r) {
+    if (r.stage != stage_repair)
+      return {};
+    auto j = nlohmann::json::parse(r.output, nullptr, false);
+    std::string note;
+    for (const auto& f : j.value("repairs", nlohmann::json::array())) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.1f s recovered, ~%.1f s lost", f.value("secondsRecovered", 0.0),
+                    f.value("secondsLostEstimate", 0.0));
+      note += (note.empty() ? "" : "; ") + f.value("file", "") + " repaired (" + f.value("damage", "") + "): " + buf;
+    }
+    return note;
+  }
+
   void stage_completed(const stage_result& r) {
     std::string output;
     bool media_ready = false;
@@ -918,7 +934,7 @@ private:
     }, &rec);
     if (err)
       return;
-    emit(rec, events::stage_completed, r.stage, {}, 1.0, 0);
+    emit(rec, events::stage_completed, r.stage, completion_note(r), 1.0, 0);
     if (media_ready)
       emit(rec, events::media_ready, r.stage, output);
     if (rec.state == job_state::completed) {

@@ -171,7 +171,11 @@ void print_repairs(const job_record& j, std::ostream& out) {
       continue;
     auto r = nlohmann::json::parse(s.result, nullptr, false);
     for (const auto& f : r.value("repairs", nlohmann::json::array()))
-      out << "  repaired " << f.value("file", "") << " (" << f.value("damage", "") << "): "
+      if (f.value("silence", false))
+        out << "  " << f.value("file", "") << ": nothing recoverable (" << f.value("reason", "")
+            << "); silence for about " << f.value("secondsLostEstimate", 0.0) << " s\n";
+      else
+        out << "  repaired " << f.value("file", "") << " (" << f.value("damage", "") << "): "
           << f.value("secondsRecovered", 0.0) << " s recovered, about " << f.value("secondsLostEstimate", 0.0)
           << " s lost (" << f.value("bytesLost", 0) << " bytes)\n";
   }

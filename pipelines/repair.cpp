@@ -65,8 +65,16 @@ std::vector<damaged_file> find_damage(const manifest& m) {
       if (refs[i].missing)
         continue;
       damaged_file d{kind, i, refs[i].path, "", ""};
+      std::error_code ec;
+      auto bytes = fs::file_size(refs[i].resolved, ec);
+      auto wav = scan_wav(refs[i].resolved);
       auto mp4 = scan_mp4(refs[i].resolved);
-      if (mp4.damage == mp4_damage::no_moov && d.kind == "video") {
+      if (d.kind == "audio" && (bytes < 64 || (wav.data_offset > 0 && wav.data_bytes == 0))) {
+        // A segment the recorder opened and never wrote to: nothing in it
+        // to recover; it becomes silence, said so.
+        d.damage = "empty-leftover";
+        d.reason = bytes < 64 ? "only " + std::to_string(bytes) + " bytes: no audio in it" : "a WAV header with no samples";
+      } else if (mp4.damage == mp4_damage::no_moov && d.kind == "video") {
         d.damage = "mp4-no-moov";
         d.reason = mp4.reason;
       } else if (mp4.damage == mp4_damage::fragment_cut) {
@@ -75,7 +83,7 @@ std::vector<damaged_file> find_damage(const manifest& m) {
       } else if (auto mkv = scan_matroska(refs[i].resolved); mkv.damaged) {
         d.damage = "matroska-cut";
         d.reason = mkv.reason;
-      } else if (auto wav = scan_wav(refs[i].resolved); wav.damaged) {
+      } else if (wav.damaged) {
         d.damage = "wav-header";
         d.reason = wav.reason;
       }
@@ -107,6 +115,20 @@ result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, con
         progress((double(n) + x) / double(damaged.size()));
     };
     std::int64_t kept = 0;
+    if (d.damage == "empty-leftover") {
+      // Silence on the timeline where it was meant to play: until the next
+      // segment starts (unknown for the last one).
+      const auto& audio = m.audio;
+      double lost = d.index + 1 < audio.size() ? double(audio[d.index + 1].offset_ms - audio[d.index].offset_ms) / 1000.0 : 0.0;
+      r["bytesRecovered"] = 0;
+      r["bytesLost"] = original_bytes;
+      r["secondsRecovered"] = 0.0;
+      r["secondsLostEstimate"] = std::max(0.0, lost);
+      r["silence"] = true;
+      repairs.push_back(r);
+      part(1.0);
+      continue;
+    }
     if (d.damage == "mp4-no-moov") {
       rebuild_options ro;
       ro.reference = options.reference;
@@ -192,6 +214,10 @@ void apply_repairs(manifest& m, const fs::path& out_dir) {
       continue;
     if (fingerprint(refs[index].resolved) != r["original"])
       continue;  // the original changed since: it is what counts now
+    if (r.value("silence", false)) {
+      refs[index].missing = true;  // the timeline leaves silence there
+      continue;
+    }
     auto repaired = m.dir / r.value("repaired", "");
     std::error_code ec;
     if (fs::is_regular_file(repaired, ec))

@@ -50,8 +50,17 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
     topt.min_duration_ms = info->duration_ms + m.video.front().offset_ms;
   }
   std::vector<timeline_segment> segments;
-  for (const auto& a : m.audio)
+  std::vector<std::string> skipped;
+  for (const auto& a : m.audio) {
+    if (a.missing && fs::exists(a.resolved)) {
+      // An empty leftover media.repair turned into silence.
+      skipped.push_back(a.resolved.string() + ": nothing recoverable in it; silence in its place");
+      continue;
+    }
     segments.push_back({a.resolved, a.offset_ms});
+  }
+  if (segments.empty())
+    return error{errc::bad_input, m.audio.front().resolved.string() + ": no audio segment has any audio in it"};
   auto final_path = out_dir / timeline_file;
   auto built = write_atomically(final_path, [&](const fs::path& partial) {
     return build_audio_timeline(segments, partial, topt, cancel, progress);
@@ -66,6 +75,8 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
               {"primingSamplesCompensated", built->priming_compensated},
               {"segments", segments.size()},
               {"warnings", built->warnings}};
+  for (const auto& w : skipped)
+    out["warnings"].push_back(w);
   return out.dump();
 }
 

@@ -41,7 +41,7 @@ bool is_within(const fs::path& root, const fs::path& p) {
 // Resolves one manifest path against the session folder, refusing anything
 // that could read outside it.
 result<fs::path> resolve(const fs::path& dir, const fs::path& manifest_path,
-                         const std::string& where, const std::string& rel) {
+                         const std::string& where, const std::string& rel, bool empty_ok) {
   if (rel.empty())
     return bad(manifest_path, where + ".path: must not be empty");
   fs::path p{rel};
@@ -69,7 +69,9 @@ result<fs::path> resolve(const fs::path& dir, const fs::path& manifest_path,
     return bad(full, "is not a regular file (" + where + ")");
   if (::access(canonical.c_str(), R_OK) != 0)
     return bad(full, "is not readable (" + where + ")");
-  if (fs::file_size(canonical, ec) == 0)
+  // An empty audio segment is what a recorder killed right after opening
+  // one leaves: media.repair turns it into silence. An empty video is not.
+  if (!empty_ok && fs::file_size(canonical, ec) == 0)
     return bad(full, "is empty (" + where + ")");
   return canonical;
 }
@@ -105,7 +107,7 @@ result<std::vector<media_ref>> read_list(const json& doc, const char* key,
         return bad(manifest_path, where + ".offsetMs: must be >= 0 (got " +
                                     std::to_string(ref.offset_ms) + ")");
     }
-    auto resolved = resolve(dir, manifest_path, where, ref.path);
+    auto resolved = resolve(dir, manifest_path, where, ref.path, std::string{key} == "audio");
     if (!resolved) {
       // Only a file that is simply not there may be let through; a path that
       // escapes the folder stays an error.

@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(bad_manifests_are_rejected_with_the_file_and_the_reason) {
     {"missing file", with_audio(R"({"path":"audio/none.wav"})"), "audio/none.wav", "file does not exist (audio[0])"},
     {"dangling symlink", with_audio(R"({"path":"dangling.wav"})"), "dangling.wav", "file does not exist"},
     {"directory as file", with_audio(R"({"path":"adir"})"), "adir", "is not a regular file"},
-    {"empty file", with_audio(R"({"path":"empty.wav"})"), "empty.wav", "is empty"},
+    {"empty video", R"({"schema":1,"id":"s1","video":[{"path":"empty.wav"}]})", "empty.wav", "is empty"},
     {"nothing to do", R"({"schema":1,"id":"s1","screenshots":[]})", "session.json", "no video and no audio"},
     {"two videos", R"({"schema":1,"id":"s1","video":[{"path":"video/v.mp4"},{"path":"video/v.mp4"}]})",
      "session.json", "2 files listed"},

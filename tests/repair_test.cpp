@@ -345,3 +345,33 @@ BOOST_AUTO_TEST_CASE(the_cli_repairs_a_crashed_session_and_bad_input_still_exits
   BOOST_TEST(b.exit_code == 2);
   BOOST_TEST(b.err.find("screen.mp4") != std::string::npos, b.err);
 }
+
+BOOST_AUTO_TEST_CASE(an_empty_leftover_segment_becomes_silence_with_a_warning_naming_it) {
+  temp_dir t;
+  auto dir = t / "s";
+  fs::create_directories(dir / "audio");
+  sh("sox -n -r 16000 -c 1 -b 16 '" + (dir / "audio/a.wav").string() + "' synth 2 sine 440");
+  write_file(dir / "audio" / "b.wav", "");  // opened by the recorder, never written: it was killed
+  sh("sox -n -r 16000 -c 1 -b 16 '" + (dir / "audio/c.wav").string() + "' synth 2 sine 660");
+  write_manifest(dir, "[]", R"([{"path": "audio/a.wav", "offsetMs": 0}, {"path": "audio/b.wav", "offsetMs": 2500},
+                               {"path": "audio/c.wav", "offsetMs": 5000}])");
+  auto r = run({postroll_binary().string(), "process", dir.string(), "--data-dir", (t / "db").string(), "--no-enrich"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("audio/b.wav: nothing recoverable") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("silence for about 2.5 s") != std::string::npos, r.err);
+  // The timeline keeps its length: c still starts at 5 s.
+  auto out = dir / "postroll" / "session.m4a";
+  BOOST_TEST(std::abs(probe_duration(out) - 7.0) < 0.1);
+  int rate = 0;
+  auto pcm = decode_audio_with_ffmpeg(out, rate);
+  auto loudness = [&](double from_s, double to_s) {
+    double sum = 0;
+    std::size_t n = 0;
+    for (auto i = std::size_t(from_s * rate); i < std::min(pcm.size(), std::size_t(to_s * rate)); ++i, ++n)
+      sum += std::abs(double(pcm[i]));
+    return n ? sum / double(n) / 32768.0 : 0.0;
+  };
+  BOOST_TEST(loudness(0.2, 1.8) > 0.1);   // a
+  BOOST_TEST(loudness(2.2, 4.8) < 0.001); // where b was meant to play: silence
+  BOOST_TEST(loudness(5.2, 6.8) > 0.1);   // c, still at 5 s
+}
