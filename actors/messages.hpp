@@ -101,7 +101,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.id, x.session_id, x.session_dir,
            x.session_name, x.state, x.prio, x.created_at, x.updated_at, x.stages, x.error,
-           x.error_code, x.cancel_requested, x.output, x.media_bytes, x.waiting,
+           x.error_code, x.cancel_requested, x.output, x.media_bytes, x.bytes_written, x.bytes_reclaimed, x.waiting,
            x.removing);
 }
 

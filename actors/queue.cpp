@@ -106,6 +106,18 @@ std::int64_t system_now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// Bytes of the regular files under `dir` (a session's outputs: a few dozen
+// files, read once when a job completes).
+std::int64_t bytes_under(const std::filesystem::path& dir) {
+  std::int64_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec))
+      n += std::int64_t(it->file_size(ec));
+  return n;
+}
+
 ready_key key_of(const job_record& j) { return {int(j.prio), j.created_at, j.id}; }
 
 stage_record* next_stage(job_record& j) {
@@ -929,8 +941,12 @@ private:
           media_ready = true;
         }
       }
-      if (all_completed(j))
+      if (auto res = nlohmann::json::parse(r.output, nullptr, false); res.is_object() && res.contains("bytesReclaimed"))
+        j.bytes_reclaimed = res.value("bytesReclaimed", std::int64_t{0});
+      if (all_completed(j)) {
         j.state = job_state::completed;
+        j.bytes_written = bytes_under(std::filesystem::path{j.session_dir} / st_.cfg.output_dir);
+      }
     }, &rec);
     if (err)
       return;

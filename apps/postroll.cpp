@@ -196,21 +196,17 @@ std::string megabytes(std::int64_t bytes) {
   return buf;
 }
 
-// Disk accounting: the recording as submitted, the session folder now,
-// what postroll wrote, and what retention gave back.
+// Disk accounting: the recording as submitted, what postroll wrote and
+// retention reclaimed (both in the record), and the session folder now.
 void print_sizes(const job_record& j, std::ostream& out) {
   std::error_code ec;
   if (!fs::is_directory(j.session_dir, ec))
     return;
-  auto now = bytes_under(j.session_dir);
-  auto written = bytes_under(fs::path{j.session_dir} / "postroll");
-  std::int64_t reclaimed = 0;
-  for (const auto& s : j.stages)
-    if (s.name.rfind("media.", 0) == 0 && s.name.find("_originals") != std::string::npos && !s.result.empty())
-      reclaimed = nlohmann::json::parse(s.result, nullptr, false).value("bytesReclaimed", std::int64_t{0});
-  out << "  size: recording " << megabytes(j.media_bytes) << ", session folder now " << megabytes(now)
-      << " (postroll wrote " << megabytes(written) << (reclaimed ? ", retention reclaimed " + megabytes(reclaimed) : "")
-      << ")\n";
+  out << "  size: recording " << megabytes(j.media_bytes) << ", session folder now " << megabytes(bytes_under(j.session_dir));
+  if (j.state == job_state::completed)
+    out << " (postroll wrote " << megabytes(j.bytes_written)
+        << (j.bytes_reclaimed ? ", retention reclaimed " + megabytes(j.bytes_reclaimed) : "") << ")";
+  out << "\n";
 }
 
 void print_record(const job_record& j, bool as_json) {

@@ -70,6 +70,8 @@ json to_json_value(const job_record& job) {
             {"stages", stages},
             {"output", job.output},
             {"mediaBytes", job.media_bytes},
+            {"bytesWritten", job.bytes_written},
+            {"bytesReclaimed", job.bytes_reclaimed},
             {"cancelRequested", job.cancel_requested},
             {"error", job.error}};
   if (job.state == job_state::failed)
@@ -100,6 +102,8 @@ result<job_record> job_from_json(const std::string& text) {
     r.updated_at = j.at("updatedAt").get<std::int64_t>();
     r.output = j.value("output", "");
     r.media_bytes = j.value("mediaBytes", std::int64_t{0});
+    r.bytes_written = j.value("bytesWritten", std::int64_t{0});
+    r.bytes_reclaimed = j.value("bytesReclaimed", std::int64_t{0});
     r.cancel_requested = j.value("cancelRequested", false);
     r.error = j.value("error", "");
     if (auto rm = j.find("removing"); rm != j.end() && rm->is_string())

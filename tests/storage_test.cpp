@@ -87,6 +87,10 @@ BOOST_AUTO_TEST_CASE(keep_is_the_default_and_trash_moves_the_originals_after_the
   auto job = json::parse(r.out);
   BOOST_TEST(job["stages"].back()["name"] == "media.trash_originals");
   BOOST_TEST(job["stages"].back()["result"]["bytes"].get<std::int64_t>() == job["mediaBytes"].get<std::int64_t>());
+  // Disk accounting in the record: the outputs (the trash is inside them)
+  // and nothing reclaimed yet by a trash.
+  BOOST_TEST(job["bytesWritten"].get<std::int64_t>() > job["mediaBytes"].get<std::int64_t>());
+  BOOST_TEST(job["bytesReclaimed"] == 0);
   check_retired(dir, "trash");
   // The session cannot be processed again from its own output.
   auto again = process(dir, t / "db", "");
@@ -139,6 +143,8 @@ BOOST_AUTO_TEST_CASE(a_sigkill_at_every_step_of_the_deletion_is_finished_by_a_re
           auto job = json::parse(r.out);
           BOOST_TEST(job["state"] == "completed");
           BOOST_TEST(job["stages"].back()["attempts"] == 2);
+          BOOST_TEST(job["bytesReclaimed"].get<std::int64_t>() ==
+                     (std::string{policy} == "delete" ? job["mediaBytes"].get<std::int64_t>() : 0));
         }
       }
     }

@@ -69,6 +69,8 @@ struct job_record {
   bool cancel_requested = false;
   std::string output;           ///< the playable file, once media-ready
   std::int64_t media_bytes = 0; ///< size of the session's video and audio files
+  std::int64_t bytes_written = 0;    ///< what postroll's outputs take, measured when the job completed
+  std::int64_t bytes_reclaimed = 0;  ///< what retention freed (deleted originals)
   std::string waiting;          ///< why a ready job does not start (e.g. disk space); not persisted
   /// A removal in progress (persisted before the first file goes; the
   /// record itself goes last): 1 the outputs, 2 the outputs and the
