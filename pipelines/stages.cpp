@@ -135,7 +135,30 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
     co.encoder = encoder;
     bool encoder_failed = false;
     auto r = write_atomically(target, [&](const fs::path& partial) -> result<compress_stats> {
-      auto stats = compress_video(target, partial, co, cancel, progress, &encoder_failed);
+      // A file that will not be smaller is stopped early: it would be
+      // thrown away, and while it grows the session takes the originals,
+      // the playable file and this one on disk (docs/storage.md).
+      gst::cancel_token stop;
+      std::int64_t projected = 0;
+      double at = 0;
+      auto watch = [&](double fraction) {
+        if (cancel.is_cancelled())
+          stop.cancel();
+        std::error_code size_ec;
+        auto written = std::int64_t(fs::file_size(partial, size_ec));
+        if (!size_ec && fraction >= 0.15 && double(written) / fraction > 1.1 * double(bytes_before)) {
+          projected = std::int64_t(double(written) / fraction);
+          at = fraction;
+          stop.cancel();
+        }
+        if (progress)
+          progress(fraction);
+      };
+      auto stats = compress_video(target, partial, co, stop, watch, &encoder_failed);
+      if (!stats && projected > 0 && !cancel.is_cancelled())
+        return error{errc::media, "not smaller (stopped at " + std::to_string(int(at * 100)) + "%: on course for " +
+                                      std::to_string(projected) + " bytes, the playable file has " +
+                                      std::to_string(bytes_before) + ")"};
       if (!stats)
         return stats.err();
       // Fit to replace the playable file? Otherwise nothing is committed.
