@@ -21,6 +21,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/stage_plan.hpp"
+#include "pipelines/output_file.hpp"
 #include "pipelines/repair.hpp"
 #include "pipelines/session_removal.hpp"
 #include "pipelines/stages.hpp"
@@ -104,18 +105,6 @@ std::string human_bytes(std::int64_t b) {
 std::int64_t system_now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// Bytes of the regular files under `dir` (a session's outputs: a few dozen
-// files, read once when a job completes).
-std::int64_t bytes_under(const std::filesystem::path& dir) {
-  std::int64_t n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec))
-      n += std::int64_t(it->file_size(ec));
-  return n;
 }
 
 ready_key key_of(const job_record& j) { return {int(j.prio), j.created_at, j.id}; }
@@ -945,7 +934,7 @@ private:
         j.bytes_reclaimed = res.value("bytesReclaimed", std::int64_t{0});
       if (all_completed(j)) {
         j.state = job_state::completed;
-        j.bytes_written = bytes_under(std::filesystem::path{j.session_dir} / st_.cfg.output_dir);
+        j.bytes_written = folder_bytes(std::filesystem::path{j.session_dir} / st_.cfg.output_dir);  // a few dozen files
       }
     }, &rec);
     if (err)

@@ -23,6 +23,7 @@
 
 #include "apps/http_api.hpp"
 #include "apps/progress_bar.hpp"
+#include "pipelines/output_file.hpp"
 #include "postroll/config.hpp"
 #include "postroll/runtime.hpp"
 #include "session/manifest.hpp"
@@ -181,15 +182,6 @@ void print_repairs(const job_record& j, std::ostream& out) {
   }
 }
 
-std::int64_t bytes_under(const fs::path& dir) {
-  std::int64_t n = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec))
-      n += std::int64_t(it->file_size(ec));
-  return n;
-}
-
 std::string megabytes(std::int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MB", double(bytes) / 1e6);
@@ -202,7 +194,7 @@ void print_sizes(const job_record& j, std::ostream& out) {
   std::error_code ec;
   if (!fs::is_directory(j.session_dir, ec))
     return;
-  out << "  size: recording " << megabytes(j.media_bytes) << ", session folder now " << megabytes(bytes_under(j.session_dir));
+  out << "  size: recording " << megabytes(j.media_bytes) << ", session folder now " << megabytes(folder_bytes(j.session_dir));
   if (j.state == job_state::completed)
     out << " (postroll wrote " << megabytes(j.bytes_written)
         << (j.bytes_reclaimed ? ", retention reclaimed " + megabytes(j.bytes_reclaimed) : "") << ")";

@@ -172,13 +172,7 @@ maybe_error trim_matroska(const fs::path& damaged, const fs::path& out, std::int
   auto written = write_atomically(out, [&](const fs::path& partial) -> result<bool> {
     std::ifstream in(damaged, std::ios::binary);
     std::ofstream o(partial, std::ios::binary | std::ios::trunc);
-    std::vector<char> buf(1 << 20);
-    std::int64_t left = keep_bytes;
-    while (left > 0 && in) {
-      in.read(buf.data(), std::streamsize(std::min<std::int64_t>(left, std::int64_t(buf.size()))));
-      o.write(buf.data(), in.gcount());
-      left -= in.gcount();
-    }
+    auto left = keep_bytes - copy_prefix(in, o, keep_bytes);
     // The segment's size, same width, all value bits set: "unknown".
     o.seekp(size_at);
     for (int i = 0; i < len; ++i)

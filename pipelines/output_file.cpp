@@ -1,5 +1,9 @@
 #include "pipelines/output_file.hpp"
 
+#include <istream>
+#include <ostream>
+#include <vector>
+
 #include <fstream>
 
 #include <cerrno>
@@ -31,6 +35,26 @@ maybe_error fsync_path(const fs::path& p, int flags) {
 }
 
 }  // namespace
+
+std::int64_t folder_bytes(const fs::path& dir) {
+  std::int64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec))
+      n += std::int64_t(it->file_size(ec));
+  return n;
+}
+
+std::int64_t copy_prefix(std::istream& in, std::ostream& out, std::int64_t bytes) {
+  std::vector<char> buf(1 << 20);
+  std::int64_t copied = 0;
+  while (copied < bytes && in) {
+    in.read(buf.data(), std::streamsize(std::min<std::int64_t>(bytes - copied, std::int64_t(buf.size()))));
+    out.write(buf.data(), in.gcount());
+    copied += in.gcount();
+  }
+  return copied;
+}
 
 maybe_error sync_file_and_folder(const fs::path& file) {
   if (auto err = fsync_path(file, O_RDONLY))

@@ -3,7 +3,9 @@
 // half of one.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <string>
 
 #include "postroll/error.hpp"
@@ -42,6 +44,13 @@ auto write_atomically(const std::filesystem::path& final_path, Produce&& produce
   }
   return out;
 }
+
+/// Bytes of the regular files under `dir` (0 when it does not exist).
+std::int64_t folder_bytes(const std::filesystem::path& dir);
+
+/// Copies the first `bytes` of `in` to `out`. @returns the bytes copied
+/// (fewer when `in` ends first).
+std::int64_t copy_prefix(std::istream& in, std::ostream& out, std::int64_t bytes);
 
 /// fsyncs a file and the folder holding it (after a rename into it, too).
 maybe_error sync_file_and_folder(const std::filesystem::path& file);

@@ -153,14 +153,9 @@ result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, con
         auto copied = write_atomically(repaired, [&](const fs::path& partial) -> result<bool> {
           std::ifstream in(original, std::ios::binary);
           std::ofstream o(partial, std::ios::binary | std::ios::trunc);
-          std::vector<char> buf(1 << 20);
-          for (std::int64_t left = kept; left > 0 && in;) {
-            in.read(buf.data(), std::streamsize(std::min<std::int64_t>(left, std::int64_t(buf.size()))));
-            o.write(buf.data(), in.gcount());
-            left -= in.gcount();
-          }
+          auto copied = copy_prefix(in, o, kept);
           o.flush();
-          if (!o)
+          if (!o || copied < kept)
             return error{errc::io, repaired.string() + ": cannot be written"};
           return true;
         });

@@ -69,13 +69,7 @@ maybe_error fix_wav(const fs::path& damaged, const fs::path& out, const wav_scan
     put32(h + 4, std::uint32_t(scan.data_offset - 8 + scan.data_bytes));
     put32(h + scan.data_offset - 4, std::uint32_t(scan.data_bytes));
     o.write(head.data(), std::streamsize(head.size()));
-    std::vector<char> buf(1 << 20);
-    std::int64_t left = scan.data_bytes;
-    while (left > 0 && in) {
-      in.read(buf.data(), std::streamsize(std::min<std::int64_t>(left, std::int64_t(buf.size()))));
-      o.write(buf.data(), in.gcount());
-      left -= in.gcount();
-    }
+    auto left = scan.data_bytes - copy_prefix(in, o, scan.data_bytes);
     o.flush();
     if (!o || left > 0)
       return error{errc::io, out.string() + ": cannot write the repaired copy"};
