@@ -91,8 +91,12 @@ result<compress_stats> compress_video(const fs::path& input, const fs::path& out
                                           "max-size-buffers=0 max-size-bytes=67108864 ! mux."
                                       : "";
   auto encode = gst::parse("appsrc name=src format=time block=true max-bytes=8388608 ! queue ! videoconvert ! " +
-                             o.encoder + " name=enc ! h264parse ! mp4mux name=mux faststart=true ! filesink location=" +
-                             quoted(output) + audio,
+                             o.encoder + " name=enc ! h264parse ! mp4mux name=mux faststart=true faststart-file=" +
+                             // The media data waits here until the index is
+                             // written in front of it: next to the output (same
+                             // volume, counted as the session's, cleaned with
+                             // the partial file), not in /tmp.
+                             quoted(output.string() + ".faststart") + " ! filesink location=" + quoted(output) + audio,
                            "compress (encode with " + o.encoder + ")");
   if (!encode) {
     if (encoder_failed)

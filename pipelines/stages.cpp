@@ -144,8 +144,9 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
       auto watch = [&](double fraction) {
         if (cancel.is_cancelled())
           stop.cancel();
+        // The encoded data sits in the muxer's faststart file until the end.
         std::error_code size_ec;
-        auto written = std::int64_t(fs::file_size(partial, size_ec));
+        auto written = std::int64_t(fs::file_size(partial.string() + ".faststart", size_ec));
         if (!size_ec && fraction >= 0.15 && double(written) / fraction > 1.1 * double(bytes_before)) {
           projected = std::int64_t(double(written) / fraction);
           at = fraction;
