@@ -69,11 +69,11 @@ std::vector<damaged_file> find_damage(const manifest& m) {
       auto bytes = fs::file_size(refs[i].resolved, ec);
       auto wav = scan_wav(refs[i].resolved);
       auto mp4 = scan_mp4(refs[i].resolved);
-      if (d.kind == "audio" && (bytes < 64 || (wav.data_offset > 0 && wav.data_bytes == 0))) {
+      if (d.kind == "audio" && (bytes == 0 || (wav.data_offset > 0 && wav.data_bytes == 0))) {
         // A segment the recorder opened and never wrote to: nothing in it
         // to recover; it becomes silence, said so.
         d.damage = "empty-leftover";
-        d.reason = bytes < 64 ? "only " + std::to_string(bytes) + " bytes: no audio in it" : "a WAV header with no samples";
+        d.reason = bytes == 0 ? "an empty file" : "a WAV header with no samples";
       } else if (mp4.damage == mp4_damage::no_moov && d.kind == "video") {
         d.damage = "mp4-no-moov";
         d.reason = mp4.reason;
