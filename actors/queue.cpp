@@ -1,6 +1,7 @@
 #include "actors/queue.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -51,6 +52,15 @@ struct queue_state {
   static inline const char* name = "postroll.queue";
   queue_config cfg;
   std::shared_ptr<job_store> store;
+  /// The trash sweep's thread: joined (after asking it to stop) before the
+  /// store can close, never left running into the process's exit.
+  std::thread purger;
+  std::shared_ptr<std::atomic<bool>> purger_stop = std::make_shared<std::atomic<bool>>(false);
+  ~queue_state() {
+    purger_stop->store(true);
+    if (purger.joinable())
+      purger.join();
+  }
   notifier_actor notifier;
   std::unordered_map<std::string, job_record> live;  ///< every non-terminal job
   /// Per worker pool, the jobs with a stage of that pool whose needs are
@@ -764,7 +774,9 @@ public:
   // and the deletion run on a thread of their own, off the queue's.
   void purge_trash() {
     auto cutoff = now() - std::int64_t(st_.cfg.trash_days) * 86400000;
-    std::thread([store = st_.store, cutoff] {
+    if (st_.purger.joinable())
+      st_.purger.join();  // the last sweep ended long ago (an hour per sweep)
+    st_.purger = std::thread([store = st_.store, cutoff, stop = st_.purger_stop] {
       std::string cursor;
       auto trashed = [](const job_record& j) {
         return j.state == job_state::completed && !j.stages.empty() && j.stages.back().name == "media.trash_originals";
@@ -775,6 +787,8 @@ public:
         if (!page)
           return;
         for (const auto& j : *page) {
+          if (stop->load())
+            return;
           auto r = nlohmann::json::parse(j.stages.back().result, nullptr, false);
           if (!r.is_object() || r.value("at", std::int64_t{0}) > cutoff || !r.contains("trash"))
             continue;
@@ -789,8 +803,8 @@ public:
           }
         }
         cursor = next;
-      } while (!cursor.empty());
-    }).detach();
+      } while (!cursor.empty() && !stop->load());
+    });
   }
 
   // Disk guard: a media stage needs min_free_factor x the session's media
