@@ -18,6 +18,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(postroll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postroll, (postroll::job_history))
   CAF_ADD_TYPE_ID(postroll, (postroll::submit_request))
   CAF_ADD_TYPE_ID(postroll, (postroll::list_query))
+  CAF_ADD_TYPE_ID(postroll, (postroll::node_join))
+  CAF_ADD_TYPE_ID(postroll, (postroll::join_reply))
+  CAF_ADD_TYPE_ID(postroll, (postroll::node_status))
+  CAF_ADD_TYPE_ID(postroll, (postroll::held_stage))
 CAF_END_TYPE_ID_BLOCK(postroll)
 
 namespace postroll {
@@ -46,6 +50,12 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -63,6 +73,17 @@ using notifier_actor = caf::typed_actor<
   caf::replies_to<deliver_atom, std::string, std::string>::with<bool>,
   // Internal: the sender thread finished a delivery.
   caf::reacts_to<delivered_atom, std::string>>;
+
+/// Where a stage worker reports: the queue itself on the same node, the
+/// node agent on a worker node (which forwards to the coordinator).
+using stage_report_actor = caf::typed_actor<
+  // Progress of a running stage.
+  caf::reacts_to<stage_progress>,
+  // A stage ended.
+  caf::reacts_to<stage_result>,
+  // May this attempt still write its output? (false: its lease lapsed and
+  // a newer attempt owns the stage.)
+  caf::replies_to<lease_atom, std::string, std::string, std::int32_t>::with<bool>>;
 
 /// The STAGE WORKER actor interface, shared by the media processor and the
 /// enrichment worker: runs one stage at a time, off the scheduler threads,
@@ -115,6 +136,20 @@ using queue_actor = caf::typed_actor<
   caf::reacts_to<stage_progress>,
   // A stage ended.
   caf::reacts_to<stage_result>,
+  // Whether attempt N of a job's stage still holds its lease: asked by a
+  // worker node's stage before it commits an output file (fencing).
+  caf::replies_to<lease_atom, std::string, std::string, std::int32_t>::with<bool>,
+  // A worker node joins (or rejoins after a restart of either side) with
+  // its capabilities and the stages it holds; refused with a reason when
+  // it cannot serve (a mapped session root missing or read-only).
+  caf::replies_to<join_atom, node_join, std::vector<stage_worker_actor>>::with<join_reply>,
+  // A worker node's stage result, acknowledged (it keeps the result until
+  // then, across a restart of the coordinator).
+  caf::replies_to<report_atom, stage_result>::with<bool>,
+  // Every node serving this queue, its capabilities, load and leases.
+  caf::replies_to<nodes_atom>::with<std::vector<node_status>>,
+  // Internal: stages found running at start-up that no worker re-adopted.
+  caf::reacts_to<adopt_atom>,
   // Re-checks backoff timers and idle workers.
   caf::reacts_to<wakeup_atom>,
   // Internal: purges trashed originals older than trash_days (hourly).
@@ -143,6 +178,7 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<postroll::stage_record>>("std::vector<postroll::stage_record>");
   cfg.add_message_type<std::vector<postroll::journal_entry>>("std::vector<postroll::journal_entry>");
   cfg.add_message_type<std::vector<std::uint64_t>>("std::vector<std::uint64_t>");
+  cfg.add_message_type<std::vector<postroll::node_status>>("std::vector<postroll::node_status>");
   // Handles travel between nodes too (a client learns the queue from the
   // supervisor; a remote subscriber hands the notifier its sink).
   cfg.add_message_type<queue_actor>("postroll::queue_actor");

@@ -51,6 +51,63 @@ struct stage_result {
   std::string output;     ///< the stage's JSON result when ok
 };
 
+/// A worker node's view of one of the coordinator's session roots.
+struct path_mapping {
+  std::string remote;   ///< the prefix as the coordinator (and session.json paths) spell it
+  std::string local;    ///< the same folder on the worker
+  std::string problem;  ///< why the worker cannot use it ("" = exists and is writable)
+};
+
+/// What a node can do: sent by a worker when it joins, kept by the
+/// coordinator for placement and `postroll nodes`.
+struct node_info {
+  std::string id;
+  std::string version;
+  std::uint32_t cores = 0;
+  std::int64_t free_bytes = -1;        ///< free space where it writes (-1 unknown)
+  std::vector<std::string> encoders;   ///< usable H.264 encoders, the chosen one first
+  bool hardware_encoder = false;       ///< the chosen encoder is a hardware one
+  std::vector<std::string> stages;     ///< every stage it can run
+  std::int32_t media_workers = 0;      ///< media stages at once
+  std::int32_t enrich_workers = 0;     ///< enrichment stages at once
+  std::vector<path_mapping> paths;
+};
+
+/// A stage a worker node holds: running, or ended with a result the
+/// coordinator has not acknowledged (it was away).
+struct held_stage {
+  std::string job_id;
+  std::string stage;
+  int attempt = 0;
+  std::uint32_t worker = 0;  ///< index into node_join's media then enrich handles
+};
+
+/// Worker node -> coordinator's queue: a node (re)joins with its stage
+/// workers and the stages it still holds.
+struct node_join {
+  node_info info;
+  std::vector<held_stage> held;
+};
+
+/// Coordinator -> worker node: whether it joined, and its lease.
+struct join_reply {
+  std::uint8_t code = 0;  ///< 0 = joined, else an `errc` (message says why)
+  std::string message;
+  std::int64_t lease_ms = 0;
+};
+
+/// One node as the coordinator sees it (`postroll nodes`).
+struct node_status {
+  node_info info;
+  bool local = false;              ///< the coordinator's own workers
+  std::int64_t joined_at = 0;      ///< Unix ms
+  std::int32_t slots = 0;          ///< stage workers
+  std::int32_t running = 0;        ///< stages running now
+  std::vector<std::string> leases; ///< "job/stage#attempt", with ms left
+  std::uint64_t completed = 0;     ///< stages it completed since it joined
+  std::uint64_t failed = 0;        ///< stages it failed (a lapsed lease included)
+};
+
 /// Any request -> queue: the answer, or why there is none (errors are values).
 struct job_reply {
   std::uint8_t code = 0;  ///< 0 = ok, else an `errc`
@@ -82,6 +139,38 @@ struct job_history {
 };
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, path_mapping& x) {
+  return f(caf::meta::type_name("path_mapping"), x.remote, x.local, x.problem);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_info& x) {
+  return f(caf::meta::type_name("node_info"), x.id, x.version, x.cores, x.free_bytes, x.encoders,
+           x.hardware_encoder, x.stages, x.media_workers, x.enrich_workers, x.paths);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, held_stage& x) {
+  return f(caf::meta::type_name("held_stage"), x.job_id, x.stage, x.attempt, x.worker);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_join& x) {
+  return f(caf::meta::type_name("node_join"), x.info, x.held);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
+  return f(caf::meta::type_name("join_reply"), x.code, x.message, x.lease_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+  return f(caf::meta::type_name("node_status"), x.info, x.local, x.joined_at, x.slots, x.running, x.leases,
+           x.completed, x.failed);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
   return f(caf::meta::type_name("journal_entry"), x.seq, x.time, x.from, x.to, x.reason, x.job_id, x.session_id);
 }
@@ -94,7 +183,7 @@ typename Inspector::result_type inspect(Inspector& f, job_history& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_record& x) {
   return f(caf::meta::type_name("stage_record"), x.name, x.state, x.attempts, x.started_at,
-           x.finished_at, x.not_before, x.error, x.result, x.needs);
+           x.finished_at, x.not_before, x.error, x.result, x.needs, x.node);
 }
 
 template <class Inspector>
@@ -108,7 +197,7 @@ typename Inspector::result_type inspect(Inspector& f, job_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("event"), x.kind, x.job_id, x.session_id, x.stage, x.progress,
-           x.eta_ms, x.message, x.time);
+           x.eta_ms, x.message, x.time, x.node);
 }
 
 template <class Inspector>

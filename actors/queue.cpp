@@ -43,6 +43,20 @@ struct worker_slot {
   std::string pool;   ///< "media", "enrich": which stages it runs
   std::string job;    ///< running job id, empty when idle
   std::string stage;  ///< the stage it runs
+  std::string node;   ///< the node it lives on
+  bool remote = false;          ///< on a worker node: holds its stage by lease
+  int attempt = 0;              ///< the attempt it runs (fencing number)
+  std::int64_t lease_until = 0; ///< remote: Unix ms the lease lapses, renewed by progress
+  bool lapsed = false;          ///< remote: its lease lapsed; busy until it reports back
+};
+
+/// A node serving the queue: the coordinator's own workers or a worker node.
+struct node_entry {
+  node_info info;
+  bool local = false;
+  std::int64_t joined_at = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
 };
 
 // Per running stage: "job/stage".
@@ -67,6 +81,10 @@ struct queue_state {
   /// met and that waits for a worker (maybe in backoff).
   std::map<std::string, std::set<ready_key>> ready;
   std::vector<worker_slot> workers;
+  std::map<std::string, node_entry> nodes;  ///< by node id
+  /// Stages found running at start-up (run_key -> attempt), waiting for a
+  /// worker node to re-adopt them until adopt_ms has passed.
+  std::unordered_map<std::string, int> orphans;
   std::unordered_map<std::string, std::int64_t> last_progress;  ///< run_key -> ms of last event
   job_counts counts;  ///< jobs per state, kept in step with every persist()
   std::mt19937_64 rng{std::random_device{}()};  ///< retry jitter
@@ -192,6 +210,9 @@ public:
     e.eta_ms = eta;
     e.message = std::move(message);
     e.time = now();
+    if (!stage.empty())
+      if (const auto* s = find_stage(const_cast<job_record&>(j), stage))
+        e.node = s->node;
     // An event never announces a change that a crash could still undo.
     after_commit([self = self_, e = std::move(e)](const maybe_error&) mutable {
       self->send(self->state.notifier, publish_atom::value, std::move(e));
@@ -378,37 +399,80 @@ public:
         continue;
       }
       for (auto& j : *jobs) {
-        job_record before = j;
-        std::string reason = "recovered at start-up";
-        bool poisoned = false;
-        for (auto& s : j.stages) {
-          if (s.state != job_state::processing)
-            continue;
-          // The node died while this stage ran: that run counts as an attempt.
-          s.state = job_state::pending;
-          s.error = "interrupted: the node stopped while this stage ran";
-          if (s.attempts >= st_.cfg.max_attempts) {
-            j.state = job_state::failed;
-            j.error_code = errc::internal;
-            j.error = s.name + ": crashed the worker " + std::to_string(s.attempts) + " times";
-            s.state = job_state::failed;
-            poisoned = true;
-          }
+        bool running = std::any_of(j.stages.begin(), j.stages.end(),
+                                   [](const stage_record& s) { return s.state == job_state::processing; });
+        if (running && st_.cfg.adopt_ms > 0) {
+          // A coordinator: worker nodes may still run these stages; they
+          // get adopt_ms to say so before the stages count as interrupted.
+          for (const auto& s : j.stages)
+            if (s.state == job_state::processing)
+              st_.orphans[run_key(j.id, s.name)] = s.attempts;
+          st_.live[j.id] = j;
+          st_.live_session[j.session_id] = j.id;
+          refresh_ready(st_.live[j.id]);
+          spdlog::info("queue: job {} had stages running at the last stop; waiting {} ms for their workers", j.id,
+                       st_.cfg.adopt_ms);
+          continue;
         }
-        if (!poisoned)
-          j.state = job_state::pending;
-        st_.live[j.id] = before;  // so persist() sees a live job
-        persist(j, &before, poisoned ? j.error : reason);
-        if (poisoned) {
-          emit(j, events::job_failed, {}, j.error);
-          spdlog::warn("queue: job {} failed at recovery: {}", j.id, j.error);
-        } else {
-          spdlog::info("queue: resuming job {} ({}) at {}", j.id, j.session_dir,
-                       next_stage(j) ? next_stage(j)->name : "end");
-        }
+        st_.live[j.id] = j;  // so persist() sees a live job
+        requeue_interrupted(j.id, {}, "recovered at start-up");
       }
     }
+    if (!st_.orphans.empty())
+      self_->delayed_send(self_, std::chrono::milliseconds(st_.cfg.adopt_ms), adopt_atom::value);
     schedule_wakeup();
+  }
+
+  // Stages of a live job that were running when their node (or the
+  // coordinator) stopped: each such run counts as an attempt; a stage out
+  // of attempts fails the job. `only` limits it to some stages ("" = all).
+  void requeue_interrupted(const std::string& id, const std::set<std::string>& only, const std::string& reason) {
+    auto it = st_.live.find(id);
+    if (it == st_.live.end())
+      return;
+    job_record before = it->second;
+    job_record j = before;
+    bool poisoned = false;
+    for (auto& s : j.stages) {
+      if (s.state != job_state::processing || (!only.empty() && !only.count(s.name)))
+        continue;
+      s.state = job_state::pending;
+      s.error = "interrupted: the node stopped while this stage ran";
+      if (s.attempts >= st_.cfg.max_attempts) {
+        j.state = job_state::failed;
+        j.error_code = errc::internal;
+        j.error = s.name + ": crashed the worker " + std::to_string(s.attempts) + " times";
+        s.state = job_state::failed;
+        poisoned = true;
+      }
+    }
+    if (!poisoned && std::none_of(j.stages.begin(), j.stages.end(),
+                                  [](const stage_record& s) { return s.state == job_state::processing; }))
+      j.state = job_state::pending;
+    persist(j, &before, poisoned ? j.error : reason);
+    if (poisoned) {
+      emit(j, events::job_failed, {}, j.error);
+      spdlog::warn("queue: job {} failed at recovery: {}", j.id, j.error);
+    } else {
+      spdlog::info("queue: resuming job {} ({}) at {}", j.id, j.session_dir,
+                   next_stage(j) ? next_stage(j)->name : "end");
+    }
+  }
+
+  // adopt_ms after a start: stages no worker node re-adopted were lost.
+  void on_adopt_deadline() {
+    std::map<std::string, std::set<std::string>> lost;
+    for (const auto& [key, attempt] : st_.orphans) {
+      auto slash = key.find('/');
+      lost[key.substr(0, slash)].insert(key.substr(slash + 1));
+    }
+    st_.orphans.clear();
+    for (const auto& [id, stages] : lost) {
+      spdlog::warn("queue: no worker re-adopted job {}'s running stages within {} ms; running them again", id,
+                   st_.cfg.adopt_ms);
+      requeue_interrupted(id, stages, "recovered at start-up: no worker still ran it");
+    }
+    dispatch();
   }
 
   // -- requests -------------------------------------------------------------
@@ -673,8 +737,154 @@ public:
 
   void add_worker(stage_worker_actor w, std::string pool) {
     self_->monitor(w);
-    st_.workers.push_back(worker_slot{w, std::move(pool), {}, {}});
+    auto& local = st_.nodes[st_.cfg.local_node.id];
+    if (local.joined_at == 0) {
+      local.info = st_.cfg.local_node;
+      local.local = true;
+      local.joined_at = now();
+    }
+    worker_slot slot;
+    slot.handle = std::move(w);
+    slot.pool = std::move(pool);
+    slot.node = st_.cfg.local_node.id;
+    st_.workers.push_back(std::move(slot));
     dispatch();
+  }
+
+  // A worker node joins: its capabilities are checked, its workers become
+  // slots, and the stages it still holds (it ran them across a restart of
+  // either side) are re-adopted instead of run again.
+  join_reply join(const node_join& j, const std::vector<stage_worker_actor>& handles) {
+    const auto& info = j.info;
+    auto refuse = [&](std::string why) {
+      spdlog::error("queue: node {} refused: {}", info.id, why);
+      return join_reply{std::uint8_t(errc::bad_input), std::move(why), 0};
+    };
+    if (info.id.empty())
+      return refuse("a worker node needs an id (node.id)");
+    if (info.id == st_.cfg.local_node.id)
+      return refuse("node id \"" + info.id + "\" is the coordinator's own; give each node its own node.id");
+    for (const auto& p : info.paths)
+      if (!p.problem.empty())
+        return refuse("node " + info.id + ": session root " + p.local + " (mapped from " + p.remote + ") " + p.problem);
+    if (handles.size() != std::size_t(info.media_workers + info.enrich_workers))
+      return refuse("node " + info.id + " sent " + std::to_string(handles.size()) + " workers for " +
+                    std::to_string(info.media_workers + info.enrich_workers) + " slots");
+    auto t = now();
+    // An earlier incarnation's slots (a rejoin): stages it still holds move
+    // to the new slots below; the others were lost with it.
+    std::vector<worker_slot> old;
+    for (auto it = st_.workers.begin(); it != st_.workers.end();) {
+      if (it->node == info.id) {
+        self_->demonitor(it->handle.address());
+        old.push_back(std::move(*it));
+        it = st_.workers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto& entry = st_.nodes[info.id];
+    entry.info = info;
+    entry.local = false;
+    entry.joined_at = t;
+    std::size_t first = st_.workers.size();
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+      worker_slot slot;
+      slot.handle = handles[i];
+      slot.pool = int(i) < info.media_workers ? "media" : "enrich";
+      slot.node = info.id;
+      slot.remote = true;
+      self_->monitor(slot.handle);
+      st_.workers.push_back(std::move(slot));
+    }
+    std::set<std::string> adopted;
+    for (const auto& h : j.held) {
+      if (h.worker >= handles.size())
+        continue;
+      auto& slot = st_.workers[first + h.worker];
+      auto key = run_key(h.job_id, h.stage);
+      auto live = st_.live.find(h.job_id);
+      auto* s = live == st_.live.end() ? nullptr : find_stage(live->second, h.stage);
+      bool was_held = st_.orphans.count(key) ||
+                      std::any_of(old.begin(), old.end(), [&](const worker_slot& w) {
+                        return w.job == h.job_id && w.stage == h.stage && w.attempt == h.attempt && !w.lapsed;
+                      });
+      if (!s || s->state != job_state::processing || s->attempts != h.attempt || !was_held || !slot.job.empty()) {
+        // Not its stage any more (run elsewhere meanwhile): stop it; its
+        // result, if any comes, is refused as stale.
+        spdlog::warn("queue: node {} still runs job {} {} attempt {}, which is no longer its own; stopping it",
+                     info.id, h.job_id, h.stage, h.attempt);
+        self_->send(slot.handle, cancel_atom::value, h.job_id);
+        continue;
+      }
+      slot.job = h.job_id;
+      slot.stage = h.stage;
+      slot.attempt = h.attempt;
+      slot.lease_until = t + st_.cfg.lease_ms;
+      st_.orphans.erase(key);
+      st_.watches[key] = queue_state::watch{-1, t, false};
+      adopted.insert(key);
+      spdlog::info("queue: node {} re-adopted job {} {} attempt {}", info.id, h.job_id, h.stage, h.attempt);
+    }
+    for (const auto& w : old)
+      if (!w.job.empty() && !w.lapsed && !adopted.count(run_key(w.job, w.stage)))
+        on_result(stage_result{w.job, w.stage, w.attempt, false, std::uint8_t(errc::internal),
+                               "node " + info.id + " rejoined without this stage (it restarted)", {}},
+                  /*worker_already_freed=*/true);
+    spdlog::info("queue: node {} joined: {} media + {} enrichment workers, {} cores, encoder {}{}", info.id,
+                 info.media_workers, info.enrich_workers, info.cores,
+                 info.encoders.empty() ? std::string{"none"} : info.encoders.front(),
+                 adopted.empty() ? std::string{} : ", " + std::to_string(adopted.size()) + " stages re-adopted");
+    dispatch();
+    arm_watchdog();
+    return join_reply{0, {}, st_.cfg.lease_ms};
+  }
+
+  // A worker node's stage may commit its output only while its attempt is
+  // the stage's current one and its lease holds (fencing).
+  bool lease(const std::string& id, const std::string& stage, int attempt) {
+    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
+      return w.job == id && w.stage == stage && w.attempt == attempt && !w.lapsed;
+    });
+    auto live = st_.live.find(id);
+    auto* s = live == st_.live.end() ? nullptr : find_stage(live->second, stage);
+    bool owned = slot != st_.workers.end() && s && s->state == job_state::processing && s->attempts == attempt;
+    if (!owned) {
+      spdlog::warn("queue: refused a commit of job {} {} attempt {}: a newer attempt owns the stage", id, stage,
+                   attempt);
+      return false;
+    }
+    if (slot->remote)
+      slot->lease_until = now() + st_.cfg.lease_ms;
+    return true;
+  }
+
+  std::vector<node_status> node_list() {
+    std::vector<node_status> out;
+    auto t = now();
+    for (const auto& [id, n] : st_.nodes) {
+      node_status ns;
+      ns.info = n.info;
+      ns.local = n.local;
+      ns.joined_at = n.joined_at;
+      ns.completed = n.completed;
+      ns.failed = n.failed;
+      for (const auto& w : st_.workers) {
+        if (w.node != id)
+          continue;
+        ++ns.slots;
+        if (w.job.empty())
+          continue;
+        ++ns.running;
+        auto lease = w.job + "/" + w.stage + "#" + std::to_string(w.attempt);
+        if (w.remote)
+          lease += w.lapsed ? " (lapsed)" : " (" + std::to_string(std::max<std::int64_t>(0, w.lease_until - t)) + " ms left)";
+        ns.leases.push_back(std::move(lease));
+      }
+      if (ns.slots > 0 || n.local)
+        out.push_back(std::move(ns));
+    }
+    return out;
   }
 
   void worker_down(const caf::actor_addr& addr, const caf::error& reason) {
@@ -682,33 +892,44 @@ public:
                            [&](const worker_slot& w) { return w.handle.address() == addr; });
     if (it == st_.workers.end())
       return;
-    auto job = it->job;
-    auto stage = it->stage;
-    auto pool = it->pool;
+    auto slot = *it;
     st_.workers.erase(it);
-    if (job.empty())
+    if (slot.remote && std::none_of(st_.workers.begin(), st_.workers.end(),
+                                    [&](const worker_slot& w) { return w.node == slot.node; }))
+      spdlog::warn("queue: node {} left ({})", slot.node, caf::to_string(reason));
+    if (slot.job.empty() || slot.lapsed)
       return;
-    auto live = st_.live.find(job);
-    if (live == st_.live.end())
-      return;
-    auto* s = find_stage(live->second, stage);
+    if (auto n = st_.nodes.find(slot.node); n != st_.nodes.end())
+      ++n->second.failed;
     stage_result r;
-    r.job_id = job;
-    r.stage = stage;
-    r.attempt = s ? s->attempts : 0;
+    r.job_id = slot.job;
+    r.stage = slot.stage;
+    r.attempt = slot.attempt;
     r.code = std::uint8_t(errc::internal);
-    r.message = "the " + pool + " worker crashed (" + caf::to_string(reason) + ")";
+    r.message = slot.remote ? "node " + slot.node + " was lost while running it (" + caf::to_string(reason) + ")"
+                            : "the " + slot.pool + " worker crashed (" + caf::to_string(reason) + ")";
     on_result(r, /*worker_already_freed=*/true);
   }
 
   void on_progress(const stage_progress& p) {
+    auto t = now();
+    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
+      return w.job == p.job_id && w.stage == p.stage && w.attempt == p.attempt;
+    });
+    if (slot != st_.workers.end() && slot->lapsed) {
+      // Back from a lapse (SIGCONT, the network healed): its stage runs
+      // elsewhere now; stop this copy (its output is fenced anyway).
+      self_->send(slot->handle, cancel_atom::value, p.job_id);
+      return;
+    }
+    if (slot != st_.workers.end() && slot->remote)
+      slot->lease_until = t + st_.cfg.lease_ms;
     auto it = st_.live.find(p.job_id);
     if (it == st_.live.end())
       return;
     auto* s = find_stage(it->second, p.stage);
     if (!s || s->attempts != p.attempt || s->state != job_state::processing)
       return;
-    auto t = now();
     auto key = run_key(p.job_id, p.stage);
     if (auto w = st_.watches.find(key); w != st_.watches.end() && p.fraction != w->second.fraction) {
       w->second.fraction = p.fraction;
@@ -728,9 +949,14 @@ public:
   void on_result(const stage_result& r, bool worker_already_freed = false) {
     if (!worker_already_freed)
       for (auto& w : st_.workers)
-        if (w.job == r.job_id && w.stage == r.stage) {
+        if (w.job == r.job_id && w.stage == r.stage && w.attempt == r.attempt) {
+          if (!w.lapsed)
+            if (auto n = st_.nodes.find(w.node); n != st_.nodes.end())
+              ++(r.ok ? n->second.completed : n->second.failed);
           w.job.clear();
           w.stage.clear();
+          w.attempt = 0;
+          w.lapsed = false;
         }
     auto it = st_.live.find(r.job_id);
     if (it == st_.live.end()) {
@@ -739,8 +965,8 @@ public:
     }
     auto* s = find_stage(it->second, r.stage);
     if (!s || s->attempts != r.attempt || s->state != job_state::processing) {
-      spdlog::warn("queue: ignoring a stale result for job {} stage {} attempt {}", r.job_id, r.stage,
-                   r.attempt);
+      spdlog::warn("queue: refused a stale result for job {} stage {} attempt {} (the stage is at attempt {}, {})",
+                   r.job_id, r.stage, r.attempt, s ? s->attempts : 0, s ? to_string(s->state) : "gone");
       dispatch();
       return;
     }
@@ -838,8 +1064,26 @@ public:
   void on_watchdog() {
     st_.watchdog_armed = false;
     auto t = now();
+    std::vector<stage_result> lapsed;
     for (auto& w : st_.workers) {
-      if (w.job.empty())
+      if (w.job.empty() || w.lapsed)
+        continue;
+      if (w.remote && t > w.lease_until) {
+        // No word from the node for a whole lease (killed without the
+        // connection noticing, stopped, cut off): its stage goes elsewhere
+        // under a new attempt; anything this one still writes is fenced.
+        w.lapsed = true;
+        if (auto n = st_.nodes.find(w.node); n != st_.nodes.end())
+          ++n->second.failed;
+        spdlog::warn("queue: node {} let the lease of job {} {} attempt {} lapse ({} ms without word)", w.node, w.job,
+                     w.stage, w.attempt, st_.cfg.lease_ms);
+        lapsed.push_back(stage_result{w.job, w.stage, w.attempt, false, std::uint8_t(errc::internal),
+                                      "node " + w.node + " let its lease lapse (no word for " +
+                                        std::to_string(st_.cfg.lease_ms / 1000) + " s)",
+                                      {}});
+        continue;
+      }
+      if (st_.cfg.stall_timeout_ms <= 0)
         continue;
       auto& watch = st_.watches[run_key(w.job, w.stage)];
       if (!watch.stalled && t - watch.changed_at > st_.cfg.stall_timeout_ms) {
@@ -849,6 +1093,8 @@ public:
         stop_running(w);
       }
     }
+    for (const auto& r : lapsed)
+      on_result(r, /*worker_already_freed=*/true);
     arm_watchdog();
   }
 
@@ -902,12 +1148,19 @@ private:
   }
 
   void arm_watchdog() {
-    if (st_.cfg.stall_timeout_ms <= 0 || st_.watchdog_armed)
+    if (st_.watchdog_armed)
+      return;
+    bool leases = std::any_of(st_.workers.begin(), st_.workers.end(),
+                              [](const worker_slot& w) { return w.remote && !w.job.empty() && !w.lapsed; });
+    if (st_.cfg.stall_timeout_ms <= 0 && !leases)
       return;
     if (std::none_of(st_.workers.begin(), st_.workers.end(), [](const worker_slot& w) { return !w.job.empty(); }))
       return;
     st_.watchdog_armed = true;
-    auto every = std::clamp<std::int64_t>(st_.cfg.stall_timeout_ms / 4, 100, 1000);
+    auto period = st_.cfg.stall_timeout_ms > 0 ? st_.cfg.stall_timeout_ms : st_.cfg.lease_ms;
+    if (leases)
+      period = std::min(period, st_.cfg.lease_ms);
+    auto every = std::clamp<std::int64_t>(period / 4, 100, 1000);
     self_->delayed_send(self_, std::chrono::milliseconds(every), watchdog_atom::value);
   }
 
@@ -1057,13 +1310,43 @@ private:
     return j;
   }
 
-  // The stage a worker of `pool` may start in job `j` now, or null.
-  stage_record* stage_to_start(job_record& j, const std::string& pool, std::int64_t t) {
+  // Whether the node of `w` can run `stage`: a worker node runs the
+  // built-in stages of its pools and the external enrichers its own config
+  // names; an external enricher runs only where it is configured.
+  bool can_run(const worker_slot& w, const std::string& stage) const {
+    if (!w.remote)
+      return true;
+    auto n = st_.nodes.find(w.node);
+    if (n == st_.nodes.end())
+      return false;
+    const auto& stages = n->second.info.stages;
+    if (std::find(stages.begin(), stages.end(), stage) != stages.end())
+      return true;
+    bool extra = std::any_of(st_.cfg.extra_stages.begin(), st_.cfg.extra_stages.end(),
+                             [&](const extra_stage& e) { return e.name == stage; });
+    return !extra && std::find(stages.begin(), stages.end(), pool_of(stage) + ".*") != stages.end();
+  }
+
+  bool hardware_node(const std::string& node) const {
+    auto n = st_.nodes.find(node);
+    return n != st_.nodes.end() && n->second.info.hardware_encoder;
+  }
+
+  // The stage a worker of `pool` may start in job `j` now, or null. With
+  // a slot: only what its node can run, and media.compress only on a node
+  // with a hardware encoder while one of those is idle.
+  stage_record* stage_to_start(job_record& j, const std::string& pool, std::int64_t t,
+                               const worker_slot* slot = nullptr, bool hardware_idle = false) {
     if (j.cancel_requested)
       return nullptr;
-    for (auto* s : startable(j, pool))
+    for (auto* s : startable(j, pool)) {
+      if (slot && !can_run(*slot, s->name))
+        continue;
+      if (slot && hardware_idle && s->name == stage_compress && !hardware_node(slot->node))
+        continue;
       if (s->not_before <= t && (pool != "media" || has_disk_space(j)))
         return s;
+    }
     return nullptr;
   }
 
@@ -1082,7 +1365,8 @@ private:
   // normal jobs). Each priority is a contiguous, age-ordered range of the
   // pool's ready set, so this looks at the head of each range only,
   // skipping jobs in backoff.
-  std::set<ready_key>::iterator next_ready(const std::string& pool, std::int64_t t) {
+  std::set<ready_key>::iterator next_ready(const std::string& pool, std::int64_t t, const worker_slot* slot = nullptr,
+                                           bool hardware_idle = false) {
     auto& ready = st_.ready[pool];
     bool enrich_full = pool == "enrich" && st_.cfg.max_enrich_jobs > 0 &&
                        jobs_in_enrichment() >= std::size_t(st_.cfg.max_enrich_jobs);
@@ -1093,7 +1377,7 @@ private:
       if (enrich_full && std::none_of(st_.workers.begin(), st_.workers.end(),
                                       [&](const worker_slot& w) { return w.job == live->first; }))
         return false;  // a job already in enrichment may add its parallel stage
-      return stage_to_start(live->second, pool, t) != nullptr;
+      return stage_to_start(live->second, pool, t, slot, hardware_idle) != nullptr;
     };
     auto first_of = [&](priority p) {
       auto it = ready.lower_bound(ready_key{int(p), std::numeric_limits<std::int64_t>::min(), ""});
@@ -1125,10 +1409,36 @@ private:
       return;
     }
     auto t = now();
-    for (auto& w : st_.workers) {
+    // Placement (docs/scale-out.md): idle workers of the least loaded node
+    // first (running / slots); what a node cannot run is skipped for it.
+    std::map<std::string, std::pair<int, int>> load;  // node -> running, slots
+    for (const auto& w : st_.workers) {
+      auto& l = load[w.node];
+      ++l.second;
+      l.first += w.job.empty() ? 0 : 1;
+    }
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < st_.workers.size(); ++i)
+      if (st_.workers[i].job.empty())
+        order.push_back(i);
+    auto share = [&](const std::string& node) {
+      auto& l = load[node];
+      return double(l.first) / double(std::max(1, l.second));
+    };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return share(st_.workers[a].node) < share(st_.workers[b].node);
+    });
+    auto hardware_idle = [&] {
+      return std::any_of(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
+        return w.job.empty() && w.pool == "media" && hardware_node(w.node);
+      });
+    };
+    for (auto index : order) {
+      auto& w = st_.workers[index];
       if (!w.job.empty())
         continue;
-      auto it = next_ready(w.pool, t);
+      bool hw_idle = w.pool == "media" && !hardware_node(w.node) && hardware_idle();
+      auto it = next_ready(w.pool, t, &w, hw_idle);
       if (it == st_.ready[w.pool].end())
         continue;
       auto id = std::get<2>(*it);
@@ -1136,7 +1446,7 @@ private:
       bool first_start = j.state == job_state::pending &&
                          std::none_of(j.stages.begin(), j.stages.end(),
                                       [](const stage_record& s) { return s.attempts > 0; });
-      auto* upcoming = stage_to_start(j, w.pool, t);
+      auto* upcoming = stage_to_start(j, w.pool, t, &w, hw_idle);
       std::string stage_name = upcoming->name;
       int attempt = upcoming->attempts + 1;
       auto reason = stage_name + " started (attempt " + std::to_string(attempt) + ")";
@@ -1146,6 +1456,7 @@ private:
         s->attempts = attempt;
         s->started_at = t;
         s->not_before = 0;
+        s->node = w.node;
         r.state = job_state::processing;
       });
       if (err)
@@ -1153,6 +1464,10 @@ private:
       auto& rec = st_.live[id];
       w.job = id;
       w.stage = stage_name;
+      w.attempt = attempt;
+      w.lapsed = false;
+      w.lease_until = t + st_.cfg.lease_ms;
+      ++load[w.node].first;
       if (first_start)
         emit(rec, events::job_started);
       emit(rec, events::stage_started, stage_name, "attempt " + std::to_string(attempt));
@@ -1166,10 +1481,14 @@ private:
       arm_watchdog();
       rec.waiting.clear();
     }
-    // A pool this node runs no worker of (media.workers = 0): its jobs say so.
+    // A pool this node runs no worker of (media.workers = 0) and no worker
+    // node serves either: its jobs say so.
     for (const auto& pool : st_.cfg.unserved_pools) {
+      if (std::any_of(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) { return w.pool == pool; }))
+        continue;
       auto& keys = st_.ready[pool];
-      auto reason = "waiting for a " + pool + " worker: this node runs none (" + pool + ".workers = 0)";
+      auto reason = "waiting for a " + pool + " worker: this node runs none (" + pool + ".workers = 0)" +
+                    (st_.cfg.adopt_ms > 0 ? " and no worker node serving " + pool + " stages is connected" : "");
       for (const auto& key : keys) {
         auto& j = st_.live[std::get<2>(key)];
         if (j.waiting != reason) {
@@ -1255,6 +1574,18 @@ queue_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg,
       queue_logic{self}.add_worker(std::move(w), std::move(pool));
     },
     [self](const stage_progress& p) { queue_logic{self}.on_progress(p); },
+    [self](lease_atom, const std::string& id, const std::string& stage, std::int32_t attempt) {
+      return queue_logic{self}.lease(id, stage, attempt);
+    },
+    [self](join_atom, const node_join& j, const std::vector<stage_worker_actor>& workers) {
+      return queue_logic{self}.join(j, workers);
+    },
+    [self](report_atom, const stage_result& r) {
+      queue_logic{self}.on_result(r);
+      return true;
+    },
+    [self](nodes_atom) { return queue_logic{self}.node_list(); },
+    [self](adopt_atom) { queue_logic{self}.on_adopt_deadline(); },
     [self](const stage_result& r) { queue_logic{self}.on_result(r); },
     [self](wakeup_atom) { queue_logic{self}.on_wakeup(); },
     [self](watchdog_atom) { queue_logic{self}.on_watchdog(); },

@@ -43,6 +43,16 @@ struct queue_config {
   /// "keep", "trash" or "delete" (docs/storage.md).
   std::string retention = "keep";
   std::string output_dir = "postroll";      ///< outputs, relative to the session folder (removal deletes it)
+  /// This node's id (events, `postroll nodes`, the stage records) and what
+  /// its own workers can do.
+  node_info local_node;
+  /// A stage on a worker node holds a lease this long, renewed by its
+  /// progress; lapsed, the stage goes to another node (docs/scale-out.md).
+  std::int64_t lease_ms = 30000;
+  /// A coordinator waits this long after a start for worker nodes to
+  /// report the stages they still run (re-adopted, not re-run) before it
+  /// counts them as interrupted (0: at once, a standalone node's way).
+  std::int64_t adopt_ms = 0;
   int trash_days = 30;                        ///< trashed originals older than this are purged
   std::int64_t purge_interval_ms = 3600000;   ///< how often the trash is looked at (0: never)
 };

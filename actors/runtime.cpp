@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
+#include "actors/node_setup.hpp"
 #include "actors/supervisor.hpp"
 #include "pipelines/encoder_choice.hpp"
 #include "pipelines/gst_support.hpp"
@@ -72,9 +73,11 @@ struct runtime::impl {
   bool stopped = false;
   std::vector<std::weak_ptr<subscription::state>> subscriptions;
 
-  impl() {
+  bool tls = false;  ///< the middleman talks TLS (config [tls])
+
+  explicit impl(const config& cfg = {}) : tls(uses_tls(cfg)) {
     add_message_types(caf_cfg);
-    caf_cfg.load<caf::io::middleman>();
+    configure_transport(caf_cfg, cfg);
     // Spare scheduler threads: the queue's synced writes block one briefly.
     caf_cfg.set("scheduler.max-threads", std::max(4u, std::thread::hardware_concurrency()));
     sys = std::make_unique<caf::actor_system>(caf_cfg);
@@ -132,77 +135,15 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
   if (auto level = spdlog::level::from_str(cfg.log_level); level != spdlog::level::off || cfg.log_level == "off")
     spdlog::set_level(level);
   gst::ensure_init();
-  auto p = std::make_unique<impl>();
+  if (cfg.role == "worker")
+    return error{errc::bad_input, "node.role = worker: a worker node runs as `postroll node --config FILE`; "
+                                  "embed a standalone or coordinator runtime"};
+  auto sc = supervisor_config_for(cfg);
+  if (!sc)
+    return sc.err();
+  auto p = std::make_unique<impl>(cfg);
   p->local = true;
-  supervisor_config sc;
-  sc.queue.data_dir = cfg.data_dir;
-  sc.queue.max_attempts = cfg.max_attempts;
-  sc.queue.retry_base_ms = cfg.retry_base_ms;
-  sc.queue.retry_cap_ms = cfg.retry_cap_ms;
-  sc.queue.aging_ms = cfg.aging_ms;
-  sc.queue.stall_timeout_ms = cfg.stall_timeout_ms;
-  sc.queue.cancel_grace_ms = cfg.cancel_grace_ms;
-  sc.queue.min_free_factor = cfg.min_free_factor;
-  sc.queue.missing_audio_as_silence = cfg.undecodable_as_silence;
-  sc.media.output_dir = cfg.output_dir;
-  sc.media.undecodable_as_silence = cfg.undecodable_as_silence;
-  sc.media.decode_threads = cfg.decode_threads;
-  sc.media.repair_reference = cfg.repair_reference;
-  sc.queue.compress = cfg.compress;
-  sc.queue.retention = cfg.retention;
-  sc.queue.trash_days = cfg.trash_days;
-  sc.queue.output_dir = cfg.output_dir;
-  sc.queue.purge_interval_ms = cfg.purge_interval_ms;
-  sc.media.quality = cfg.quality;
-  sc.media.encoder_ranking = cfg.encoders.empty() ? default_encoder_ranking() : cfg.encoders;
-  if (cfg.compress) {
-    // Chosen once per process, with the reasons in the log.
-    auto choice = choose_encoder(sc.media.encoder_ranking);
-    for (const auto& [name, why] : choice.skipped)
-      spdlog::info("compress: encoder {} skipped: {}", name, why);
-    if (choice.name.empty())
-      return error{errc::bad_input, "media.encoders: none of the listed H.264 encoders is usable here "
-                                    "(see the log for why each was skipped)"};
-    spdlog::info("compress: using encoder {} ({} preset)", choice.name, cfg.quality);
-    sc.media.encoder = choice.name;
-  }
-  sc.media_workers = cfg.media_workers;
-  if (cfg.media_workers == 0)
-    sc.queue.unserved_pools.push_back("media");
-  if (cfg.enrich_workers == 0 && cfg.enrich)
-    sc.queue.unserved_pools.push_back("enrich");
-  // Enrichment: the engines and what each stage needs, from [enrich].
-  sc.queue.enrich = cfg.enrich;
-  sc.queue.max_enrich_jobs = cfg.max_enrich_jobs;
-  sc.enrich_workers = cfg.enrich_workers;
-  auto& e = sc.enrich;
-  e.output_dir = cfg.output_dir;
-  e.missing_audio_as_silence = cfg.undecodable_as_silence;
-  e.audio.min_audio_ms = cfg.min_audio_ms;
-  e.audio.asr.model_dir = cfg.speech_model;
-  e.chapters.min_chapter_ms = cfg.min_chapter_ms;
-  e.chapters.scene.cut_fraction = cfg.scene_threshold;
-  e.chapters.ocr_language = cfg.ocr_language;
-  e.summary.sentences = std::size_t(cfg.summary_sentences);
-  e.summary.chat_url = cfg.chat_url;
-  e.summary.chat_model = cfg.chat_model;
-  e.summary.chat_key_env = cfg.chat_key_env;
-  e.summary.chat_timeout_ms = long(cfg.chat_timeout_ms);
-  e.canvas_format = cfg.canvas_format;
-  for (const auto& c : cfg.enrich_commands) {
-    e.commands[c.stage] = external_command{c.argv, c.timeout_ms, c.after};
-    if (!is_builtin_enrich_stage(c.stage))
-      sc.queue.extra_stages.push_back(extra_stage{c.stage, c.after});
-  }
-  sc.notify.desktop = cfg.desktop_notifications;
-  sc.notify.webhook_url = cfg.webhook_url;
-  sc.notify.webhook_timeout_ms = long(cfg.webhook_timeout_ms);
-  sc.notify.webhook_attempts = cfg.webhook_attempts;
-  sc.notify.webhook_secret_env = cfg.webhook_secret_env;
-  sc.notify.command = cfg.notify_command;
-  sc.notify.command_timeout_ms = long(cfg.notify_command_timeout_ms);
-  sc.queue.outbox = sc.notify.durable();
-  auto sup = start_supervisor(*p->sys, std::move(sc));
+  auto sup = start_supervisor(*p->sys, std::move(*sc));
   if (!sup)
     return sup.err();
   p->supervisor = std::move(*sup);
@@ -219,11 +160,14 @@ result<std::unique_ptr<runtime>> runtime::start(const std::string& config_path) 
 }
 
 result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::uint16_t port) {
-  auto p = std::make_unique<impl>();
-  auto sup = p->sys->middleman().remote_actor<supervisor_actor>(host, port);
+  return connect(host, port, config{});
+}
+
+result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::uint16_t port, const config& cfg) {
+  auto p = std::make_unique<impl>(cfg);
+  auto sup = remote_supervisor(*p->sys, host, port, p->tls);
   if (!sup)
-    return error{errc::unavailable, "cannot reach a postroll node at " + host + ":" +
-                                      std::to_string(port) + " (" + caf::to_string(sup.error()) + ")"};
+    return sup.err();
   p->supervisor = std::move(*sup);
   if (auto err = p->fetch_handles())
     return *err;
@@ -368,11 +312,44 @@ result<job_record> runtime::wait(const std::string& job_id, std::chrono::millise
 result<std::uint16_t> runtime::listen(const std::string& host, std::uint16_t port) {
   if (!impl_->local)
     return error{errc::internal, "only a runtime started in this process can listen"};
-  auto p = impl_->sys->middleman().publish(impl_->supervisor, port, host.c_str(), true);
-  if (!p)
-    return error{errc::unavailable, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
-                                      caf::to_string(p.error())};
-  return *p;
+  return publish_actor(*impl_->sys, impl_->supervisor, host, port, impl_->tls);
+}
+
+result<std::vector<node_summary>> runtime::nodes() {
+  if (!impl_->queue)
+    return error{errc::unavailable, "runtime is stopped"};
+  caf::scoped_actor self{*impl_->sys};
+  result<std::vector<node_summary>> out = error{errc::unavailable, "no answer"};
+  self->request(impl_->queue, impl_->timeout, nodes_atom::value)
+    .receive(
+      [&](std::vector<node_status>& list) {
+        std::vector<node_summary> nodes;
+        for (auto& n : list) {
+          node_summary s;
+          s.id = n.info.id;
+          s.local = n.local;
+          s.version = n.info.version;
+          s.cores = n.info.cores;
+          s.free_bytes = n.info.free_bytes;
+          s.encoders = n.info.encoders;
+          s.hardware_encoder = n.info.hardware_encoder;
+          s.stages = n.info.stages;
+          s.media_workers = n.info.media_workers;
+          s.enrich_workers = n.info.enrich_workers;
+          for (const auto& m : n.info.paths)
+            s.paths.push_back(m.remote + "=" + m.local);
+          s.joined_at = n.joined_at;
+          s.slots = n.slots;
+          s.running = n.running;
+          s.leases = n.leases;
+          s.completed = n.completed;
+          s.failed = n.failed;
+          nodes.push_back(std::move(s));
+        }
+        out = std::move(nodes);
+      },
+      [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+  return out;
 }
 
 void runtime::stop(std::chrono::milliseconds grace) {

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pipelines/output_file.hpp"
+
 namespace postroll {
 
 namespace {
@@ -58,9 +60,10 @@ struct running_slot {
 
 struct worker_state {
   static inline const char* name = "postroll.stage_worker";
-  queue_actor queue;
+  stage_report_actor queue;
   std::string pool;
   stage_runner run;
+  bool fenced = false;
   std::shared_ptr<running_slot> slot = std::make_shared<running_slot>();
   int runs = 0;
 };
@@ -99,10 +102,34 @@ stage_result run_stage(const std::string& pool, const stage_order& order, const 
   return r;
 }
 
-worker_impl::behavior_type worker_behavior(worker_ptr self, queue_actor queue, std::string pool, stage_runner run) {
+// The commit gate of a fenced stage: asks whoever the worker reports to
+// whether this attempt still owns the stage before a file is renamed.
+commit_gate lease_gate(caf::actor_system& sys, stage_report_actor report, stage_order order) {
+  return [&sys, report, order](const std::filesystem::path& file) -> maybe_error {
+    caf::scoped_actor self{sys};
+    maybe_error out;
+    self->request(report, std::chrono::seconds(60), lease_atom::value, order.job_id, order.stage,
+                  std::int32_t(order.attempt))
+      .receive(
+        [&](bool owned) {
+          if (!owned)
+            out = error{errc::cancelled, file.string() + ": not written: attempt " + std::to_string(order.attempt) +
+                                           " of " + order.stage + " lost its lease (a newer attempt owns it)"};
+        },
+        [&](caf::error& e) {
+          out = error{errc::unavailable, file.string() + ": not written: the coordinator did not confirm the lease (" +
+                                           caf::to_string(e) + ")"};
+        });
+    return out;
+  };
+}
+
+worker_impl::behavior_type worker_behavior(worker_ptr self, stage_report_actor queue, std::string pool,
+                                           stage_runner run, bool fenced) {
   self->state.queue = std::move(queue);
   self->state.pool = std::move(pool);
   self->state.run = std::move(run);
+  self->state.fenced = fenced;
   // Leaving (shutdown or crash) stops the stage and waits for its thread.
   self->attach_functor([slot = self->state.slot] { slot->stop(); });
   return {
@@ -125,12 +152,18 @@ worker_impl::behavior_type worker_behavior(worker_ptr self, queue_actor queue, s
       worker_impl handle = self;
       std::promise<void> done;
       running->done = done.get_future();
+      commit_gate gate;
+      if (st.fenced)
+        gate = lease_gate(self->system(), st.queue, order);
       running->thread = std::thread([order, cancel, fraction, handle, pool = st.pool, run = st.run,
-                                     done = std::move(done)]() mutable {
+                                     gate = std::move(gate), done = std::move(done)]() mutable {
+        commit_gate_scope fence{std::move(gate)};
         auto r = run_stage(pool, order, run, *cancel, *fraction);
         done.set_value();
         caf::anon_send(handle, finished_atom::value, std::move(r));
       });
+      // At once: a worker node's agent learns from it which stages it holds.
+      self->send(st.queue, stage_progress{order.job_id, order.stage, order.attempt, 0.0});
       self->delayed_send(self, progress_interval, wakeup_atom::value, running->tick);
     },
     [self](cancel_atom, const std::string& job_id) {
@@ -160,9 +193,9 @@ worker_impl::behavior_type worker_behavior(worker_ptr self, queue_actor queue, s
 
 }  // namespace
 
-stage_worker_actor spawn_stage_worker(caf::actor_system& sys, queue_actor queue, std::string pool,
-                                      stage_runner run) {
-  auto impl = sys.spawn(worker_behavior, std::move(queue), std::move(pool), std::move(run));
+stage_worker_actor spawn_stage_worker(caf::actor_system& sys, stage_report_actor report, std::string pool,
+                                      stage_runner run, bool fenced) {
+  auto impl = sys.spawn(worker_behavior, std::move(report), std::move(pool), std::move(run), fenced);
   return caf::actor_cast<stage_worker_actor>(impl);
 }
 

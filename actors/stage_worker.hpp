@@ -20,11 +20,13 @@ namespace postroll {
 using stage_runner = std::function<result<std::string>(const stage_order& order, const gst::cancel_token& cancel,
                                                        const gst::progress_fn& progress)>;
 
-/// Spawns a worker that runs stages with `run` and reports to `queue`;
-/// `pool` ("media", "enrich") names it in logs. The caller registers it
-/// with the queue (register_atom), which is what lets a worker on another
-/// node join the same queue.
-stage_worker_actor spawn_stage_worker(caf::actor_system& sys, queue_actor queue, std::string pool,
-                                      stage_runner run);
+/// Spawns a worker that runs stages with `run` and reports to `report`
+/// (the queue, or a worker node's agent); `pool` ("media", "enrich") names
+/// it in logs. The caller registers it with the queue (register_atom, or a
+/// node's join). With `fenced`, every output file a stage commits is first
+/// cleared with `report` (lease_atom): a worker node's stage whose lease
+/// lapsed never overwrites the newer attempt's output.
+stage_worker_actor spawn_stage_worker(caf::actor_system& sys, stage_report_actor report, std::string pool,
+                                      stage_runner run, bool fenced = false);
 
 }  // namespace postroll

@@ -21,6 +21,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/node_agent.hpp"
+#include "actors/node_setup.hpp"
 #include "apps/http_api.hpp"
 #include "apps/progress_bar.hpp"
 #include "pipelines/output_file.hpp"
@@ -41,7 +43,9 @@ constexpr int exit_bad_input = 2;
 const char* usage = R"(usage: postroll COMMAND [ARGS]
 
   process DIR        finalize one session in the foreground (embedded runtime)
-  node               run a standalone node (needs --config FILE or defaults)
+  node               run a node: standalone (default), coordinator or worker, as
+                     node.role in --config FILE says (docs/scale-out.md)
+  nodes              list the nodes serving a node's queue: capabilities, load, leases
   submit DIR         hand a session to a running node
   status [JOB]       list jobs, or show one job
   cancel JOB         cancel a pending or running job
@@ -210,6 +214,8 @@ void print_record(const job_record& j, bool as_json) {
             << "\n";
   for (const auto& s : j.stages) {
     std::cout << "  " << s.name << "  " << to_string(s.state) << "  attempts " << s.attempts;
+    if (!s.node.empty())
+      std::cout << "  on " << s.node;
     if (s.finished_at && s.started_at)
       std::cout << "  " << (s.finished_at - s.started_at) << " ms";
     if (!s.error.empty())
@@ -222,6 +228,41 @@ void print_record(const job_record& j, bool as_json) {
     std::cout << "  output: " << j.output << "\n";
   if (!j.error.empty())
     std::cout << "  error: " << j.error << "\n";
+}
+
+// `postroll nodes`: one block per node.
+int print_nodes(runtime& r, bool as_json) {
+  auto nodes = r.nodes();
+  if (!nodes)
+    return fail(nodes.err());
+  if (as_json) {
+    auto arr = nlohmann::json::array();
+    for (const auto& n : *nodes)
+      arr.push_back({{"id", n.id}, {"local", n.local}, {"version", n.version}, {"cores", n.cores},
+                     {"freeBytes", n.free_bytes}, {"encoders", n.encoders}, {"hardwareEncoder", n.hardware_encoder},
+                     {"stages", n.stages}, {"mediaWorkers", n.media_workers}, {"enrichWorkers", n.enrich_workers},
+                     {"paths", n.paths}, {"joinedAt", n.joined_at}, {"slots", n.slots}, {"running", n.running},
+                     {"leases", n.leases}, {"completed", n.completed}, {"failed", n.failed}});
+    std::cout << arr.dump(2) << "\n";
+    return exit_ok;
+  }
+  for (const auto& n : *nodes) {
+    std::cout << n.id << (n.local ? "  (coordinator's own workers)" : "  worker") << "  load " << n.running << "/"
+              << n.slots << "  completed " << n.completed << "  failed " << n.failed << "\n";
+    std::cout << "  " << n.cores << " cores, " << n.media_workers << " media + " << n.enrich_workers
+              << " enrichment workers, encoder "
+              << (n.encoders.empty() ? std::string{"none"} : n.encoders.front() + (n.hardware_encoder ? " (hardware)" : ""))
+              << (n.free_bytes >= 0 ? ", " + megabytes(n.free_bytes) + " free" : "") << "\n";
+    std::string stages;
+    for (const auto& s : n.stages)
+      stages += (stages.empty() ? "" : ", ") + s;
+    std::cout << "  stages: " << (stages.empty() ? "none" : stages) << "\n";
+    for (const auto& p : n.paths)
+      std::cout << "  path: " << p << "\n";
+    for (const auto& l : n.leases)
+      std::cout << "  running: " << l << "\n";
+  }
+  return exit_ok;
 }
 
 int exit_code_for(const job_record& j) {
@@ -390,10 +431,48 @@ int cmd_process(const args& a, signal_waiter& sig) {
   return exit_code_for(*final);
 }
 
+// A worker node: no job state, no listener; runs stages for its coordinator
+// until a signal, or exits 2 when the coordinator refuses it.
+int run_worker_node(const config& cfg, signal_waiter& sig) {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool stop = false;
+  std::string refusal;
+  auto node = worker_node::start(cfg, [&](const std::string& why) {
+    std::lock_guard<std::mutex> guard{mtx};
+    refusal = why;
+    stop = true;
+    cv.notify_all();
+  });
+  if (!node)
+    return fail(node.err());
+  std::cout << "postroll worker node " << (cfg.id.empty() ? "" : cfg.id + " ") << "serving " << cfg.coordinator
+            << std::endl;
+  sig.on_signal([&](int s) {
+    spdlog::info("node: signal {} received, stopping", s);
+    std::lock_guard<std::mutex> guard{mtx};
+    stop = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock{mtx};
+  cv.wait(lock, [&] { return stop; });
+  lock.unlock();
+  node->reset();
+  if (!refusal.empty()) {
+    std::cerr << "postroll: the coordinator refused this node: " << refusal << "\n";
+    return exit_bad_input;
+  }
+  return exit_ok;
+}
+
 int cmd_node(const args& a, signal_waiter& sig) {
   auto cfg = make_config(a);
   if (!cfg)
     return fail(cfg.err());
+  // Every log line names the node: with several nodes, logs get merged.
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [" + node_id_for(*cfg) + "] [%^%l%$] %v");
+  if (cfg->role == "worker")
+    return run_worker_node(*cfg, sig);
   auto rt = runtime::start(*cfg);
   if (!rt)
     return fail(rt.err());
@@ -492,10 +571,19 @@ int cmd_client(const args& a, signal_waiter& sig) {
   auto addr = node_address(a);
   if (!addr)
     return fail(addr.err());
-  auto rt = runtime::connect(addr->first, addr->second);
+  config transport;
+  if (a.opt("config")) {
+    auto cfg = make_config(a);
+    if (!cfg)
+      return fail(cfg.err());
+    transport = *cfg;  // its [tls], for nodes off loopback
+  }
+  auto rt = runtime::connect(addr->first, addr->second, transport);
   if (!rt)
     return fail(rt.err());
   auto& r = **rt;
+  if (a.command == "nodes")
+    return print_nodes(r, a.json);
   auto need_one = [&]() -> bool {
     if (a.positional.size() == 1)
       return true;
@@ -620,7 +708,7 @@ int main(int argc, char** argv) {
   if (a->command == "node")
     return cmd_node(*a, sig);
   if (a->command == "submit" || a->command == "status" || a->command == "cancel" ||
-      a->command == "retry" || a->command == "delete" || a->command == "remove")
+      a->command == "retry" || a->command == "delete" || a->command == "remove" || a->command == "nodes")
     return cmd_client(*a, sig);
   std::cerr << "postroll: unknown command " << a->command << "\n" << usage;
   return exit_bad_input;

@@ -141,9 +141,20 @@ result<config> load_config(const std::string& path) {
   const std::map<std::string, std::map<std::string, setter>> keys = {
     {"node",
      {{"data_dir", string_key(cfg.data_dir)},
-      {"role", choice_key(role, {"standalone"})},
+      {"role", choice_key(role, {"standalone", "coordinator", "worker"})},
+      {"id", string_key(cfg.id)},
       {"host", string_key(cfg.host)},
       {"port", int_key(cfg.port, 0, 65535)}}},
+    {"cluster",
+     {{"coordinator", string_key(cfg.coordinator)},
+      {"path_map", string_list_key(cfg.path_map)},
+      {"lease_ms", int_key(cfg.lease_ms, 500, 3600000)},
+      {"adopt_ms", int_key(cfg.adopt_ms, -1, 3600000)},
+      {"reconnect_max_ms", int_key(cfg.reconnect_max_ms, 100, 3600000)}}},
+    {"tls",
+     {{"certificate", string_key(cfg.tls_certificate)},
+      {"key", string_key(cfg.tls_key)},
+      {"ca", string_key(cfg.tls_ca)}}},
     {"media",
      {{"workers", int_key(cfg.media_workers, 0, 64)},
       {"output_dir", string_key(cfg.output_dir)},
@@ -231,6 +242,29 @@ maybe_error validate(const config& cfg) {
     return error{errc::bad_input, "queue.retry_cap_ms must be >= queue.retry_base_ms"};
   if (!cfg.chat_url.empty() && cfg.chat_model.empty())
     return error{errc::bad_input, "enrich.chat_url needs enrich.chat_model"};
+  if (cfg.role != "standalone" && cfg.role != "coordinator" && cfg.role != "worker")
+    return error{errc::bad_input, "node.role must be standalone, coordinator or worker (got \"" + cfg.role + "\")"};
+  if (cfg.role == "worker" && cfg.coordinator.empty())
+    return error{errc::bad_input, "cluster.coordinator must name the coordinator (HOST:PORT) on a worker node"};
+  for (const auto& m : cfg.path_map) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos || m.empty() || m[0] != '/' || eq + 1 >= m.size() || m[eq + 1] != '/')
+      return error{errc::bad_input, "cluster.path_map: \"" + m +
+                                      "\" must be COORDINATOR_PREFIX=LOCAL_PREFIX, both absolute"};
+  }
+  int tls_parts = !cfg.tls_certificate.empty() + !cfg.tls_key.empty() + !cfg.tls_ca.empty();
+  if (tls_parts != 0 && tls_parts != 3)
+    return error{errc::bad_input, "tls: certificate, key and ca go together (all three or none)"};
+  auto loopback = [](const std::string& h) { return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0; };
+  if (tls_parts == 0 && !loopback(cfg.host) && cfg.role != "worker")
+    return error{errc::bad_input, "node.host " + cfg.host +
+                                    " is off loopback: set [tls] certificate, key and ca (nodes talk over TLS there)"};
+  if (tls_parts == 0 && cfg.role == "worker") {
+    auto host = cfg.coordinator.substr(0, cfg.coordinator.rfind(':'));
+    if (!loopback(host))
+      return error{errc::bad_input, "cluster.coordinator " + cfg.coordinator +
+                                      " is off loopback: set [tls] certificate, key and ca"};
+  }
   std::set<std::string> stages = {"enrich.audio_review", "enrich.chapters", "enrich.summary", "enrich.canvas"};
   for (const auto& c : cfg.enrich_commands) {
     for (const auto& a : c.after)

@@ -68,7 +68,13 @@ fs::path partial_path(const fs::path& final_path) {
   // the next attempt writes; with a shared name it deleted the new
   // attempt's file (seen in CI under load). Each attempt runs on a thread
   // of its own, which keeps its id while it lives.
-  static thread_local const std::string suffix = ".partial." + std::to_string(::gettid());
+  // The host name too: workers on several machines share the session
+  // folders, and thread ids repeat across machines.
+  static thread_local const std::string suffix = [] {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    return ".partial." + std::string{host} + "." + std::to_string(::gettid());
+  }();
   return fs::path{final_path.string() + suffix};
 }
 
@@ -81,8 +87,21 @@ void discard_all_partials(const fs::path& final_path) {
       fs::remove(it->path(), ec);
 }
 
+namespace {
+thread_local commit_gate current_gate;
+}
+
+commit_gate_scope::commit_gate_scope(commit_gate gate) : previous_(std::move(current_gate)) {
+  current_gate = std::move(gate);
+}
+
+commit_gate_scope::~commit_gate_scope() { current_gate = std::move(previous_); }
+
 maybe_error commit_partial(const fs::path& final_path) {
   auto partial = partial_path(final_path);
+  if (current_gate)
+    if (auto refused = current_gate(final_path))
+      return refused;
   if (auto err = fsync_path(partial, O_RDONLY))
     return err;
   std::error_code ec;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -17,7 +18,27 @@ namespace postroll {
 std::filesystem::path partial_path(const std::filesystem::path& final_path);
 
 /// fsyncs the partial file, renames it to `final_path` and fsyncs the folder.
+/// Asks this thread's commit gate first (see commit_gate_scope): a fenced
+/// attempt gets the gate's error and its partial file stays uncommitted.
 maybe_error commit_partial(const std::filesystem::path& final_path);
+
+/// A check made before every rename of a partial file on this thread: a
+/// stage attempt on a worker node asks the coordinator whether it still
+/// owns its lease, so a worker that was stopped past its lease never
+/// overwrites the newer attempt's output (docs/scale-out.md).
+using commit_gate = std::function<maybe_error(const std::filesystem::path& final_path)>;
+
+/// Installs `gate` for the current thread while the scope lives.
+class commit_gate_scope {
+public:
+  explicit commit_gate_scope(commit_gate gate);
+  ~commit_gate_scope();
+  commit_gate_scope(const commit_gate_scope&) = delete;
+  commit_gate_scope& operator=(const commit_gate_scope&) = delete;
+
+private:
+  commit_gate previous_;
+};
 
 /// Deletes this thread's `<final>.partial.<tid>` (ignored if absent).
 void discard_partial(const std::filesystem::path& final_path);

@@ -48,7 +48,7 @@ bool parse(const std::string& text, priority& out) noexcept { return parse_name(
 
 json to_json_value(const job_record& job) {
   json stages = json::array();
-  for (const auto& s : job.stages)
+  for (const auto& s : job.stages) {
     stages.push_back({{"name", s.name},
                       {"state", to_string(s.state)},
                       {"attempts", s.attempts},
@@ -58,6 +58,9 @@ json to_json_value(const job_record& job) {
                       {"error", s.error},
                       {"result", result_value(s.result)},
                       {"needs", s.needs}});
+    if (!s.node.empty())
+      stages.back()["node"] = s.node;
+  }
   json j = {{"schema", record_schema},
             {"id", job.id},
             {"sessionId", job.session_id},
@@ -123,6 +126,7 @@ result<job_record> job_from_json(const std::string& text) {
       st.finished_at = s.value("finishedAt", std::int64_t{0});
       st.not_before = s.value("notBefore", std::int64_t{0});
       st.error = s.value("error", "");
+      st.node = s.value("node", "");
       if (auto res = s.find("result"); res != s.end() && !res->is_null())
         st.result = res->is_string() ? res->get<std::string>() : res->dump();
       if (auto n = s.find("needs"); n != s.end() && n->is_array()) {
@@ -150,6 +154,8 @@ json to_json_value(const event& e) {
   }
   if (!e.message.empty())
     j["message"] = e.message;
+  if (!e.node.empty())
+    j["node"] = e.node;
   return j;
 }
 

@@ -15,9 +15,27 @@ namespace postroll {
 struct config {
   // [node]
   std::string data_dir = ".postroll";  ///< RocksDB and node files live here
-  std::string role = "standalone";     ///< only "standalone" in this version
-  std::string host = "127.0.0.1";      ///< where `postroll node` listens
+  /// standalone (one node does everything), coordinator (owns the queue,
+  /// hands stages to worker nodes), worker (runs stages for a coordinator,
+  /// holds no job state). docs/scale-out.md.
+  std::string role = "standalone";
+  std::string id;                      ///< node id in events, logs and `postroll nodes` ("" = the host name)
+  std::string host = "127.0.0.1";      ///< where `postroll node` listens (off loopback: [tls] required)
   std::uint16_t port = 7411;           ///< 0 = let the OS pick (written to data_dir/node.endpoint)
+
+  // [cluster] (coordinator and worker roles)
+  std::string coordinator;             ///< worker: the coordinator's HOST:PORT
+  /// worker: "COORDINATOR_PREFIX=LOCAL_PREFIX" pairs: where this machine
+  /// mounts the coordinator's session roots (shared storage).
+  std::vector<std::string> path_map;
+  std::int64_t lease_ms = 30000;       ///< a worker node's stage lapses after this long without word
+  std::int64_t adopt_ms = -1;          ///< coordinator: wait this long at start for workers to re-adopt stages (-1: lease_ms)
+  std::int64_t reconnect_max_ms = 30000;  ///< worker: longest wait between attempts to reach the coordinator
+
+  // [tls] (the middleman; required when a node listens or connects off loopback)
+  std::string tls_certificate;         ///< this node's certificate (PEM)
+  std::string tls_key;                 ///< its private key (PEM)
+  std::string tls_ca;                  ///< the CA that signed every node's certificate (PEM)
 
   // [media]
   int media_workers = 1;               ///< media pipelines run at once

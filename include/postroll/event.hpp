@@ -33,6 +33,7 @@ struct event {
   std::int64_t eta_ms = -1;  ///< estimated remaining time of the stage, -1 unknown
   std::string message;     ///< error text, output path, ...
   std::int64_t time = 0;   ///< Unix ms
+  std::string node;        ///< stage events: the node running the stage ("" otherwise)
 };
 
 /// The event as a JSON object.

@@ -51,6 +51,9 @@ struct stage_record {
   /// enrich.chapters); records written before this field existed get
   /// "every earlier stage".
   std::vector<std::string> needs;
+  /// The node that runs (or last ran) this stage: a worker's node id, or
+  /// the coordinator's own ("" before it first started).
+  std::string node;
 };
 
 /// One run of one session through its stages.

@@ -37,6 +37,28 @@ struct job_page {
   std::string next;  ///< cursor for the following page; "" when this was the last
 };
 
+/// A node serving a queue: the coordinator's own workers, or a worker node
+/// (docs/scale-out.md).
+struct node_summary {
+  std::string id;
+  bool local = false;                  ///< the coordinator's (or standalone node's) own workers
+  std::string version;
+  std::uint32_t cores = 0;
+  std::int64_t free_bytes = -1;        ///< free disk where it writes, at join (-1 unknown)
+  std::vector<std::string> encoders;   ///< the H.264 encoder it compresses with
+  bool hardware_encoder = false;
+  std::vector<std::string> stages;     ///< what it runs ("media.*", "enrich.*", external enrichers)
+  int media_workers = 0;
+  int enrich_workers = 0;
+  std::vector<std::string> paths;      ///< its path mappings, "COORDINATOR=LOCAL"
+  std::int64_t joined_at = 0;          ///< Unix ms
+  int slots = 0;                       ///< stages it may run at once
+  int running = 0;                     ///< stages running there now
+  std::vector<std::string> leases;     ///< "job/stage#attempt (N ms left)"
+  std::uint64_t completed = 0;         ///< stages it completed since it joined
+  std::uint64_t failed = 0;            ///< stage attempts it failed (lost, lapsed, errors)
+};
+
 /// A running postroll runtime (or a connection to one). Non-copyable and
 /// non-movable; the destructor stops it (see stop()). Every call is safe from
 /// any thread.
@@ -53,6 +75,10 @@ public:
 
   /// Connects to a node started with `postroll node` at host:port.
   static result<std::unique_ptr<runtime>> connect(const std::string& host, std::uint16_t port);
+
+  /// The same over the transport `cfg` sets up: TLS with its [tls]
+  /// certificate, key and CA when present (nodes off loopback).
+  static result<std::unique_ptr<runtime>> connect(const std::string& host, std::uint16_t port, const config& cfg);
 
   ~runtime();
   runtime(const runtime&) = delete;
@@ -86,6 +112,10 @@ public:
   /// numbers are monotonic and persisted: an event stream that resumes
   /// from the last one it saw misses nothing and repeats nothing.
   result<std::vector<journal_entry>> journal(std::uint64_t after, std::uint32_t limit = 1000);
+
+  /// Every node serving this runtime's queue (its own workers included),
+  /// with capabilities, load and the leases it holds.
+  result<std::vector<node_summary>> nodes();
 
   /// How many jobs are in each state (answered from memory, no scan).
   result<job_counts> counts();
