@@ -28,8 +28,9 @@ void log_event(const event& e) {
   auto level = (e.kind == events::job_failed || e.kind == events::stage_failed)
                  ? spdlog::level::warn
                  : spdlog::level::info;
-  spdlog::log(level, "event {} job={} session={}{}{}{}{}", e.kind, e.job_id, e.session_id,
-              e.stage.empty() ? "" : " stage=", e.stage, e.message.empty() ? "" : " : ", e.message);
+  spdlog::log(level, "event {} job={} session={}{}{}{}{}{}{}", e.kind, e.job_id, e.session_id,
+              e.stage.empty() ? "" : " stage=", e.stage, e.node.empty() ? "" : " node=", e.node,
+              e.message.empty() ? "" : " : ", e.message);
 }
 
 }  // namespace

@@ -960,6 +960,9 @@ public:
         }
     auto it = st_.live.find(r.job_id);
     if (it == st_.live.end()) {
+      // A worker (node) that was given up on reports after its job ended.
+      spdlog::warn("queue: refused a stale result for job {} stage {} attempt {} (the job has ended)", r.job_id,
+                   r.stage, r.attempt);
       dispatch();
       return;
     }
