@@ -48,6 +48,9 @@ struct worker_slot {
   int attempt = 0;              ///< the attempt it runs (fencing number)
   std::int64_t lease_until = 0; ///< remote: Unix ms the lease lapses, renewed by progress
   bool lapsed = false;          ///< remote: its lease lapsed; busy until it reports back
+  /// Pool, encoder class and what its node runs: slots of one kind can
+  /// run the same stages (dispatch skips a kind that found nothing).
+  std::string kind;
 };
 
 /// A node serving the queue: the coordinator's own workers or a worker node.
@@ -747,6 +750,7 @@ public:
     slot.handle = std::move(w);
     slot.pool = std::move(pool);
     slot.node = st_.cfg.local_node.id;
+    slot.kind = slot_kind(slot);
     st_.workers.push_back(std::move(slot));
     dispatch();
   }
@@ -794,6 +798,7 @@ public:
       slot.pool = int(i) < info.media_workers ? "media" : "enrich";
       slot.node = info.id;
       slot.remote = true;
+      slot.kind = slot_kind(slot);
       self_->monitor(slot.handle);
       st_.workers.push_back(std::move(slot));
     }
@@ -1330,6 +1335,15 @@ private:
     return !extra && std::find(stages.begin(), stages.end(), pool_of(stage) + ".*") != stages.end();
   }
 
+  std::string slot_kind(const worker_slot& w) const {
+    std::string k = w.pool + (hardware_node(w.node) ? "|hw|" : "|sw|");
+    if (w.remote)
+      if (auto n = st_.nodes.find(w.node); n != st_.nodes.end())
+        for (const auto& stage : n->second.info.stages)
+          k += stage + ",";
+    return k;
+  }
+
   bool hardware_node(const std::string& node) const {
     auto n = st_.nodes.find(node);
     return n != st_.nodes.end() && n->second.info.hardware_encoder;
@@ -1420,30 +1434,36 @@ private:
       ++l.second;
       l.first += w.job.empty() ? 0 : 1;
     }
-    std::vector<std::size_t> order;
-    for (std::size_t i = 0; i < st_.workers.size(); ++i)
-      if (st_.workers[i].job.empty())
-        order.push_back(i);
-    auto share = [&](const std::string& node) {
-      auto& l = load[node];
-      return double(l.first) / double(std::max(1, l.second));
-    };
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return share(st_.workers[a].node) < share(st_.workers[b].node);
+    std::vector<std::pair<double, std::size_t>> order;  // (node's load share, slot)
+    bool anything_ready = std::any_of(st_.ready.begin(), st_.ready.end(), [](const auto& r) { return !r.second.empty(); });
+    for (std::size_t i = 0; anything_ready && i < st_.workers.size(); ++i)
+      if (st_.workers[i].job.empty()) {
+        const auto& l = load[st_.workers[i].node];
+        order.emplace_back(double(l.first) / double(std::max(1, l.second)), i);
+      }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Computed once per round (an idle hardware node taken in this round
+    // only makes a software node skip compress once more: harmless).
+    bool hardware_idle = std::any_of(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
+      return w.job.empty() && w.pool == "media" && hardware_node(w.node);
     });
-    auto hardware_idle = [&] {
-      return std::any_of(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
-        return w.job.empty() && w.pool == "media" && hardware_node(w.node);
-      });
-    };
-    for (auto index : order) {
+    // Slots of one kind (pool, what its node runs, encoder class) that found
+    // nothing: the others of that kind would not either. Keeps a round
+    // linear in the idle slots with hundreds of worker nodes.
+    std::set<std::string> exhausted;
+    for (const auto& [share, index] : order) {
       auto& w = st_.workers[index];
       if (!w.job.empty())
         continue;
-      bool hw_idle = w.pool == "media" && !hardware_node(w.node) && hardware_idle();
-      auto it = next_ready(w.pool, t, &w, hw_idle);
-      if (it == st_.ready[w.pool].end())
+      if (exhausted.count(w.kind))
         continue;
+      bool hw_idle = w.pool == "media" && !hardware_node(w.node) && hardware_idle;
+      auto it = next_ready(w.pool, t, &w, hw_idle);
+      if (it == st_.ready[w.pool].end()) {
+        exhausted.insert(w.kind);
+        continue;
+      }
       auto id = std::get<2>(*it);
       auto& j = st_.live[id];
       bool first_start = j.state == job_state::pending &&

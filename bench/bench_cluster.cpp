@@ -8,6 +8,7 @@
 //        bench_cluster coordinator PORT DIR   (internal: the coordinator process)
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -170,6 +171,7 @@ result_row measure(const std::string& self_exe, int workers, std::size_t jobs) {
   auto instant = [](const stage_order&, const gst::cancel_token&, const gst::progress_fn&) -> result<std::string> {
     return std::string{"{}"};
   };
+  std::vector<stage_worker_actor> all;
   for (int i = 0; i < workers; ++i) {
     node_join nj;
     nj.info.id = "sim-" + std::to_string(i);
@@ -178,6 +180,7 @@ result_row measure(const std::string& self_exe, int workers, std::size_t jobs) {
     nj.info.stages = {"media.*", "enrich.*"};
     std::vector<stage_worker_actor> handles = {spawn_stage_worker(sys, queue, "media", instant),
                                                spawn_stage_worker(sys, queue, "enrich", instant)};
+    all.insert(all.end(), handles.begin(), handles.end());
     self->request(queue, std::chrono::seconds(30), join_atom::value, nj, handles)
       .receive([](join_reply&) {}, [](caf::error& e) { std::fprintf(stderr, "join: %s\n", caf::to_string(e).c_str()); });
   }
@@ -204,6 +207,8 @@ result_row measure(const std::string& self_exe, int workers, std::size_t jobs) {
   row.coordinator_cpu = (end.cpu_s - cpu0) / row.seconds;
   row.rss_end = end.rss_mb;
   (*client)->stop();
+  for (auto& w : all)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   fs::remove_all(dir);
@@ -226,6 +231,8 @@ int main(int argc, char** argv) {
               "coordinator RSS idle / joined / end (MB) | per worker (KB) |\n|---|---|---|---|---|---|---|\n");
   for (int n : counts) {
     std::size_t jobs = std::max<std::size_t>(300, std::size_t(n) * 2);
+    if (const char* j = std::getenv("POSTROLL_BENCH_JOBS"))
+      jobs = std::stoul(j);
     auto r = measure(exe, n, jobs);
     std::printf("| %d | %zu | %zu | %.0f | %.2f | %.0f / %.0f / %.0f | %.1f |\n", n, jobs, r.stages,
                 r.seconds > 0 ? double(r.stages) / r.seconds : 0.0, r.coordinator_cpu, r.rss_idle, r.rss_joined,
