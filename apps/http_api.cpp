@@ -229,11 +229,36 @@ void api_server::impl::routes() {
       out += std::string{"postroll_jobs{state=\""} + to_string(s) + "\"} " + std::to_string((*counts)[s]) + "\n";
     out += "# HELP postroll_queue_depth Jobs waiting or running.\n# TYPE postroll_queue_depth gauge\npostroll_queue_depth " +
            std::to_string((*counts)[job_state::pending] + (*counts)[job_state::processing]) + "\n";
+    // Per node (scale-out): load, slots, stage results since it joined.
+    if (auto nodes = rt.nodes(); nodes && !nodes->empty()) {
+      std::string running, slots, done;
+      for (const auto& n : *nodes) {
+        auto label = "{node=\"" + n.id + "\"}";
+        running += "postroll_node_running" + label + " " + std::to_string(n.running) + "\n";
+        slots += "postroll_node_slots" + label + " " + std::to_string(n.slots) + "\n";
+        done += "postroll_node_stages_total{node=\"" + n.id + "\",result=\"completed\"} " + std::to_string(n.completed) +
+                "\npostroll_node_stages_total{node=\"" + n.id + "\",result=\"failed\"} " + std::to_string(n.failed) + "\n";
+      }
+      out += "# HELP postroll_node_running Stages running on each node.\n# TYPE postroll_node_running gauge\n" + running;
+      out += "# HELP postroll_node_slots Stages each node may run at once.\n# TYPE postroll_node_slots gauge\n" + slots;
+      out += "# HELP postroll_node_stages_total Stage attempts each node ended since it joined.\n"
+             "# TYPE postroll_node_stages_total counter\n" + done;
+    }
     out += metrics.render([this](const std::string& id) -> std::int64_t {
       auto job = rt.status(id);
       return job ? job->media_bytes : 0;  // a job removed since: nothing to count
     });
     res.set_content(out, "text/plain; version=0.0.4");
+  });
+
+  svr.Get("/api/nodes", [this](const httplib::Request&, httplib::Response& res) {
+    auto nodes = rt.nodes();
+    if (!nodes)
+      return send_error(res, nodes.err());
+    auto arr = json::array();
+    for (const auto& n : *nodes)
+      arr.push_back(json::parse(to_json(n)));
+    send_json(res, json{{"nodes", arr}}.dump());
   });
 
   svr.Post("/api/jobs", [this](const httplib::Request& req, httplib::Response& res) {

@@ -238,11 +238,7 @@ int print_nodes(runtime& r, bool as_json) {
   if (as_json) {
     auto arr = nlohmann::json::array();
     for (const auto& n : *nodes)
-      arr.push_back({{"id", n.id}, {"local", n.local}, {"version", n.version}, {"cores", n.cores},
-                     {"freeBytes", n.free_bytes}, {"encoders", n.encoders}, {"hardwareEncoder", n.hardware_encoder},
-                     {"stages", n.stages}, {"mediaWorkers", n.media_workers}, {"enrichWorkers", n.enrich_workers},
-                     {"paths", n.paths}, {"joinedAt", n.joined_at}, {"slots", n.slots}, {"running", n.running},
-                     {"leases", n.leases}, {"completed", n.completed}, {"failed", n.failed}});
+      arr.push_back(to_json_value(n));
     std::cout << arr.dump(2) << "\n";
     return exit_ok;
   }

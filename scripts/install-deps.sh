@@ -20,6 +20,8 @@ packages=(
   libcpp-httplib-dev
   # tests and benchmarks: Boost.Test, independent media checker, test media makers
   libboost-test-dev ffmpeg sox espeak-ng time
+  # scale-out tests: a CA and node certificates made at run time
+  openssl
   # the dashboard's end-to-end tests: a real browser and its WebDriver
   chromium chromium-driver
   # a human-like test voice: recognition quality is asserted on it (docs/testing.md)

@@ -161,4 +161,15 @@ json to_json_value(const event& e) {
 
 std::string to_json(const event& e) { return to_json_value(e).dump(); }
 
+std::string to_json(const node_summary& n) { return to_json_value(n).dump(); }
+
+json to_json_value(const node_summary& n) {
+  return {{"id", n.id},         {"local", n.local},       {"version", n.version},
+          {"cores", n.cores},   {"freeBytes", n.free_bytes}, {"encoders", n.encoders},
+          {"hardwareEncoder", n.hardware_encoder}, {"stages", n.stages}, {"mediaWorkers", n.media_workers},
+          {"enrichWorkers", n.enrich_workers}, {"paths", n.paths}, {"joinedAt", n.joined_at},
+          {"slots", n.slots},   {"running", n.running},   {"leases", n.leases},
+          {"completed", n.completed}, {"failed", n.failed}};
+}
+
 }  // namespace postroll

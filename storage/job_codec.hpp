@@ -5,10 +5,13 @@
 
 #include "postroll/event.hpp"
 #include "postroll/job.hpp"
+#include "postroll/runtime.hpp"
 
 namespace postroll {
 
 nlohmann::json to_json_value(const job_record& job);
 nlohmann::json to_json_value(const event& e);
+/// A node serving the queue, as `postroll nodes --json` and /api/nodes show it.
+nlohmann::json to_json_value(const node_summary& n);
 
 }  // namespace postroll

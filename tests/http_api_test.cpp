@@ -111,6 +111,12 @@ BOOST_AUTO_TEST_CASE(routes_answer_with_json_and_reject_bad_requests_clearly) {
   BOOST_TEST(metrics->body.find("postroll_processed_bytes_total " + std::to_string(done->media_bytes) + "\n") !=
                  std::string::npos, metrics->body);
   BOOST_TEST(done->media_bytes > 0);
+  // Per node: a standalone node is one node, its own workers.
+  BOOST_TEST(metrics->body.find("postroll_node_stages_total{node=\"") != std::string::npos, metrics->body);
+  auto nodes = json::parse(c.Get("/api/nodes")->body)["nodes"];
+  BOOST_REQUIRE(nodes.size() == 1u);
+  BOOST_TEST(nodes[0]["local"] == true);
+  BOOST_TEST(nodes[0]["completed"].get<int>() >= 2);
   auto session = json::parse(c.Get("/api/sessions/http-a")->body);
   BOOST_TEST(session["job"]["id"] == id);
   // The recording's files, by index, as the player of an unmerged session needs them.

@@ -173,6 +173,26 @@ function renderStages(job) {
   }
 }
 
+// The nodes serving the queue (scale-out): load, results, encoder. A
+// standalone node is one row.
+async function loadNodes() {
+  const { nodes } = await api("/api/nodes");
+  const body = $("#nodes tbody");
+  body.replaceChildren();
+  for (const n of nodes) {
+    const tr = document.createElement("tr");
+    for (const text of [n.id + (n.local ? " (coordinator)" : ""), `${n.running}/${n.slots}`,
+                        `${n.completed} / ${n.failed}`,
+                        (n.encoders[0] || "none") + (n.hardwareEncoder ? " (hardware)" : "")]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    tr.title = (n.leases || []).join("\n");
+    body.appendChild(tr);
+  }
+}
+
 function renderSession(job) {
   if (!job) return;
   $("#session-title").textContent = job.sessionName || job.sessionId;
@@ -458,6 +478,7 @@ $("#submit-form").addEventListener("submit", async (e) => {
 // ?static=1: no live stream (a page that stays loading cannot be captured
 // by a headless screenshot); the jobs are fetched once.
 if (new URLSearchParams(location.search).has("static")) {
+  loadNodes().catch(() => {});
   loadJobs()
     .then(() => {
       const m = location.hash.match(/job=([A-Za-z0-9_-]+)/);
@@ -466,4 +487,6 @@ if (new URLSearchParams(location.search).has("static")) {
     .catch(() => {});
 } else {
   connect();
+  loadNodes().catch(() => {});
+  setInterval(() => loadNodes().catch(() => {}), 5000);
 }

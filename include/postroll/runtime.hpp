@@ -59,6 +59,9 @@ struct node_summary {
   std::uint64_t failed = 0;            ///< stage attempts it failed (lost, lapsed, errors)
 };
 
+/// The node as a JSON object (`postroll nodes --json`, GET /api/nodes).
+POSTROLL_API std::string to_json(const node_summary& n);
+
 /// A running postroll runtime (or a connection to one). Non-copyable and
 /// non-movable; the destructor stops it (see stop()). Every call is safe from
 /// any thread.
