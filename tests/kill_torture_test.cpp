@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(every_job_completes_across_repeated_sigkills) {
     dirs.push_back(dir);
   }
   write_file(tmp / "node.toml", "[node]\nport = 0\ndata_dir = \"" + (tmp / "data").string() +
-                                  "\"\n[enrich]\nenabled = false\n[queue]\nretry_base_ms = 50\nretry_cap_ms = 200\nmax_attempts = " +
+                                  "\"\n[enrich]\nenabled = false\n[queue]\nretry_base_ms = 50\nretry_cap_ms = 200\nstall_timeout_ms = 20000\nmax_attempts = " +
                                   std::to_string(max_attempts) + "\n[log]\nlevel = \"debug\"\n");
   std::vector<std::string> argv = {postroll_binary().string(), "node", "--config", (tmp / "node.toml").string()};
 
@@ -109,7 +109,15 @@ BOOST_AUTO_TEST_CASE(every_job_completes_across_repeated_sigkills) {
   BOOST_REQUIRE(client);
   int most_attempts = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
-    auto done = (*client)->wait(ids[i], 120s);
+    // The node logs at debug level into a pipe: read it while waiting, or
+    // a full pipe blocks the node's logging and with it the node.
+    auto done = (*client)->wait(ids[i], 1s);
+    for (int tick = 0; !done && tick < 120; ++tick) {
+      node.wait_for_line([](const std::string&) { return false; }, 200ms);
+      done = (*client)->wait(ids[i], 1s);
+    }
+    if (!done)
+      BOOST_TEST_MESSAGE("node log:\n" << node.transcript());
     BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
     BOOST_TEST_CONTEXT("job " << ids[i] << " " << dirs[i]) {
       BOOST_TEST(to_string(done->state) == "completed", done->error);
