@@ -396,3 +396,103 @@ BOOST_FIXTURE_TEST_CASE(concurrent_submissions_are_each_durable_when_acknowledge
   }
   BOOST_TEST((*store)->count_by_state()[job_state::pending] == size_t(clients * each));
 }
+
+// Placement over worker nodes (docs/scale-out.md): compress goes to the node
+// with a hardware encoder, an external enricher only to the node that
+// configures it, and every stage record names its node.
+BOOST_AUTO_TEST_CASE(placement_follows_node_capabilities) {
+  temp_dir tmp;
+  auto dir = tmp / "s";
+  fs::create_directories(dir);
+  sh("gst-launch-1.0 -q videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! x264enc ! "
+     "mp4mux ! filesink location='" + (dir / "v.mp4").string() + "'");
+  sh("sox -n '" + (dir / "a.wav").string() + "' synth 1 sine 440");
+  write_file(dir / "session.json",
+             R"({"schema":1,"id":"placed","video":[{"path":"v.mp4"}],"audio":[{"path":"a.wav"}]})");
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  queue_config qc;
+  qc.data_dir = (tmp / "db").string();
+  qc.enrich = true;
+  qc.min_free_factor = 0;
+  qc.extra_stages = {extra_stage{"enrich.custom", {}}};
+  auto notifier = spawn_notifier(sys);
+  auto q = spawn_queue(sys, qc, notifier);
+  BOOST_REQUIRE(q);
+  auto queue = *q;
+  std::mutex mtx;
+  std::vector<std::pair<std::string, std::string>> ran;  // node, stage
+  auto fake = [&](const std::string& node) {
+    return caf::actor_cast<stage_worker_actor>(
+      sys.spawn([&, node](media_processor_actor::pointer self) -> media_processor_actor::behavior_type {
+        return {
+          [&, node, self](run_atom, const stage_order& o) {
+            {
+              std::lock_guard<std::mutex> g{mtx};
+              ran.emplace_back(node, o.stage);
+            }
+            self->send(queue, stage_result{o.job_id, o.stage, o.attempt, true, 0, {}, "{}"});
+          },
+          [](cancel_atom, const std::string&) {},
+        };
+      }));
+  };
+  std::vector<stage_worker_actor> all;
+  caf::scoped_actor self{sys};
+  auto join = [&](const std::string& id, int media, int enrich, bool hw, std::vector<std::string> stages) {
+    node_join j;
+    j.info.id = id;
+    j.info.media_workers = media;
+    j.info.enrich_workers = enrich;
+    j.info.hardware_encoder = hw;
+    j.info.stages = std::move(stages);
+    std::vector<stage_worker_actor> handles;
+    for (int i = 0; i < media + enrich; ++i)
+      handles.push_back(fake(id));
+    all.insert(all.end(), handles.begin(), handles.end());
+    std::uint8_t code = 255;
+    self->request(queue, 10s, join_atom::value, j, handles).receive([&](join_reply& r) { code = r.code; },
+                                                                    [](caf::error&) {});
+    BOOST_TEST(code == 0);
+  };
+  join("sw", 2, 2, false, {"media.*", "enrich.*"});
+  join("hw", 1, 0, true, {"media.*"});
+  join("ext", 0, 1, false, {"enrich.*", "enrich.custom"});
+  // The job's end, by event (subscribed before the submit).
+  auto ended = std::make_shared<std::promise<void>>();
+  auto sink = sys.spawn([ended](event_sink_actor::pointer sink) -> event_sink_actor::behavior_type {
+    return {[=](const event& e) {
+      if (e.kind == events::job_completed || e.kind == events::job_failed) {
+        ended->set_value();
+        sink->quit();
+      }
+    }};
+  });
+  self->request(notifier, 10s, subscribe_atom::value, sink).receive([](bool) {}, [](caf::error&) {});
+  std::string id;
+  self->request(queue, 10s, submit_atom::value, dir.string(), std::string{"normal"})
+    .receive([&](job_reply& r) { id = r.job.id; }, [](caf::error&) {});
+  BOOST_REQUIRE(!id.empty());
+  BOOST_REQUIRE(ended->get_future().wait_for(30s) == std::future_status::ready);
+  job_record done;
+  self->request(queue, 10s, status_atom::value, id).receive([&](job_reply& r) { done = r.job; }, [](caf::error&) {});
+  BOOST_REQUIRE(to_string(done.state) == "completed");
+  for (const auto& s : done.stages) {
+    BOOST_TEST_CONTEXT(s.name) {
+      if (s.name == "media.compress")
+        BOOST_TEST(s.node == "hw");
+      if (s.name == "enrich.custom")
+        BOOST_TEST(s.node == "ext");
+      BOOST_TEST(!s.node.empty());
+    }
+  }
+  std::vector<node_status> nodes;
+  self->request(queue, 10s, nodes_atom::value).receive([&](std::vector<node_status>& n) { nodes = n; },
+                                                      [](caf::error&) {});
+  BOOST_TEST(nodes.size() == 3u);
+  for (auto& w : all)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(queue, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);
+}
