@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pipelines/failpoint.hpp"
 #include "pipelines/output_file.hpp"
 
 namespace postroll {
@@ -80,6 +81,9 @@ stage_result run_stage(const std::string& pool, const stage_order& order, const 
   r.stage = order.stage;
   r.attempt = order.attempt;
   spdlog::info("{}: job {} {} attempt {} started", pool, order.job_id, order.stage, order.attempt);
+  // Tests: POSTROLL_FAILPOINT=stage.<name> kills the process as the stage
+  // starts (a stage that crashes every node it touches).
+  failpoint(("stage." + order.stage).c_str());
   auto started = clock::now();
   result<std::string> out = error{errc::internal, "no result"};
   try {

@@ -431,3 +431,27 @@ BOOST_AUTO_TEST_CASE(the_deploy_files_are_valid) {
   BOOST_TEST(v.exit_code == 0, v.out << v.err);
   BOOST_TEST(v.err.empty(), v.err);
 }
+
+BOOST_AUTO_TEST_CASE(a_stage_that_kills_every_worker_it_touches_fails_the_job_with_a_reason) {
+  cluster c;
+  c.start_coordinator();
+  // Every worker SIGKILLs itself when media.compress starts on it; three
+  // workers for the three attempts (queue.max_attempts).
+  ::setenv("POSTROLL_FAILPOINT", "stage.media.compress", 1);
+  c.start_worker("w1");
+  c.start_worker("w2");
+  c.start_worker("w3");
+  ::unsetenv("POSTROLL_FAILPOINT");
+  session_factory f{c.sessions};
+  auto r = c.client();
+  auto job = r->submit(f.make("poison").string());
+  BOOST_REQUIRE(job);
+  auto done = wait_done(*r, job->id, c);
+  BOOST_TEST(to_string(done.state) == "failed");
+  const auto& compress = stage(done, "media.compress");
+  BOOST_TEST(compress.attempts == 3);
+  BOOST_TEST(done.error.find("media.compress") != std::string::npos, done.error);
+  BOOST_TEST(done.error.find("was lost while running it") != std::string::npos, done.error);
+  for (const auto& id : {"w1", "w2", "w3"})
+    BOOST_TEST(c.workers.at(id)->wait() == 128 + SIGKILL);
+}
