@@ -5,6 +5,8 @@
 // worker count (docs/scale-out.md).
 //
 // usage: bench_cluster [WORKERS...]           (default 10 100 500)
+//        POSTROLL_BENCH_JOBS=N: jobs per run; POSTROLL_BENCH_STAGE_MS=MS: stages
+//        that run MS each (progress every 100 ms: lease traffic)
 //        bench_cluster coordinator PORT DIR   (internal: the coordinator process)
 #include <chrono>
 #include <cstdio>
@@ -168,7 +170,14 @@ result_row measure(const std::string& self_exe, int workers, std::size_t jobs) {
     .receive([&](queue_actor& q, notifier_actor&) { queue = q; }, [](caf::error&) {});
   // Simulated nodes: one media and one enrichment worker each, every
   // stage done the moment it starts.
-  auto instant = [](const stage_order&, const gst::cancel_token&, const gst::progress_fn&) -> result<std::string> {
+  // POSTROLL_BENCH_STAGE_MS: stages that take this long instead, so the
+  // coordinator also carries the lease traffic (10 progress messages/s per
+  // running stage) of that many running stages.
+  const char* hold = std::getenv("POSTROLL_BENCH_STAGE_MS");
+  std::int64_t stage_ms = hold ? std::stoll(hold) : 0;
+  auto instant = [stage_ms](const stage_order&, const gst::cancel_token&, const gst::progress_fn&) -> result<std::string> {
+    if (stage_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(stage_ms));  // a stage's work, simulated
     return std::string{"{}"};
   };
   std::vector<stage_worker_actor> all;
