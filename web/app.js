@@ -90,7 +90,10 @@ function renderRow(tr, job) {
   badge.textContent = badgeText(job);
   const running = runningStages(job);
   const stage = tr.querySelector(".stage");
-  stage.textContent = running.join(" + ") || (job.state === "failed" ? job.error : job.state === "pending" ? job.waiting || "" : "");
+  // Which node runs each stage (a coordinator's worker nodes).
+  const where = (job.stages || []).filter((s) => s.state === "processing")
+    .map((s) => s.name + (s.node ? " on " + s.node : ""));
+  stage.textContent = where.join(" + ") || (job.state === "failed" ? job.error : job.state === "pending" ? job.waiting || "" : "");
   stage.title = stage.textContent;
   const fraction = jobFraction(job);
   tr.querySelector("progress").value = fraction;
@@ -166,7 +169,8 @@ function renderStages(job) {
     li.querySelector(".badge").className = "badge " + s.state;
     li.querySelector(".badge").textContent = s.state;
     li.querySelector("progress").value = fraction;
-    li.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "");
+    li.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "") +
+      (s.node ? " · " + s.node : "");
     // An attempt's error while it retries (the job's own error is shown above).
     li.querySelector(".stage-error").textContent =
       s.error && s.state !== "completed" && !(job.error || "").includes(s.error) ? "last attempt: " + s.error : "";
