@@ -7,6 +7,7 @@
 #include <set>
 
 #include "actors/backoff.hpp"
+#include "config/path_map.hpp"
 #include "postroll/config.hpp"
 #include "storage/job_store.hpp"
 #include "support/test_support.hpp"
@@ -207,6 +208,13 @@ BOOST_AUTO_TEST_CASE(config_files_are_validated_with_file_line_and_key) {
     {"[queue]\nretry_base_ms = 10\nretry_cap_ms = 5\n", "queue.retry_cap_ms must be >= queue.retry_base_ms"},
     {"[media]\noutput_dir = \"../x\"\n", "media.output_dir must be a relative folder"},
     {"[queue]\nmin_free_factor = \"lots\"\n", "key 'queue.min_free_factor': expected a number"},
+    {"[node]\nrole = \"boss\"\n", "key 'node.role': \"boss\" is not one of: coordinator, standalone, worker"},
+    {"[node]\nrole = \"worker\"\n", "cluster.coordinator must name the coordinator"},
+    {"[node]\nhost = \"0.0.0.0\"\n", "node.host 0.0.0.0 is off loopback: set [tls]"},
+    {"[node]\nrole = \"worker\"\n[cluster]\ncoordinator = \"10.0.0.10:7411\"\n", "is off loopback: set [tls]"},
+    {"[tls]\ncertificate = \"/a.crt\"\n", "tls: certificate, key and ca go together"},
+    {"[cluster]\npath_map = [\"srv=/mnt\"]\n", "must be COORDINATOR_PREFIX=LOCAL_PREFIX, both absolute"},
+    {"[cluster]\nlease_ms = 10\n", "key 'cluster.lease_ms': must be between 500"},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT("config: " << c.text) {
@@ -229,6 +237,24 @@ BOOST_AUTO_TEST_CASE(config_files_are_validated_with_file_line_and_key) {
   BOOST_TEST(cfg->undecodable_as_silence);
   BOOST_TEST(cfg->max_attempts == 5);
   BOOST_TEST(cfg->retry_base_ms == 2000);  // untouched keys keep defaults
+}
+
+BOOST_AUTO_TEST_CASE(path_maps_translate_whole_components_both_ways) {
+  path_map m{{{"/srv/sessions", "/mnt/share/sessions/"}, {"/data", "/d"}}};
+  BOOST_TEST(m.to_local("/srv/sessions/s-1") == "/mnt/share/sessions/s-1");
+  BOOST_TEST(m.to_local("/srv/sessions") == "/mnt/share/sessions");
+  BOOST_TEST(m.to_local("/srv/sessionsX/s-1") == "/srv/sessionsX/s-1");  // not a prefix component
+  BOOST_TEST(m.to_local("/elsewhere/s") == "/elsewhere/s");
+  BOOST_TEST(m.to_remote("/mnt/share/sessions/s-1/postroll/session.mp4") == "/srv/sessions/s-1/postroll/session.mp4");
+  BOOST_TEST(m.to_remote("/d/x") == "/data/x");
+  auto json = m.to_remote_json(R"({"file":"/mnt/share/sessions/s/postroll/a.mp4","n":3,"list":["/d/1","rel"]})");
+  BOOST_TEST(json == R"({"file":"/srv/sessions/s/postroll/a.mp4","list":["/data/1","rel"],"n":3})");
+  BOOST_TEST(path_map{}.to_remote_json("not json") == "not json");
+  std::pair<std::string, std::string> pair;
+  BOOST_TEST(path_map::parse_pair("/a=/b", pair));
+  BOOST_TEST(pair.first == "/a");
+  BOOST_TEST(!path_map::parse_pair("/a", pair));
+  BOOST_TEST(!path_map::parse_pair("a=/b", pair));
 }
 
 BOOST_AUTO_TEST_CASE(a_database_in_use_is_refused_with_a_clear_reason) {
