@@ -213,9 +213,9 @@ public:
     e.eta_ms = eta;
     e.message = std::move(message);
     e.time = now();
-    if (!stage.empty())
-      if (const auto* s = find_stage(const_cast<job_record&>(j), stage))
-        e.node = s->node;
+    for (const auto& s : j.stages)
+      if (!stage.empty() && s.name == stage)
+        e.node = s.node;
     // An event never announces a change that a crash could still undo.
     after_commit([self = self_, e = std::move(e)](const maybe_error&) mutable {
       self->send(self->state.notifier, publish_atom::value, std::move(e));
