@@ -2,6 +2,7 @@
 #include "postroll/runtime.hpp"
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -22,7 +23,39 @@ struct subscription::state {
   std::function<void(const event&)> callback;
   caf::actor sink;
   caf::actor_system* sys = nullptr;  // valid while `sink` is set (stop() clears it)
+  // Events wait here for the delivery thread: callbacks run on a thread
+  // this subscription owns, in order, never on CAF's threads.
+  std::mutex queue_mtx;
+  std::condition_variable queue_cv;
+  std::deque<event> queue;
+  bool closing = false;
+  std::thread thread;
 
+  // The thread holds the state: a callback that drops the subscription
+  // (the last owner) still returns into a live object.
+  void start(std::shared_ptr<state> self) {
+    thread = std::thread([this, self = std::move(self)] {
+      for (;;) {
+        event e;
+        {
+          std::unique_lock<std::mutex> lock{queue_mtx};
+          queue_cv.wait(lock, [&] { return closing || !queue.empty(); });
+          if (closing)
+            return;
+          e = std::move(queue.front());
+          queue.pop_front();
+        }
+        deliver(e);
+      }
+    });
+  }
+  void push(const event& e) {
+    std::lock_guard<std::mutex> guard{queue_mtx};
+    if (closing)
+      return;
+    queue.push_back(e);
+    queue_cv.notify_one();
+  }
   void deliver(const event& e) {
     std::lock_guard<std::recursive_mutex> guard{mtx};
     if (active && callback)
@@ -35,11 +68,23 @@ struct subscription::state {
       active = false;
       s = std::move(sink);
     }
+    {
+      std::lock_guard<std::mutex> guard{queue_mtx};
+      closing = true;
+      queue.clear();
+      queue_cv.notify_all();
+    }
+    if (thread.joinable()) {
+      // Closed from inside a callback: that thread ends on its own.
+      if (thread.get_id() == std::this_thread::get_id())
+        thread.detach();
+      else
+        thread.join();
+    }
     if (s) {
       caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
       // The sink's handle went to a (maybe remote) notifier, which pinned it
-      // in CAF's registry; a pinned detached actor keeps ~actor_system
-      // waiting for its thread. The sink never sends, so unpin it now.
+      // in CAF's registry. The sink never sends, so unpin it now.
       sys->registry().erase(s->id());
     }
   }
@@ -261,12 +306,21 @@ result<subscription> runtime::subscribe(std::function<void(const event&)> callba
     return error{errc::unavailable, "runtime is stopped"};
   auto st = std::make_shared<subscription::state>();
   st->callback = std::move(callback);
-  // A detached actor: callbacks run on its own thread, in event order, and
-  // may call back into the runtime without blocking CAF's scheduler.
-  auto sink = impl_->sys->spawn<caf::detached>(
-    [st](event_sink_actor::pointer) -> event_sink_actor::behavior_type {
-      return {[st](const event& e) { st->deliver(e); }};
-    });
+  // The sink is a scheduled actor that only queues: callbacks run on the
+  // subscription's own thread, in event order, and may call back into the
+  // runtime. Not a detached actor: a remote notifier's middleman keeps
+  // references to the actors it talked to, and ~actor_system waits for a
+  // detached actor's thread until its last reference is gone (a remote
+  // client hung in stop() after a busy subscription).
+  // A weak pointer: the actor may outlive the subscription in CAF's hands.
+  std::weak_ptr<subscription::state> weak = st;
+  auto sink = impl_->sys->spawn([weak](event_sink_actor::pointer) -> event_sink_actor::behavior_type {
+    return {[weak](const event& e) {
+      if (auto strong = weak.lock())
+        strong->push(e);
+    }};
+  });
+  st->start(st);
   st->sink = caf::actor_cast<caf::actor>(sink);
   st->sys = impl_->sys.get();
   caf::scoped_actor self{*impl_->sys};
