@@ -15,6 +15,6 @@ namespace postroll {
 /// session folders to this machine's and `fenced` clears every commit with
 /// the coordinator (see spawn_stage_worker).
 enrichment_worker_actor spawn_enrichment_worker(caf::actor_system& sys, stage_report_actor report, enrich_options options,
-                   const path_map& paths = {}, bool fenced = false);
+                                            const path_map& paths = {}, bool fenced = false);
 
 }  // namespace postroll

@@ -14,6 +14,6 @@ namespace postroll {
 /// session folders to this machine's and `fenced` clears every commit with
 /// the coordinator (see spawn_stage_worker).
 media_processor_actor spawn_media_processor(caf::actor_system& sys, stage_report_actor report, media_options options,
-                   const path_map& paths = {}, bool fenced = false);
+                                            const path_map& paths = {}, bool fenced = false);
 
 }  // namespace postroll

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <tuple>
 
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +16,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/media_processor.hpp"
 #include "actors/node_setup.hpp"
+#include "config/endpoint.hpp"
 #include "config/path_map.hpp"
 #include "pipelines/gst_support.hpp"
 
@@ -70,6 +73,18 @@ stage_worker_actor spawn_worker(agent_ptr self, bool media) {
                  : spawn_enrichment_worker(self->system(), report, st.cfg.sc.enrich, st.cfg.paths, true);
   self->monitor(w);
   return w;
+}
+
+// Which of this node's stage workers sent the current message.
+std::optional<std::uint32_t> sender_index(agent_ptr self) {
+  auto& workers = self->state.workers;
+  auto sender = self->current_sender();
+  auto it = std::find_if(workers.begin(), workers.end(), [&](const stage_worker_actor& w) {
+    return caf::actor_cast<caf::strong_actor_ptr>(w) == sender;
+  });
+  if (it == workers.end())
+    return std::nullopt;
+  return std::uint32_t(it - workers.begin());
 }
 
 void retry_connect(agent_ptr self) {
@@ -190,14 +205,10 @@ node_agent_actor::behavior_type agent_behavior(agent_ptr self, agent_config cfg)
     },
     [self](const stage_progress& p) {
       auto& st = self->state;
-      auto sender = self->current_sender();
-      auto it = std::find_if(st.workers.begin(), st.workers.end(), [&](const stage_worker_actor& w) {
-        return caf::actor_cast<caf::strong_actor_ptr>(w) == sender;
-      });
-      if (it != st.workers.end()) {
+      if (auto index = sender_index(self)) {
         auto key = held_key(p.job_id, p.stage, p.attempt);
         if (!st.held.count(key))
-          st.held[key] = held_stage{p.job_id, p.stage, p.attempt, std::uint32_t(it - st.workers.begin())};
+          st.held[key] = held_stage{p.job_id, p.stage, p.attempt, *index};
       }
       if (st.queue)
         self->send(st.queue, p);
@@ -208,11 +219,7 @@ node_agent_actor::behavior_type agent_behavior(agent_ptr self, agent_config cfg)
       st.results[key] = r;
       if (!st.held.count(key)) {
         // Refused at once (busy): never seen running; nothing to adopt.
-        auto sender = self->current_sender();
-        auto it = std::find_if(st.workers.begin(), st.workers.end(), [&](const stage_worker_actor& w) {
-          return caf::actor_cast<caf::strong_actor_ptr>(w) == sender;
-        });
-        st.held[key] = held_stage{r.job_id, r.stage, r.attempt, std::uint32_t(std::max<std::ptrdiff_t>(0, it - st.workers.begin()))};
+        st.held[key] = held_stage{r.job_id, r.stage, r.attempt, sender_index(self).value_or(0)};
       }
       send_result(self, key);
     },
@@ -273,22 +280,16 @@ result<std::unique_ptr<worker_node>> worker_node::start(const config& cfg,
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& text : cfg.path_map) {
     std::pair<std::string, std::string> pair;
-    if (!path_map::parse_pair(text, pair))
-      return error{errc::bad_input, "cluster.path_map: \"" + text + "\" must be COORDINATOR_PREFIX=LOCAL_PREFIX"};
+    path_map::parse_pair(text, pair);  // validate() checked the syntax
     pairs.push_back(std::move(pair));
   }
   ac.paths = path_map{std::move(pairs)};
   ac.info = node_info_for(cfg, ac.sc);
   ac.info.paths = check_paths(ac.paths);
-  auto colon = cfg.coordinator.rfind(':');
-  if (colon == std::string::npos)
+  auto coordinator = parse_endpoint(cfg.coordinator);  // validate() checked it
+  if (!coordinator)
     return error{errc::bad_input, "cluster.coordinator must be HOST:PORT (got \"" + cfg.coordinator + "\")"};
-  ac.host = cfg.coordinator.substr(0, colon);
-  try {
-    ac.port = std::uint16_t(std::stoi(cfg.coordinator.substr(colon + 1)));
-  } catch (...) {
-    return error{errc::bad_input, "cluster.coordinator must be HOST:PORT (got \"" + cfg.coordinator + "\")"};
-  }
+  std::tie(ac.host, ac.port) = *coordinator;
   ac.tls = uses_tls(cfg);
   ac.reconnect_max_ms = cfg.reconnect_max_ms;
   ac.refused = std::move(refused);

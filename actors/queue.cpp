@@ -16,6 +16,7 @@
 #include <tuple>
 #include <filesystem>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -85,9 +86,9 @@ struct queue_state {
   std::map<std::string, std::set<ready_key>> ready;
   std::vector<worker_slot> workers;
   std::map<std::string, node_entry> nodes;  ///< by node id
-  /// Stages found running at start-up (run_key -> attempt), waiting for a
-  /// worker node to re-adopt them until adopt_ms has passed.
-  std::unordered_map<std::string, int> orphans;
+  /// Stages found running at start-up (run_key), waiting for a worker node
+  /// to re-adopt them until adopt_ms has passed.
+  std::unordered_set<std::string> orphans;
   std::unordered_map<std::string, std::int64_t> last_progress;  ///< run_key -> ms of last event
   job_counts counts;  ///< jobs per state, kept in step with every persist()
   std::mt19937_64 rng{std::random_device{}()};  ///< retry jitter
@@ -409,7 +410,7 @@ public:
           // get adopt_ms to say so before the stages count as interrupted.
           for (const auto& s : j.stages)
             if (s.state == job_state::processing)
-              st_.orphans[run_key(j.id, s.name)] = s.attempts;
+              st_.orphans.insert(run_key(j.id, s.name));
           st_.live[j.id] = j;
           st_.live_session[j.session_id] = j.id;
           refresh_ready(st_.live[j.id]);
@@ -465,7 +466,7 @@ public:
   // adopt_ms after a start: stages no worker node re-adopted were lost.
   void on_adopt_deadline() {
     std::map<std::string, std::set<std::string>> lost;
-    for (const auto& [key, attempt] : st_.orphans) {
+    for (const auto& key : st_.orphans) {
       auto slash = key.find('/');
       lost[key.substr(0, slash)].insert(key.substr(slash + 1));
     }
@@ -848,12 +849,11 @@ public:
   // A worker node's stage may commit its output only while its attempt is
   // the stage's current one and its lease holds (fencing).
   bool lease(const std::string& id, const std::string& stage, int attempt) {
-    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
-      return w.job == id && w.stage == stage && w.attempt == attempt && !w.lapsed;
-    });
+    auto slot = slot_running(id, stage, attempt);
     auto live = st_.live.find(id);
     auto* s = live == st_.live.end() ? nullptr : find_stage(live->second, stage);
-    bool owned = slot != st_.workers.end() && s && s->state == job_state::processing && s->attempts == attempt;
+    bool owned = slot != st_.workers.end() && !slot->lapsed && s && s->state == job_state::processing &&
+                 s->attempts == attempt;
     if (!owned) {
       spdlog::warn("queue: refused a commit of job {} {} attempt {}: a newer attempt owns the stage", id, stage,
                    attempt);
@@ -862,6 +862,13 @@ public:
     if (slot->remote)
       slot->lease_until = now() + st_.cfg.lease_ms;
     return true;
+  }
+
+  // The slot given attempt `attempt` of a job's stage (lapsed or not).
+  std::vector<worker_slot>::iterator slot_running(const std::string& job, const std::string& stage, int attempt) {
+    return std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
+      return w.job == job && w.stage == stage && w.attempt == attempt;
+    });
   }
 
   std::vector<node_status> node_list() {
@@ -918,9 +925,7 @@ public:
 
   void on_progress(const stage_progress& p) {
     auto t = now();
-    auto slot = std::find_if(st_.workers.begin(), st_.workers.end(), [&](const worker_slot& w) {
-      return w.job == p.job_id && w.stage == p.stage && w.attempt == p.attempt;
-    });
+    auto slot = slot_running(p.job_id, p.stage, p.attempt);
     if (slot != st_.workers.end() && slot->lapsed) {
       // Back from a lapse (SIGCONT, the network healed): its stage runs
       // elsewhere now; stop this copy (its output is fenced anyway).

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "config/path_map.hpp"
 #include "pipelines/gst_support.hpp"
 
 namespace postroll {
@@ -19,6 +20,21 @@ namespace postroll {
 /// stops early with `errc::cancelled` once `cancel` is set.
 using stage_runner = std::function<result<std::string>(const stage_order& order, const gst::cancel_token& cancel,
                                                        const gst::progress_fn& progress)>;
+
+/// A runner for a pool's stage function, `run(stage, session_dir, cancel,
+/// progress)`, on a node that sees the session folders through `paths`: the
+/// order's folder is mapped to this node's, paths in the result back to the
+/// coordinator's (an empty map changes nothing).
+template <class Run>
+stage_runner mapped_runner(path_map paths, Run run) {
+  return [paths = std::move(paths), run = std::move(run)](const stage_order& order, const gst::cancel_token& cancel,
+                                                          const gst::progress_fn& progress) -> result<std::string> {
+    auto out = run(order.stage, paths.to_local(order.session_dir), cancel, progress);
+    if (out)
+      *out = paths.to_remote_json(*out);
+    return out;
+  };
+}
 
 /// Spawns a worker that runs stages with `run` and reports to `report`
 /// (the queue, or a worker node's agent); `pool` ("media", "enrich") names

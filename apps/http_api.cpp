@@ -1,9 +1,9 @@
 #include "apps/http_api.hpp"
 #include "apps/http_metrics.hpp"
+#include "config/endpoint.hpp"
 #include "session/manifest.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -23,13 +23,6 @@ namespace postroll::http {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-bool is_loopback(const std::string& host) {
-  if (host == "localhost" || host == "::1")
-    return true;
-  in_addr a{};
-  return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
 
 namespace {
 

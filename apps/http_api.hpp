@@ -37,7 +37,5 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
-bool is_loopback(const std::string& host);
 
 }  // namespace postroll::http

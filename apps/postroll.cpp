@@ -25,6 +25,7 @@
 #include "actors/node_setup.hpp"
 #include "apps/http_api.hpp"
 #include "apps/progress_bar.hpp"
+#include "config/endpoint.hpp"
 #include "pipelines/output_file.hpp"
 #include "postroll/config.hpp"
 #include "postroll/runtime.hpp"
@@ -427,32 +428,46 @@ int cmd_process(const args& a, signal_waiter& sig) {
   return exit_code_for(*final);
 }
 
+// Holds a node's main thread until SIGINT/SIGTERM, or until something else
+// ends it with a reason (a worker node refused by its coordinator).
+struct stop_latch {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool stopped = false;
+  std::string reason;
+
+  void release(const std::string& why = {}) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (!stopped)
+      reason = why;
+    stopped = true;
+    cv.notify_all();
+  }
+  void release_on(signal_waiter& sig) {
+    sig.on_signal([this](int s) {
+      spdlog::info("node: signal {} received, stopping", s);
+      release();
+    });
+  }
+  /// @returns the reason it was released with ("" for a signal).
+  std::string wait() {
+    std::unique_lock<std::mutex> lock{mtx};
+    cv.wait(lock, [&] { return stopped; });
+    return reason;
+  }
+};
+
 // A worker node: no job state, no listener; runs stages for its coordinator
 // until a signal, or exits 2 when the coordinator refuses it.
 int run_worker_node(const config& cfg, signal_waiter& sig) {
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool stop = false;
-  std::string refusal;
-  auto node = worker_node::start(cfg, [&](const std::string& why) {
-    std::lock_guard<std::mutex> guard{mtx};
-    refusal = why;
-    stop = true;
-    cv.notify_all();
-  });
+  stop_latch latch;
+  auto node = worker_node::start(cfg, [&](const std::string& why) { latch.release(why); });
   if (!node)
     return fail(node.err());
   std::cout << "postroll worker node " << (cfg.id.empty() ? "" : cfg.id + " ") << "serving " << cfg.coordinator
             << std::endl;
-  sig.on_signal([&](int s) {
-    spdlog::info("node: signal {} received, stopping", s);
-    std::lock_guard<std::mutex> guard{mtx};
-    stop = true;
-    cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock{mtx};
-  cv.wait(lock, [&] { return stop; });
-  lock.unlock();
+  latch.release_on(sig);
+  auto refusal = latch.wait();
   node->reset();
   if (!refusal.empty()) {
     std::cerr << "postroll: the coordinator refused this node: " << refusal << "\n";
@@ -521,18 +536,9 @@ int cmd_node(const args& a, signal_waiter& sig) {
     std::cout << "postroll http on http://" << cfg->host << ":" << api->port() << std::endl;
   }
   std::cout << "postroll node listening on " << cfg->host << ":" << *port << std::endl;
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool stop = false;
-  sig.on_signal([&](int s) {
-    spdlog::info("node: signal {} received, stopping", s);
-    std::lock_guard<std::mutex> guard{mtx};
-    stop = true;
-    cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock{mtx};
-  cv.wait(lock, [&] { return stop; });
-  lock.unlock();
+  stop_latch latch;
+  latch.release_on(sig);
+  latch.wait();
   api.reset();
   (*rt)->stop();
   return exit_ok;
@@ -553,14 +559,10 @@ result<std::pair<std::string, std::uint16_t>> node_address(const args& a) {
     if (cfg->port == 0 && endpoint)
       std::getline(endpoint, text);
   }
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos)
+  auto endpoint = parse_endpoint(text);
+  if (!endpoint)
     return error{errc::bad_input, "node address must be HOST:PORT, got " + text};
-  try {
-    return std::make_pair(text.substr(0, colon), static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1))));
-  } catch (...) {
-    return error{errc::bad_input, "node address must be HOST:PORT, got " + text};
-  }
+  return *endpoint;
 }
 
 int cmd_client(const args& a, signal_waiter& sig) {

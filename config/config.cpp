@@ -6,6 +6,9 @@
 
 #include <toml++/toml.h>
 
+#include "config/endpoint.hpp"
+#include "config/path_map.hpp"
+
 namespace postroll {
 
 namespace {
@@ -247,21 +250,22 @@ maybe_error validate(const config& cfg) {
   if (cfg.role == "worker" && cfg.coordinator.empty())
     return error{errc::bad_input, "cluster.coordinator must name the coordinator (HOST:PORT) on a worker node"};
   for (const auto& m : cfg.path_map) {
-    auto eq = m.find('=');
-    if (eq == std::string::npos || m.empty() || m[0] != '/' || eq + 1 >= m.size() || m[eq + 1] != '/')
+    std::pair<std::string, std::string> pair;
+    if (!path_map::parse_pair(m, pair))
       return error{errc::bad_input, "cluster.path_map: \"" + m +
                                       "\" must be COORDINATOR_PREFIX=LOCAL_PREFIX, both absolute"};
   }
   int tls_parts = !cfg.tls_certificate.empty() + !cfg.tls_key.empty() + !cfg.tls_ca.empty();
   if (tls_parts != 0 && tls_parts != 3)
     return error{errc::bad_input, "tls: certificate, key and ca go together (all three or none)"};
-  auto loopback = [](const std::string& h) { return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0; };
-  if (tls_parts == 0 && !loopback(cfg.host) && cfg.role != "worker")
+  if (tls_parts == 0 && !is_loopback(cfg.host) && cfg.role != "worker")
     return error{errc::bad_input, "node.host " + cfg.host +
                                     " is off loopback: set [tls] certificate, key and ca (nodes talk over TLS there)"};
-  if (tls_parts == 0 && cfg.role == "worker") {
-    auto host = cfg.coordinator.substr(0, cfg.coordinator.rfind(':'));
-    if (!loopback(host))
+  if (cfg.role == "worker") {
+    auto coordinator = parse_endpoint(cfg.coordinator);
+    if (!coordinator)
+      return error{errc::bad_input, "cluster.coordinator must be HOST:PORT (got \"" + cfg.coordinator + "\")"};
+    if (tls_parts == 0 && !is_loopback(coordinator->first))
       return error{errc::bad_input, "cluster.coordinator " + cfg.coordinator +
                                       " is off loopback: set [tls] certificate, key and ca"};
   }

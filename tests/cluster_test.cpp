@@ -40,15 +40,6 @@ std::uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
-// Reads what a child printed so far (its pipe must not fill up).
-void drain(child_process& p) {
-  std::size_t before;
-  do {
-    before = p.transcript().size();
-    p.wait_for_line([](const std::string&) { return false; }, 20ms);
-  } while (p.transcript().size() != before);
-}
-
 bool saw(child_process& p, const std::string& text, std::chrono::milliseconds timeout) {
   if (p.transcript().find(text) != std::string::npos)
     return true;
@@ -136,10 +127,10 @@ struct cluster {
 
   void drain_all() {
     if (coordinator)
-      drain(*coordinator);
+      coordinator->drain();
     for (auto& [id, w] : workers)
       if (w)
-        drain(*w);
+        w->drain();
   }
 };
 
@@ -152,6 +143,17 @@ job_record wait_done(runtime& r, const std::string& id, cluster& c) {
   }
   BOOST_FAIL("job " << id << " did not end; coordinator:\n" << c.coordinator->transcript());
   return {};
+}
+
+// Waits for `stage` to start (by event) and returns the node running it.
+std::string node_starting(event_log& log, const std::string& stage) {
+  std::string node;
+  BOOST_REQUIRE(log.wait_for([&](const event& e) {
+    if (e.kind == events::stage_started && e.stage == stage)
+      node = e.node;
+    return !node.empty();
+  }));
+  return node;
 }
 
 const stage_record& stage(const job_record& j, const std::string& name) {
@@ -228,12 +230,7 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_compress_hands_its_stage_to_the_other) 
   auto dir = f.make("killed");
   auto job = r->submit(dir.string());
   BOOST_REQUIRE(job);
-  std::string victim;
-  BOOST_REQUIRE(log.wait_for([&](const event& e) {
-    if (e.kind == events::stage_started && e.stage == "media.compress")
-      victim = e.node;
-    return !victim.empty();
-  }));
+  auto victim = node_starting(log, "media.compress");
   BOOST_TEST_MESSAGE("killing " << victim << " as it starts media.compress");
   c.workers.at(victim)->signal(SIGKILL);
   c.workers.at(victim)->wait();
@@ -261,12 +258,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_worker_past_its_lease_cannot_overwrite_the_newer_
   auto dir = f.make("stopped");
   auto job = r->submit(dir.string());
   BOOST_REQUIRE(job);
-  std::string stopped;
-  BOOST_REQUIRE(log.wait_for([&](const event& e) {
-    if (e.kind == events::stage_started && e.stage == "media.compress")
-      stopped = e.node;
-    return !stopped.empty();
-  }));
+  auto stopped = node_starting(log, "media.compress");
   c.workers.at(stopped)->signal(SIGSTOP);
   auto done = wait_done(*r, job->id, c);
   BOOST_TEST(to_string(done.state) == "completed", done.error);
@@ -409,7 +401,7 @@ BOOST_AUTO_TEST_CASE(tls_refuses_foreign_certificates_and_plain_clients) {
   BOOST_REQUIRE(listed);
   BOOST_REQUIRE(listed->size() == 1u);
   BOOST_TEST(listed->front().id == "good");
-  drain(intruder);
+  intruder.drain();
   BOOST_TEST(intruder.transcript().find("joined the coordinator") == std::string::npos);
 }
 

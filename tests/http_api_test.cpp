@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/http_api.hpp"
+#include "config/endpoint.hpp"
 #include "postroll/runtime.hpp"
 #include "support/node_fixture.hpp"
 #include "support/test_support.hpp"
@@ -186,9 +187,9 @@ BOOST_AUTO_TEST_CASE(a_token_guards_every_route_and_off_loopback_needs_one) {
     BOOST_TEST(c.Get("/api/jobs", {{"Authorization", "Bearer wrong-token!"}})->status == 401);
     BOOST_TEST(c.Get("/api/jobs", {{"Authorization", "Bearer s3cret-token"}})->status == 200);
   }
-  BOOST_TEST(http::is_loopback("127.0.0.1"));
-  BOOST_TEST(http::is_loopback("127.3.2.1"));
-  BOOST_TEST(!http::is_loopback("0.0.0.0"));
+  BOOST_TEST(postroll::is_loopback("127.0.0.1"));
+  BOOST_TEST(postroll::is_loopback("127.3.2.1"));
+  BOOST_TEST(!postroll::is_loopback("0.0.0.0"));
   temp_dir t;
   write_file(t / "open.toml", "[node]\nhost = \"0.0.0.0\"\nport = 0\ndata_dir = \"" + (t / "db").string() +
                                 "\"\n[notify]\ndesktop = false\n");

@@ -477,7 +477,7 @@ BOOST_AUTO_TEST_CASE(placement_follows_node_capabilities) {
   BOOST_REQUIRE(ended->get_future().wait_for(30s) == std::future_status::ready);
   job_record done;
   self->request(queue, 10s, status_atom::value, id).receive([&](job_reply& r) { done = r.job; }, [](caf::error&) {});
-  BOOST_REQUIRE(to_string(done.state) == "completed");
+  BOOST_REQUIRE(done.state == job_state::completed);
   for (const auto& s : done.stages) {
     BOOST_TEST_CONTEXT(s.name) {
       if (s.name == "media.compress")

@@ -164,6 +164,14 @@ std::string child_process::wait_for_line(const std::function<bool(const std::str
   }
 }
 
+void child_process::drain() {
+  std::size_t before;
+  do {
+    before = transcript_.size();
+    wait_for_line([](const std::string&) { return false; }, std::chrono::milliseconds(20));
+  } while (transcript_.size() != before);
+}
+
 void child_process::signal(int sig) { ::kill(pid_, sig); }
 
 int child_process::wait() {

@@ -54,6 +54,9 @@ public:
   /// @returns the matching line, or empty on timeout/EOF.
   std::string wait_for_line(const std::function<bool(const std::string&)>& match,
                             std::chrono::milliseconds timeout);
+  /// Reads everything the child has printed so far (into transcript()): a
+  /// chatty child blocks once its pipe is full and nobody reads.
+  void drain();
   void signal(int sig);
   /// Waits for the child to exit. @returns its exit status (or 128+signal).
   int wait();
