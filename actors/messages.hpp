@@ -30,6 +30,9 @@ struct stage_order {
   std::string session_dir;
   std::string stage;
   int attempt = 0;  ///< fencing number: results for an older attempt are refused
+  /// The session's seal key (session/seal.hpp): the stage seals postroll's
+  /// own records in the session folder with it and trusts only those.
+  std::string seal_key;
 };
 
 /// Worker -> queue: how far a running stage is.
@@ -209,7 +212,7 @@ typename Inspector::result_type inspect(Inspector& f, submit_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_order& x) {
   return f(caf::meta::type_name("stage_order"), x.job_id, x.session_id, x.session_dir, x.stage,
-           x.attempt);
+           x.attempt, x.seal_key);
 }
 
 template <class Inspector>

@@ -26,6 +26,12 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.queue.cancel_grace_ms = cfg.cancel_grace_ms;
   sc.queue.min_free_factor = cfg.min_free_factor;
   sc.queue.missing_audio_as_silence = cfg.undecodable_as_silence;
+  sc.queue.session_roots = cfg.session_roots;
+  sc.queue.max_session_ms = std::int64_t(cfg.max_session_hours) * 3600000;
+  sc.queue.max_session_files = std::size_t(cfg.max_session_files);
+  sc.queue.disk_wait_ms = cfg.disk_wait_ms;
+  sc.media.max_session_ms = sc.queue.max_session_ms;
+  sc.media.max_session_files = sc.queue.max_session_files;
   sc.media.output_dir = cfg.output_dir;
   sc.media.undecodable_as_silence = cfg.undecodable_as_silence;
   sc.media.decode_threads = cfg.decode_threads;
@@ -60,6 +66,8 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   auto& e = sc.enrich;
   e.output_dir = cfg.output_dir;
   e.missing_audio_as_silence = cfg.undecodable_as_silence;
+  e.max_session_ms = sc.queue.max_session_ms;
+  e.max_session_files = sc.queue.max_session_files;
   e.audio.min_audio_ms = cfg.min_audio_ms;
   e.audio.asr.model_dir = cfg.speech_model;
   e.chapters.min_chapter_ms = cfg.min_chapter_ms;

@@ -28,6 +28,7 @@
 #include "pipelines/session_removal.hpp"
 #include "pipelines/stages.hpp"
 #include "session/manifest.hpp"
+#include "session/seal.hpp"
 #include "storage/group_writer.hpp"
 #include "storage/job_store.hpp"
 
@@ -103,6 +104,8 @@ struct queue_state {
   /// Callers of remove() waiting for a removal's files to go.
   std::unordered_map<std::string, std::vector<std::function<void(job_reply)>>> removal_waiters;
   bool disk_recheck_armed = false;  ///< a wakeup is due to look at jobs waiting for disk space
+  std::unordered_map<std::string, std::int64_t> disk_waiting_since;  ///< job -> Unix ms it began to wait
+  std::set<std::string> disk_expired;  ///< jobs that waited disk_wait_ms: failed after this dispatch round
   std::uint64_t id_counter = 0;
   std::unordered_map<std::string, std::string> live_session;  ///< session id -> its live job
   // Group commit: changes go to the writer thread; what depends on them
@@ -174,6 +177,14 @@ std::vector<stage_record*> startable(job_record& j, const std::string& pool) {
     if (s.state == job_state::pending && pool_of(s.name) == pool && needs_met(j, s))
       out.push_back(&s);
   return out;
+}
+
+template <class Pred>
+stage_record* find_stage_if(job_record& j, Pred pred) {
+  for (auto& s : j.stages)
+    if (pred(s))
+      return &s;
+  return nullptr;
 }
 
 stage_record* find_stage(job_record& j, const std::string& name) {
@@ -487,7 +498,12 @@ public:
     priority prio = priority::normal;
     if (!prio_text.empty() && !parse(prio_text, prio))
       return reply_error(errc::bad_input, "unknown priority \"" + prio_text + "\" (high, normal, low)");
-    auto m = load_manifest(dir, {st_.cfg.missing_audio_as_silence});
+    manifest_options mo;
+    mo.missing_audio_as_silence = st_.cfg.missing_audio_as_silence;
+    mo.roots = st_.cfg.session_roots;
+    mo.max_session_ms = st_.cfg.max_session_ms;
+    mo.max_entries = st_.cfg.max_session_files;
+    auto m = load_manifest(dir, mo);
     if (!m)
       return reply_error(m.err().code, m.err().message);
     if (auto existing = st_.live_session.find(m->id); existing != st_.live_session.end()) {
@@ -523,11 +539,7 @@ public:
     for (const auto& d : damaged)
       spdlog::warn("queue: {} is damaged ({}): media.repair will recover it", (m->dir / d.path).string(), d.reason);
     j.stages = plan_stages(*m, plan);
-    std::error_code ec;
-    for (const auto* list : {&m->video, &m->audio})
-      for (const auto& f : *list)
-        if (!f.missing)
-          j.media_bytes += std::int64_t(std::filesystem::file_size(f.resolved, ec));
+    j.media_bytes = m->media_bytes();  // each file once, however often it is listed
     persist(j, nullptr, "submitted");
     emit(j, events::job_created);
     auto reply = reply_ok(st_.live[j.id]);
@@ -1032,13 +1044,16 @@ public:
           if (!r.is_object() || r.value("at", std::int64_t{0}) > cutoff || !r.contains("trash"))
             continue;
           std::error_code ec;
-          auto dir = std::filesystem::path{j.session_dir} / r["trash"].get<std::string>();
-          if (std::filesystem::exists(dir, ec)) {
-            auto n = std::filesystem::remove_all(dir, ec);
-            if (ec)
-              spdlog::warn("queue: cannot purge {}: {}", dir.string(), ec.message());
+          auto rel = r["trash"].is_string() ? r["trash"].get<std::string>() : std::string{};
+          auto dir = std::filesystem::path{j.session_dir} / rel;
+          auto folder = session_folder::open(j.session_dir);
+          if (!rel.empty() && folder && std::filesystem::exists(dir, ec)) {
+            // Confined to the session folder: a symlink swapped in for the
+            // output folder never makes the sweep delete elsewhere.
+            if (auto err = (*folder)->remove_tree(rel))
+              spdlog::warn("queue: cannot purge {}: {}", dir.string(), err->message);
             else
-              spdlog::info("queue: purged {} trashed files of job {} ({})", n, j.id, dir.string());
+              spdlog::info("queue: purged the trashed files of job {} ({})", j.id, dir.string());
           }
         }
         cursor = next;
@@ -1056,11 +1071,19 @@ public:
     auto free = st_.cfg.free_bytes(j.session_dir);
     if (free >= needed) {
       j.waiting.clear();
+      st_.disk_waiting_since.erase(j.id);
       return true;
     }
     auto reason = "waiting for disk space: " + human_bytes(free) + " free on the volume of " + j.session_dir +
                   ", needs " + human_bytes(needed) + " (" + std::to_string(st_.cfg.min_free_factor).substr(0, 3) +
                   "x the session's media)";
+    auto since = st_.disk_waiting_since.emplace(j.id, now()).first->second;
+    if (st_.cfg.disk_wait_ms > 0 && now() - since >= st_.cfg.disk_wait_ms) {
+      // Space that did not come in disk_wait_ms is not coming: the job fails
+      // with the reason instead of waiting without end.
+      st_.disk_expired.insert(j.id);
+      return false;
+    }
     if (j.waiting.empty()) {
       spdlog::warn("queue: job {} {}", j.id, reason);
       emit(j, events::job_waiting, {}, reason);
@@ -1146,7 +1169,9 @@ public:
       return;
     }
     auto& rec = live->second;
-    self_->send(slot->handle, run_atom::value, stage_order{rec.id, rec.session_id, rec.session_dir, stage, attempt});
+    self_->send(slot->handle, run_atom::value,
+                stage_order{rec.id, rec.session_id, rec.session_dir, stage, attempt,
+                            session_seal_key(st_.store->seal_secret(), rec.session_dir)});
   }
 
 private:
@@ -1509,6 +1534,7 @@ private:
       arm_watchdog();
       rec.waiting.clear();
     }
+    fail_disk_expired();
     // A pool this node runs no worker of (media.workers = 0) and no worker
     // node serves either: its jobs say so.
     for (const auto& pool : st_.cfg.unserved_pools) {
@@ -1524,6 +1550,44 @@ private:
           emit(j, events::job_waiting, {}, reason);
         }
       }
+    }
+  }
+
+  // Jobs that waited disk_wait_ms for space: their waiting stage fails
+  // (io, not retried: the wait was the retry), and the job once nothing runs.
+  void fail_disk_expired() {
+    auto expired = std::move(st_.disk_expired);
+    st_.disk_expired.clear();
+    for (const auto& id : expired) {
+      auto it = st_.live.find(id);
+      st_.disk_waiting_since.erase(id);
+      if (it == st_.live.end())
+        continue;
+      auto* s = find_stage_if(it->second, [](const stage_record& r) {
+        return r.state == job_state::pending && pool_of(r.name) == "media";
+      });
+      if (!s)
+        continue;
+      const std::string prefix = "waiting for disk space: ";
+      const auto& w = it->second.waiting;
+      auto message = "disk full: " + (w.rfind(prefix, 0) == 0 ? w.substr(prefix.size()) : w) + "; waited " +
+                     std::to_string(st_.cfg.disk_wait_ms / 1000) + " s (queue.disk_wait_ms)";
+      auto stage = s->name;
+      job_record rec;
+      transition(id, stage + ": " + message, [&](job_record& j) {
+        auto* js = find_stage(j, stage);
+        js->state = job_state::failed;
+        js->finished_at = now();
+        js->error = message;
+        j.waiting.clear();
+        if (j.error.empty()) {
+          j.error = stage + ": " + message;
+          j.error_code = errc::io;
+        }
+      }, &rec);
+      spdlog::error("queue: job {} {}: {}", id, stage, message);
+      emit(rec, events::stage_failed, stage, message);
+      settle(id);
     }
   }
 

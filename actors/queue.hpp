@@ -22,10 +22,17 @@ struct queue_config {
   /// A media stage starts only while the session's volume has this many
   /// times the session's media size free (0: no check).
   double min_free_factor = 1.4;
+  /// A job held back for disk space this long fails with "disk full" (0: never).
+  std::int64_t disk_wait_ms = 1800000;
   /// Free bytes on the volume holding `dir`; injectable for tests.
   std::function<std::int64_t(const std::string& dir)> free_bytes;
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
   bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
+  /// Every submitted session folder must be inside one of these ("" = any);
+  /// checked on the folder as opened (no symlink race).
+  std::vector<std::string> session_roots;
+  std::int64_t max_session_ms = 24LL * 3600 * 1000;  ///< the longest session taken
+  std::size_t max_session_files = 20000;             ///< files a manifest may list
   bool compress = true;  ///< jobs run media.compress unless their submit says otherwise
   /// Jobs run the enrich.* stages unless their submit says otherwise. Off
   /// here (the queue alone has no enrichment workers); the runtime sets it

@@ -21,7 +21,7 @@ namespace postroll {
 using stage_runner = std::function<result<std::string>(const stage_order& order, const gst::cancel_token& cancel,
                                                        const gst::progress_fn& progress)>;
 
-/// A runner for a pool's stage function, `run(stage, session_dir, cancel,
+/// A runner for a pool's stage function, `run(order, session_dir, cancel,
 /// progress)`, on a node that sees the session folders through `paths`: the
 /// order's folder is mapped to this node's, paths in the result back to the
 /// coordinator's (an empty map changes nothing).
@@ -29,7 +29,7 @@ template <class Run>
 stage_runner mapped_runner(path_map paths, Run run) {
   return [paths = std::move(paths), run = std::move(run)](const stage_order& order, const gst::cancel_token& cancel,
                                                           const gst::progress_fn& progress) -> result<std::string> {
-    auto out = run(order.stage, paths.to_local(order.session_dir), cancel, progress);
+    auto out = run(order, paths.to_local(order.session_dir), cancel, progress);
     if (out)
       *out = paths.to_remote_json(*out);
     return out;

@@ -23,7 +23,7 @@
 
 #include "actors/node_agent.hpp"
 #include "actors/node_setup.hpp"
-#include "apps/http_api.hpp"
+#include "net/http/api_server.hpp"
 #include "apps/progress_bar.hpp"
 #include "config/endpoint.hpp"
 #include "pipelines/output_file.hpp"
@@ -506,6 +506,11 @@ int cmd_node(const args& a, signal_waiter& sig) {
     ho.port = cfg->port == 0 && cfg->http_port == config{}.http_port ? 0 : cfg->http_port;
     ho.session_roots = cfg->session_roots;
     ho.web_dir = cfg->web_dir;
+    ho.output_dir = cfg->output_dir;
+    ho.allowed_hosts = cfg->allowed_hosts;
+    ho.cors_origins = cfg->cors_origins;
+    ho.max_connections = std::size_t(cfg->http_max_connections);
+    ho.max_event_streams = std::size_t(cfg->http_max_event_streams);
     if (ho.web_dir.empty()) {
       // The dashboard next to the binary: the source tree's web/ for a
       // build, share/postroll/web for an install.

@@ -11,6 +11,7 @@
 #include "pipelines/output_file.hpp"
 #include "pipelines/storyboard.hpp"
 #include "session/manifest.hpp"
+#include "session/seal.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -111,13 +112,22 @@ result<json> chapters(const stage_context& c) {
   }
   if (!c.m.screenshots.empty()) {
     std::vector<timed_picture> shots;
-    for (const auto& s : c.m.screenshots)
-      shots.push_back({s.resolved, s.offset_ms});
+    std::vector<opened_file> open;  // read through the session folder's descriptor
+    for (const auto& s : c.m.screenshots) {
+      auto f = s.open();
+      if (!f)
+        return f.err();
+      shots.push_back({f->path(), s.offset_ms});
+      open.push_back(std::move(*f));
+    }
     std::stable_sort(shots.begin(), shots.end(), [](const auto& a, const auto& b) { return a.offset_ms < b.offset_ms; });
     std::int64_t duration = 0;
     if (auto d = duration_of(c.playable()))
       duration = *d;
-    return screenshot_chapters(shots, duration, thumbs, c.o.chapters, c.cancel, c.progress);
+    auto out = screenshot_chapters(shots, duration, thumbs, c.o.chapters, c.cancel, c.progress);
+    if (!out)
+      return error{out.err().code, name_opened_files(out.err().message)};
+    return json::parse(name_opened_files(out->dump()));
   }
   return skipped("the session has no video and no screenshots");
 }
@@ -223,8 +233,21 @@ json external_request(const stage_context& c) {
               {"inputs", inputs}};
 }
 
-// Everything a stage's result depends on.
+std::string unsealed_key_for(const stage_context& c, const json* request);
+
+// A file by identity as the manifest's open saw it (path, size, time).
+void add_identity(cache_key& k, const media_ref& r) {
+  k.add(r.open_rel.empty() ? r.path : r.open_rel)
+    .add(std::to_string(r.bytes) + "|" + std::to_string(r.mtime_ns) + "|" + std::to_string(r.offset_ms));
+}
+
+// Everything a stage's result depends on, sealed with the session's key: a
+// result file someone else wrote cannot carry a key that matches.
 std::string key_for(const stage_context& c, const json* request) {
+  return keyed_hash(c.o.seal_key, unsealed_key_for(c, request));
+}
+
+std::string unsealed_key_for(const stage_context& c, const json* request) {
   cache_key k;
   k.add(c.stage).add(stage_version);
   auto cmd = c.o.commands.find(c.stage);
@@ -238,16 +261,16 @@ std::string key_for(const stage_context& c, const json* request) {
   if (c.stage == stage_audio_review) {
     k.add(std::to_string(o.audio.min_audio_ms)).add(o.audio.asr.model_dir);
     for (const auto& a : c.m.audio)
-      k.add_file_identity(a.resolved).add(std::to_string(a.offset_ms));
+      add_identity(k, a);
   } else if (c.stage == stage_chapters) {
     const auto& ch = o.chapters;
     k.add(std::to_string(ch.min_chapter_ms) + "|" + std::to_string(ch.sample_ms) + "|" + std::to_string(ch.settle_ms) +
           "|" + ch.ocr_language + "|" + std::to_string(ch.thumbnail_width) + "|" +
           std::to_string(ch.scene.cut_fraction) + "|" + std::to_string(ch.scene.tolerance));
     for (const auto& v : c.m.video)
-      k.add_file_identity(v.resolved).add(std::to_string(v.offset_ms));
+      add_identity(k, v);
     for (const auto& s : c.m.screenshots)
-      k.add_file_identity(s.resolved).add(std::to_string(s.offset_ms));
+      add_identity(k, s);
   } else if (c.stage == stage_summary) {
     k.add(std::to_string(o.summary.sentences) + "|" + o.summary.chat_url + "|" + o.summary.chat_model + "|" + c.m.name);
     k.add_file_content(c.dir / file_of(stage_audio_review)).add_file_content(c.dir / file_of(stage_chapters));
@@ -262,12 +285,19 @@ std::string key_for(const stage_context& c, const json* request) {
 bool cached_result_usable(const json& old, const std::string& key, const stage_context& c) {
   if (!old.is_object() || old.value("cacheKey", "") != key || key.empty())
     return false;
-  std::error_code ec;
-  if (old.contains("image") && old["image"].is_string() && !fs::exists(c.dir / old["image"].get<std::string>(), ec))
+  // What it points to: plain names inside the enrichment folder only.
+  auto present = [&](const json& v) {
+    if (!v.is_string())
+      return true;
+    auto rel = v.get<std::string>();
+    std::error_code ec;
+    return !rel.empty() && rel.front() != '/' && rel.find("..") == std::string::npos &&
+           fs::is_regular_file(fs::symlink_status(c.dir / rel, ec));
+  };
+  if (old.contains("image") && !present(old["image"]))
     return false;
   for (const auto& ch : old.value("chapters", json::array()))
-    if (ch.contains("thumbnail") && ch["thumbnail"].is_string() &&
-        !fs::exists(c.dir / ch["thumbnail"].get<std::string>(), ec))
+    if (ch.is_object() && ch.contains("thumbnail") && !present(ch["thumbnail"]))
       return false;
   return true;
 }
@@ -287,16 +317,21 @@ result<std::string> run_enrich_stage(const std::string& stage, const fs::path& s
                                      const gst::progress_fn& progress) {
   // Each stage reads the manifest itself: it may run on another node that
   // only shares the session folder.
-  auto m = load_manifest(session_dir, {options.missing_audio_as_silence});
+  manifest_options mo;
+  mo.missing_audio_as_silence = options.missing_audio_as_silence;
+  mo.max_session_ms = options.max_session_ms;
+  mo.max_entries = options.max_session_files;
+  auto m = load_manifest(session_dir, mo);
   if (!m)
     return m.err();
+  auto made = m->folder->output_dir((fs::path{options.output_dir} / "enrichment").string());
+  if (!made)
+    return made.err();
   auto out_dir = m->dir / options.output_dir;
-  apply_repairs(*m, out_dir);  // screenshots-only chapters read the video: the repaired one
-  auto dir = out_dir / "enrichment";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return error{errc::io, dir.string() + ": cannot create: " + ec.message()};
+  apply_repairs(*m, out_dir, options.seal_key);  // screenshots-only chapters read the video: the repaired one
+  auto dir = *made;
+  if (auto thumbs = m->folder->output_dir((fs::path{options.output_dir} / "enrichment" / "thumbs").string()); !thumbs)
+    return thumbs.err();
   stage_context c{stage, *m, out_dir, dir, options, cancel, progress};
   auto file = dir / file_of(stage);
   auto cmd = options.commands.find(stage);

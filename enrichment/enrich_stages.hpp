@@ -38,6 +38,11 @@ struct enrich_options {
   /// (the command must answer in the same schema); any other
   /// "enrich.<name>" is an extra stage writing <name>.json.
   std::map<std::string, external_command> commands;
+  /// The session's seal key (from the stage order): cached results count
+  /// only when their key was sealed with it (a planted result never does).
+  std::string seal_key;
+  std::int64_t max_session_ms = 24LL * 3600 * 1000;
+  std::size_t max_session_files = 20000;
 };
 
 /// `<session>/<output_dir>/enrichment`.

@@ -8,10 +8,10 @@ maybe_error read_audio_samples(const std::filesystem::path& file, std::int64_t d
                                const gst::cancel_token& cancel, const gst::progress_fn& progress,
                                const std::function<void(const std::int16_t*, std::size_t, std::int64_t)>& on_chunk) {
   gst::ensure_init();
-  auto pipeline = gst::parse("filesrc location=" + gst::quoted(file) +
+  auto pipeline = gst::parse("filesrc name=src"
                                " ! decodebin ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=" +
                                std::to_string(analysis_rate) + " ! appsink name=sink sync=false max-buffers=8",
-                             file.string() + " (audio)");
+                             file.string() + " (audio)", {{"src", "location", file.string()}});
   if (!pipeline)
     return pipeline.err();
   std::int64_t next_index = 0;

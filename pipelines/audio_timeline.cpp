@@ -21,6 +21,14 @@ namespace {
 // How many decoded segments may wait ahead of the mixer (bounds memory).
 constexpr size_t lookahead = 8;
 
+// A segment from a manifest is opened through its session folder, and
+// only while it is decoded (a session may list thousands).
+result<pcm_audio> decode_segment(const timeline_segment& s, int rate, int channels, const gst::cancel_token& cancel) {
+  if (!s.ref)
+    return decode_audio(s.file, rate, channels, cancel);
+  return with_file(*s.ref, [&](const std::string& path) { return decode_audio(path, rate, channels, cancel); });
+}
+
 int bitrate_for(int rate, int channels) {
   int per_channel = rate <= 16000 ? 32000 : rate <= 24000 ? 48000 : 64000;
   return per_channel * channels;
@@ -70,7 +78,7 @@ private:
           return;
         i = next_++;
       }
-      auto decoded = decode_audio(segments_[i].file, rate_, channels_, cancel_);
+      auto decoded = decode_segment(segments_[i], rate_, channels_, cancel_);
       {
         std::lock_guard<std::mutex> guard{mtx_};
         slots_[i].emplace(std::move(decoded));
@@ -108,9 +116,9 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   size_t first = 0;
   std::optional<pcm_audio> first_pcm;
   for (; first < segments.size() && !first_pcm; ++first) {
-    auto pcm = decode_audio(segments[first].file, options.rate, options.channels, cancel);
+    auto pcm = decode_segment(segments[first], options.rate, options.channels, cancel);
     if (pcm && pcm->channels > 2)
-      pcm = decode_audio(segments[first].file, pcm->rate, 2, cancel);
+      pcm = decode_segment(segments[first], pcm->rate, 2, cancel);
     if (pcm) {
       first_pcm = std::move(*pcm);
       break;

@@ -9,12 +9,15 @@
 #include <vector>
 
 #include "pipelines/gst_support.hpp"
+#include "session/manifest.hpp"
 
 namespace postroll {
 
 struct timeline_segment {
-  std::filesystem::path file;
+  std::filesystem::path file;  ///< read by name when `ref` is null (tests, postroll's own files)
   std::int64_t offset_ms = 0;
+  /// The manifest entry: opened through the session folder when decoded.
+  const media_ref* ref = nullptr;
 };
 
 struct timeline_options {

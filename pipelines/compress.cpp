@@ -19,8 +19,6 @@ namespace {
 using gst::buffer_ptr;
 using gst::sample_ptr;
 
-using gst::quoted;
-
 bool safe_element_name(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -79,25 +77,26 @@ result<compress_stats> compress_video(const fs::path& input, const fs::path& out
   auto total_ns = std::max<std::int64_t>(1, info->duration_ms) * GST_MSECOND;
 
   // Decoding side: the source's video to raw I420 frames in an appsink.
-  auto decode = gst::parse("filesrc location=" + quoted(input) +
-                             " ! qtdemux name=dm dm.video_0 ! queue ! decodebin ! videoconvert ! "
-                             "video/x-raw,format=I420 ! appsink name=frames sync=false max-buffers=4",
-                           "compress (decode)");
+  auto decode = gst::parse("filesrc name=src ! qtdemux name=dm dm.video_0 ! queue ! decodebin ! videoconvert ! "
+                           "video/x-raw,format=I420 ! appsink name=frames sync=false max-buffers=4",
+                           "compress (decode)", {{"src", "location", input.string()}});
   if (!decode)
     return decode.err();
   // Encoding side: frames pushed into an appsrc, the source's audio copied.
-  std::string audio = info->has_audio ? " filesrc location=" + quoted(input) +
-                                          " ! qtdemux name=adm adm.audio_0 ! queue max-size-time=0 "
+  std::string audio = info->has_audio ? " filesrc name=asrc ! qtdemux name=adm adm.audio_0 ! queue max-size-time=0 "
                                           "max-size-buffers=0 max-size-bytes=67108864 ! mux."
                                       : "";
+  std::vector<gst::property> files = {{"mux", "faststart-file", output.string() + ".faststart"},
+                                      {"sink", "location", output.string()}};
+  if (info->has_audio)
+    files.push_back({"asrc", "location", input.string()});
   auto encode = gst::parse("appsrc name=src format=time block=true max-bytes=8388608 ! queue ! videoconvert ! " +
-                             o.encoder + " name=enc ! h264parse ! mp4mux name=mux faststart=true faststart-file=" +
-                             // The media data waits here until the index is
-                             // written in front of it: next to the output (same
-                             // volume, counted as the session's, cleaned with
-                             // the partial file), not in /tmp.
-                             quoted(output.string() + ".faststart") + " ! filesink location=" + quoted(output) + audio,
-                           "compress (encode with " + o.encoder + ")");
+                             // The media data waits in faststart-file until the
+                             // index is written in front of it: next to the
+                             // output (same volume, counted as the session's,
+                             // cleaned with the partial file), not in /tmp.
+                             o.encoder + " name=enc ! h264parse ! mp4mux name=mux faststart=true ! filesink name=sink" + audio,
+                           "compress (encode with " + o.encoder + ")", files);
   if (!encode) {
     if (encoder_failed)
       *encoder_failed = true;
@@ -258,7 +257,8 @@ maybe_error check_playable(const fs::path& file, std::int64_t expected_ms, const
   std::string branches = " dm.video_0 ! queue ! decodebin ! fakesink sync=false";
   if (info->has_audio)
     branches += " dm.audio_0 ! queue ! decodebin ! fakesink sync=false";
-  auto full = gst::parse("filesrc location=" + quoted(file) + " ! qtdemux name=dm" + branches, "playability check");
+  auto full = gst::parse("filesrc name=src ! qtdemux name=dm" + branches, "playability check",
+                         {{"src", "location", file.string()}});
   if (!full)
     return full.err();
   if (auto err = gst::run(full->get(), cancel))
@@ -266,9 +266,8 @@ maybe_error check_playable(const fs::path& file, std::int64_t expected_ms, const
   // Seeks to 8 points as a player scrubbing does (to the keyframe before
   // each); each must preroll a decoded frame. The full decode above already
   // showed every frame after a keyframe decodes.
-  auto seeker = gst::parse("filesrc location=" + quoted(file) +
-                             " ! qtdemux name=dm dm.video_0 ! h264parse ! avdec_h264 ! appsink name=s sync=false",
-                           "seek check");
+  auto seeker = gst::parse("filesrc name=src ! qtdemux name=dm dm.video_0 ! h264parse ! avdec_h264 ! appsink name=s sync=false",
+                           "seek check", {{"src", "location", file.string()}});
   if (!seeker)
     return seeker.err();
   auto s = gst::by_name(seeker->get(), "s");

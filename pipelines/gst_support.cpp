@@ -9,18 +9,23 @@ void ensure_init() {
   std::call_once(once, [] { gst_init(nullptr, nullptr); });
 }
 
-result<element_ptr> parse(const std::string& description, const std::string& what) {
+result<element_ptr> parse(const std::string& description, const std::string& what,
+                          const std::vector<property>& properties) {
   ensure_init();
   GError* err = nullptr;
-  GstElement* p = gst_parse_launch(description.c_str(), &err);
+  element_ptr p{gst_parse_launch(description.c_str(), &err)};
   if (err) {
     std::string msg = what + ": cannot build pipeline: " + err->message;
     g_error_free(err);
-    if (p)
-      gst_object_unref(p);
     return error{errc::media, msg};
   }
-  return element_ptr{p};
+  for (const auto& prop : properties) {
+    auto e = by_name(p.get(), prop.element.c_str());
+    if (!e)
+      return error{errc::internal, what + ": the pipeline has no element " + prop.element};
+    g_object_set(e.get(), prop.name.c_str(), prop.value.c_str(), nullptr);
+  }
+  return p;
 }
 
 element_ptr by_name(GstElement* bin, const char* name) {
@@ -79,16 +84,6 @@ maybe_error run(GstElement* pipeline, const cancel_token& cancel,
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   return outcome;
-}
-
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace postroll::gst

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gst/gst.h>
 
@@ -61,12 +62,20 @@ struct cancel_token {
 /// Called with a completion fraction in [0, 1].
 using progress_fn = std::function<void(double)>;
 
-/// Builds a pipeline from a gst-launch description.
-/// @returns the pipeline or an `errc::media` error naming `what`.
-result<element_ptr> parse(const std::string& description, const std::string& what);
+/// A string property of a named element, set after the description is
+/// parsed: file names and texts from outside never become pipeline syntax.
+struct property {
+  std::string element;  ///< the element's name= in the description
+  std::string name;     ///< e.g. "location", "text"
+  std::string value;
+};
 
-/// `text` as a quoted gst-launch value (a file path, an overlay text).
-std::string quoted(const std::string& text);
+/// Builds a pipeline from a gst-launch description written by postroll (its
+/// own element names, numbers and caps only: never a value from a manifest,
+/// a request or a file name), then sets `properties` on the named elements.
+/// @returns the pipeline or an `errc::media` error naming `what`.
+result<element_ptr> parse(const std::string& description, const std::string& what,
+                          const std::vector<property>& properties = {});
 
 /// Looks up a named element inside a bin (owned reference).
 element_ptr by_name(GstElement* bin, const char* name);

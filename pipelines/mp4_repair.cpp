@@ -322,8 +322,8 @@ result<rebuild_report> rebuild_mp4(const fs::path& damaged, const fs::path& out,
   gst_util_double_to_fraction(fps, &num, &den);
   auto produce = [&](const fs::path& partial) -> result<rebuild_report> {
     auto pipe = gst::parse("appsrc name=src format=time block=true max-bytes=8388608 ! h264parse ! "
-                           "mp4mux faststart=true ! filesink location=" + gst::quoted(partial.string()),
-                           "repair of " + damaged.filename().string());
+                           "mp4mux faststart=true ! filesink name=sink",
+                           "repair of " + damaged.filename().string(), {{"sink", "location", partial.string()}});
     if (!pipe)
       return pipe.err();
     auto src = gst::by_name(pipe->get(), "src");

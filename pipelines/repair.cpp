@@ -4,12 +4,14 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "pipelines/matroska_repair.hpp"
 #include "pipelines/media_probe.hpp"
 #include "pipelines/mp4_repair.hpp"
 #include "pipelines/output_file.hpp"
 #include "pipelines/wav_repair.hpp"
+#include "session/seal.hpp"
 
 namespace postroll {
 
@@ -18,14 +20,9 @@ using json = nlohmann::json;
 
 namespace {
 
-// Size and modification time: a repaired copy stands for its original only
-// while the original is what was repaired.
-json fingerprint(const fs::path& p) {
-  std::error_code ec;
-  auto size = fs::file_size(p, ec);
-  auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
-  return {{"bytes", ec ? 0 : size}, {"mtime", ec ? 0 : std::int64_t(mtime)}};
-}
+// Size and modification time (as the manifest's open saw them): a repaired
+// copy stands for its original only while the original is what was repaired.
+json fingerprint(const media_ref& r) { return {{"bytes", r.bytes}, {"mtime", r.mtime_ns}}; }
 
 const std::vector<media_ref>& refs_of(const manifest& m, const std::string& kind) {
   return kind == "video" ? m.video : m.audio;
@@ -35,9 +32,8 @@ const std::vector<media_ref>& refs_of(const manifest& m, const std::string& kind
 // by demuxing (no decoding). Headers of a cut file may claim anything
 // (a fragmented MP4's index says the first fragment's length).
 double demuxed_seconds(const fs::path& p) {
-  auto pipe = gst::parse("filesrc location=" + gst::quoted(p.string()) +
-                             " ! parsebin ! fakesink name=s sync=false signal-handoffs=true",
-                         "measuring " + p.filename().string());
+  auto pipe = gst::parse("filesrc name=src ! parsebin ! fakesink name=s sync=false signal-handoffs=true",
+                         "measuring " + p.filename().string(), {{"src", "location", p.string()}});
   if (!pipe)
     return 0;
   GstClockTime end = 0;
@@ -65,10 +61,12 @@ std::vector<damaged_file> find_damage(const manifest& m) {
       if (refs[i].missing)
         continue;
       damaged_file d{kind, i, refs[i].path, "", ""};
-      std::error_code ec;
-      auto bytes = fs::file_size(refs[i].resolved, ec);
-      auto wav = scan_wav(refs[i].resolved);
-      auto mp4 = scan_mp4(refs[i].resolved);
+      auto file = refs[i].open();  // scanned through the session folder's descriptor
+      if (!file)
+        continue;  // the stages name what is wrong with it
+      auto bytes = file->size();
+      auto wav = scan_wav(file->path());
+      auto mp4 = scan_mp4(file->path());
       if (d.kind == "audio" && (bytes == 0 || (wav.data_offset > 0 && wav.data_bytes == 0))) {
         // A segment the recorder opened and never wrote to: nothing in it
         // to recover; it becomes silence, said so.
@@ -80,7 +78,7 @@ std::vector<damaged_file> find_damage(const manifest& m) {
       } else if (mp4.damage == mp4_damage::fragment_cut) {
         d.damage = "mp4-fragment-cut";
         d.reason = mp4.reason;
-      } else if (auto mkv = scan_matroska(refs[i].resolved); mkv.damaged) {
+      } else if (auto mkv = scan_matroska(file->path()); mkv.damaged) {
         d.damage = "matroska-cut";
         d.reason = mkv.reason;
       } else if (wav.damaged) {
@@ -97,19 +95,24 @@ std::vector<damaged_file> find_damage(const manifest& m) {
 result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, const repair_options& options,
                                  const gst::cancel_token& cancel, const gst::progress_fn& progress) {
   auto damaged = find_damage(m);
-  auto dir = out_dir / "repair";
+  auto made = m.folder->output_dir((fs::relative(out_dir, m.dir) / "repair").string());
+  if (!made)
+    return made.err();
+  auto dir = *made;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return error{errc::io, dir.string() + ": " + ec.message()};
   json repairs = json::array();
   for (std::size_t n = 0; n < damaged.size(); ++n) {
     const auto& d = damaged[n];
-    const auto& original = refs_of(m, d.kind)[d.index].resolved;
-    auto repaired = dir / (d.kind + "-" + std::to_string(d.index) + "-" + original.filename().string());
-    auto original_bytes = std::int64_t(fs::file_size(original, ec));
+    const auto& ref = refs_of(m, d.kind)[d.index];
+    // Read through the descriptor; messages name the file as people know it.
+    auto opened = ref.open();
+    if (!opened)
+      return opened.err();
+    const fs::path original = opened->path();
+    auto repaired = dir / (d.kind + "-" + std::to_string(d.index) + "-" + ref.resolved.filename().string());
+    auto original_bytes = opened->size();
     json r = {{"kind", d.kind}, {"index", d.index}, {"file", d.path}, {"damage", d.damage}, {"reason", d.reason},
-              {"original", fingerprint(original)}};
+              {"original", fingerprint(ref)}};
     auto part = [&](double x) {
       if (progress)
         progress((double(n) + x) / double(damaged.size()));
@@ -137,7 +140,8 @@ result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, con
       if (!rebuilt)
         return rebuilt.err().code == errc::cancelled
                    ? rebuilt.err()
-                   : error{rebuilt.err().code, original.string() + ": cannot be repaired: " + rebuilt.err().message};
+                   : error{rebuilt.err().code, ref.resolved.string() + ": cannot be repaired: " +
+                                                   name_opened_files(rebuilt.err().message)};
       r["frames"] = rebuilt->frames;
       r["fps"] = rebuilt->fps;
       r["fpsFrom"] = rebuilt->fps_from;
@@ -166,13 +170,13 @@ result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, con
         err = trim_matroska(original, repaired, kept);
       }
       if (err)
-        return *err;
+        return error{err->code, name_opened_files(err->message)};
       r["bytesRecovered"] = kept;
       r["bytesLost"] = original_bytes - kept;
     } else if (d.damage == "wav-header") {
       auto scan = scan_wav(original);
       if (auto err = fix_wav(original, repaired, scan))
-        return *err;
+        return error{err->code, name_opened_files(err->message)};
       r["bytesRecovered"] = scan.data_bytes;
       r["bytesLost"] = original_bytes - scan.data_offset - scan.data_bytes;
     }
@@ -180,7 +184,7 @@ result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, con
     // estimated from the bytes cut off at the recovered bytes-per-second.
     auto seconds = demuxed_seconds(repaired);
     if (seconds <= 0)
-      return error{errc::bad_input, original.string() + ": repaired copy does not play (" + repaired.string() + ")"};
+      return error{errc::bad_input, ref.resolved.string() + ": repaired copy does not play (" + repaired.string() + ")"};
     r["repaired"] = fs::relative(repaired, m.dir, ec).string();
     r["secondsRecovered"] = std::round(seconds * 1000) / 1000;
     auto recovered = r.value("bytesRecovered", std::int64_t{0}), lost = r.value("bytesLost", std::int64_t{0});
@@ -189,34 +193,45 @@ result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, con
     part(1.0);
   }
   json result = {{"repairs", repairs}};
-  if (auto err = write_file_atomically(dir / "repairs.json", result.dump(2)))
+  if (auto err = write_file_atomically(dir / "repairs.json", sealed(result, options.seal_key).dump(2)))
     return *err;
   return result.dump();
 }
 
-void apply_repairs(manifest& m, const fs::path& out_dir) {
+void apply_repairs(manifest& m, const fs::path& out_dir, const std::string& seal_key) {
   std::ifstream in(out_dir / "repair" / "repairs.json");
   if (!in)
     return;
   auto doc = json::parse(in, nullptr, false);
-  if (!doc.is_object())
+  if (!seal_valid(doc, seal_key)) {
+    // A record this node did not write (planted, or from another data dir):
+    // the originals count; a repair stage writes a new one when needed.
+    spdlog::warn("repair: {} was not written by this node; ignored", (out_dir / "repair" / "repairs.json").string());
     return;
+  }
+  auto repair_rel = fs::relative(out_dir / "repair", m.dir).string() + "/";
   for (const auto& r : doc.value("repairs", json::array())) {
     auto kind = r.value("kind", "");
     auto index = r.value("index", std::size_t(0));
     auto& refs = kind == "video" ? m.video : m.audio;
     if ((kind != "video" && kind != "audio") || index >= refs.size() || refs[index].path != r.value("file", ""))
       continue;
-    if (fingerprint(refs[index].resolved) != r["original"])
+    if (fingerprint(refs[index]) != r["original"])
       continue;  // the original changed since: it is what counts now
     if (r.value("silence", false)) {
       refs[index].missing = true;  // the timeline leaves silence there
       continue;
     }
-    auto repaired = m.dir / r.value("repaired", "");
-    std::error_code ec;
-    if (fs::is_regular_file(repaired, ec))
-      refs[index].resolved = repaired;
+    auto repaired = r.value("repaired", "");
+    // Only a copy in the repair folder, opened through the session folder.
+    if (repaired.rfind(repair_rel, 0) != 0 || repaired.find("..") != std::string::npos)
+      continue;
+    auto probe = refs[index];
+    probe.open_rel = repaired;
+    if (probe.open()) {
+      refs[index].open_rel = repaired;
+      refs[index].resolved = m.dir / repaired;
+    }
   }
 }
 

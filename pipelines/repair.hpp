@@ -32,6 +32,7 @@ std::vector<damaged_file> find_damage(const manifest& m);
 struct repair_options {
   std::filesystem::path reference;  ///< a complete recording of the same recorder ("" = none)
   double default_fps = 30;          ///< frame rate when neither reference nor stream says
+  std::string seal_key;             ///< the session's seal key: repairs.json is sealed with it
 };
 
 /// Repairs every damaged file into <out_dir>/repair/ and records what was
@@ -42,7 +43,9 @@ result<std::string> repair_stage(const manifest& m, const std::filesystem::path&
                                  const gst::cancel_token& cancel, const gst::progress_fn& progress);
 
 /// Points `m`'s damaged files at their repaired copies, as recorded by the
-/// repair stage, for originals that have not changed since.
-void apply_repairs(manifest& m, const std::filesystem::path& out_dir);
+/// repair stage, for originals that have not changed since. A record without
+/// a valid seal under `seal_key` (not written by this node's repair stage),
+/// or naming a copy outside <out_dir>/repair/, is ignored.
+void apply_repairs(manifest& m, const std::filesystem::path& out_dir, const std::string& seal_key);
 
 }  // namespace postroll

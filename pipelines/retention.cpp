@@ -15,6 +15,7 @@
 #include "pipelines/media_probe.hpp"
 #include "pipelines/output_file.hpp"
 #include "session/manifest.hpp"
+#include "session/seal.hpp"
 
 namespace postroll {
 
@@ -58,26 +59,58 @@ fs::path trash_dir(const fs::path& session_dir, const std::string& output_dir) {
   return session_dir / output_dir / "trash";
 }
 
-result<std::string> retire_originals(const std::string& stage, const fs::path& session_dir, const std::string& output_dir,
+namespace {
+
+bool inside_output_dir(const std::string& rel, const std::string& output_dir) {
+  auto first = fs::path{rel}.begin();
+  return first != fs::path{rel}.end() && *first == fs::path{output_dir}.begin()->string();
+}
+
+bool plain_relative(const std::string& rel) {
+  if (rel.empty() || rel.front() == '/')
+    return false;
+  for (const auto& part : fs::path{rel})
+    if (part == "..")
+      return false;
+  return true;
+}
+
+}  // namespace
+
+result<std::string> retire_originals(const std::string& stage, const fs::path& session_dir, const retention_context& rc,
                                      const gst::cancel_token& cancel, const gst::progress_fn& progress) {
   const bool trash = stage == stage_trash_originals;
-  auto out_dir = session_dir / output_dir;
-  auto journal_file = out_dir / "retention.json";
+  auto folder = session_folder::open(session_dir);
+  if (!folder)
+    return folder.err();
+  auto out_dir = (*folder)->output_dir(rc.output_dir);
+  if (!out_dir)
+    return out_dir.err();
+  auto journal_file = *out_dir / "retention.json";
+  auto save = [&](const json& doc) { return write_file_atomically(journal_file, sealed(doc, rc.seal_key).dump()); };
   json j;
-  if (fs::exists(journal_file)) {
-    j = json::parse(read_text(journal_file), nullptr, false);
-    if (!j.is_object())
-      return error{errc::io, journal_file.string() + ": unreadable journal; remove it to start over"};
-    if (j.value("state", "") == "done")
-      return j.value("result", json::object()).dump();
-  } else {
+  std::error_code ec;
+  if (fs::exists(journal_file, ec)) {
+    auto doc = json::parse(read_text(journal_file), nullptr, false);
+    if (seal_valid(doc, rc.seal_key) && doc.value("job", "") == rc.job_id) {
+      j = std::move(doc);
+      if (j.value("state", "") == "done")
+        return j.value("result", json::object()).dump();
+    } else {
+      spdlog::warn("retention: {} was not written by this node for job {}; ignored", journal_file.string(), rc.job_id);
+    }
+  }
+  if (j.is_null()) {
     // Intent. Nothing goes before the final output is known good and on disk.
     auto m = load_manifest(session_dir);
     if (!m)
       return m.err();
-    auto output = final_output(out_dir);
+    if (!m->originals_retired.empty())
+      return error{errc::bad_input, (m->dir / manifest_file_name).string() + ": its originals were already retired (" +
+                                      m->originals_retired + "); nothing left to move or delete"};
+    auto output = final_output(*out_dir);
     if (output.empty())
-      return error{errc::io, out_dir.string() + ": no final output; the originals stay"};
+      return error{errc::io, out_dir->string() + ": no final output; the originals stay"};
     auto info = probe_media(output);
     if (!info || info->duration_ms <= 0 || (m->has_video() && !info->has_video) || (m->has_audio() && !info->has_audio))
       return error{errc::media, output.string() + ": the final output does not validate (" +
@@ -85,35 +118,43 @@ result<std::string> retire_originals(const std::string& stage, const fs::path& s
     if (auto err = sync_file_and_folder(output))
       return *err;
     json files = json::array();
+    std::set<std::string> listed;
     std::int64_t bytes = 0;
-    std::error_code ec;
     for (const auto* list : {&m->video, &m->audio, &m->screenshots})
       for (const auto& f : *list)
-        if (!f.missing) {
+        // postroll's own files are never originals, and a file listed
+        // twice goes once.
+        if (!f.missing && !inside_output_dir(f.path, rc.output_dir) && listed.insert(f.path).second) {
           files.push_back(f.path);
-          bytes += std::int64_t(fs::file_size(f.resolved, ec));
+          bytes += f.bytes;
         }
     // The manifest that will replace session.json: the output in place of
     // the originals, so the session still opens (and says what happened).
-    auto original = read_text(session_dir / manifest_file_name);
-    auto doc = json::parse(original);
+    auto original = (*folder)->open_file(manifest_file_name, "");
+    if (!original)
+      return original.err();
+    auto original_text = original->read_all(max_manifest_bytes);
+    if (!original_text)
+      return original_text.err();
+    auto doc = json::parse(*original_text);
     auto rel = fs::relative(output, m->dir).string();
     doc["video"] = info->has_video ? json::array({{{"path", rel}, {"offsetMs", 0}}}) : json::array();
     doc["audio"] = info->has_video ? json::array() : json::array({{{"path", rel}, {"offsetMs", 0}}});
     doc["screenshots"] = json::array();
     doc["originalsRetired"] = {{"policy", trash ? "trash" : "delete"}, {"at", unix_ms()},
                                {"journal", fs::relative(journal_file, m->dir).string()}};
-    j = {{"policy", trash ? "trash" : "delete"}, {"state", "intent"}, {"files", files}, {"done", json::array()},
-         {"bytes", bytes}, {"originalManifest", original}, {"newManifest", doc.dump(2)}, {"startedAt", unix_ms()}};
-    if (auto err = write_file_atomically(journal_file, j.dump()))
+    j = {{"policy", trash ? "trash" : "delete"}, {"state", "intent"}, {"job", rc.job_id}, {"files", files},
+         {"done", json::array()}, {"bytes", bytes}, {"originalManifest", *original_text},
+         {"newManifest", doc.dump(2)}, {"startedAt", unix_ms()}};
+    if (auto err = save(j))
       return *err;
     failpoint("retention.intent");
   }
   if (j["state"] == "intent") {
-    if (auto err = write_file_atomically(session_dir / manifest_file_name, j["newManifest"].get<std::string>()))
+    if (auto err = write_file_atomically((*folder)->path() / manifest_file_name, j["newManifest"].get<std::string>()))
       return *err;
     j["state"] = "removing";
-    if (auto err = write_file_atomically(journal_file, j.dump()))
+    if (auto err = save(j))
       return *err;
     failpoint("retention.manifest");
   }
@@ -121,32 +162,30 @@ result<std::string> retire_originals(const std::string& stage, const fs::path& s
   std::set<std::string> done;
   for (const auto& d : j["done"])
     done.insert(d.get<std::string>());
-  auto trash_root = trash_dir(session_dir, output_dir);
+  auto trash_rel = (fs::path{rc.output_dir} / "trash").string();
   std::size_t n = 0;
   for (const auto& f : files) {
     ++n;
     auto rel = f.get<std::string>();
     if (done.count(rel))
       continue;
+    if (!plain_relative(rel) || inside_output_dir(rel, rc.output_dir))
+      return error{errc::internal, journal_file.string() + ": lists " + one_line(rel) + ", which is not an original"};
     if (cancel.is_cancelled())
       return error{errc::cancelled, "cancelled"};  // the journal continues on retry
-    auto src = session_dir / rel;
-    std::error_code ec;
     if (trash) {
-      auto dest = trash_root / rel;
-      fs::create_directories(dest.parent_path(), ec);
-      if (fs::exists(src, ec)) {
-        fs::rename(src, dest, ec);  // same volume: one atomic step per file
-        if (ec)
-          return error{errc::io, src.string() + ": cannot move to " + dest.string() + ": " + ec.message()};
+      // Same volume: one atomic step per file.
+      if (auto err = (*folder)->move_file(rel, (fs::path{trash_rel} / rel).string()))
+        return *err;
+      auto dest = (*folder)->path() / trash_rel / rel;
+      if (fs::exists(dest, ec))
         if (auto err = sync_file_and_folder(dest))
           return *err;
-      }
-    } else if (!fs::remove(src, ec) && ec) {
-      return error{errc::io, src.string() + ": cannot delete: " + ec.message()};
+    } else if (auto err = (*folder)->remove_file(rel)) {
+      return *err;
     }
     j["done"].push_back(rel);
-    if (auto err = write_file_atomically(journal_file, j.dump()))
+    if (auto err = save(j))
       return *err;
     failpoint("retention.file");
     if (progress)
@@ -158,11 +197,11 @@ result<std::string> retire_originals(const std::string& stage, const fs::path& s
                  {"bytesReclaimed", trash ? 0 : j["bytes"].get<std::int64_t>()},
                  {"at", unix_ms()}};
   if (trash)
-    result["trash"] = fs::relative(trash_root, session_dir).string();
+    result["trash"] = trash_rel;
   j["state"] = "done";
   j["result"] = result;
   j.erase("newManifest");
-  if (auto err = write_file_atomically(journal_file, j.dump()))
+  if (auto err = save(j))
     return *err;
   failpoint("retention.done");
   return result.dump();

@@ -7,7 +7,10 @@
 // atomically): the intent and the file list are persisted before the first
 // file goes, progress after each, "done" at the end. A run after a crash
 // (the stage is retried like any other) continues from the journal; files
-// already moved or deleted are not looked for again.
+// already moved or deleted are not looked for again. The journal is sealed
+// with the session's key and names its job: one postroll did not write for
+// this job is ignored, and every path in it must stay inside the session
+// folder, outside postroll's output folder (docs/security.md).
 #pragma once
 
 #include <filesystem>
@@ -28,8 +31,14 @@ std::string retention_stage_for(const std::string& policy);
 /// originals named in the manifest, after rewriting session.json to point
 /// at the merged output (atomically), so the session still opens.
 /// @returns the stage result: {"policy", "files", "bytes", "trash", "at"}.
+struct retention_context {
+  std::string output_dir = "postroll";  ///< relative to the session folder
+  std::string seal_key;                 ///< the session's seal key (stage order)
+  std::string job_id;                   ///< the job the journal belongs to
+};
+
 result<std::string> retire_originals(const std::string& stage, const std::filesystem::path& session_dir,
-                                     const std::string& output_dir, const gst::cancel_token& cancel,
+                                     const retention_context& rc, const gst::cancel_token& cancel,
                                      const gst::progress_fn& progress);
 
 /// The session's trash folder (inside its output folder).

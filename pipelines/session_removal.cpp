@@ -1,8 +1,5 @@
 #include "pipelines/session_removal.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "pipelines/failpoint.hpp"
@@ -13,38 +10,47 @@ namespace postroll {
 namespace fs = std::filesystem;
 
 maybe_error remove_session_files(const fs::path& session_dir, const std::string& output_dir, bool originals) {
-  std::error_code ec;
+  auto folder = session_folder::open(session_dir);
+  if (!folder) {
+    std::error_code ec;
+    return fs::exists(session_dir, ec) ? maybe_error{folder.err()} : std::nullopt;  // already gone
+  }
+  const auto& f = **folder;
   if (originals) {
     // The manifest as written (not validated: after a crash some of its
     // files are already gone). It goes last, so a re-run still reads it.
-    std::ifstream in(session_dir / manifest_file_name);
-    auto doc = nlohmann::json::parse(in, nullptr, false);
+    // Every deletion is confined to the folder (session_folder).
+    nlohmann::json doc;
+    if (auto file = f.open_file(manifest_file_name, ""))
+      if (auto text = file->read_all(max_manifest_bytes))
+        doc = nlohmann::json::parse(*text, nullptr, false);
     if (doc.is_object())
       for (const char* kind : {"video", "audio", "screenshots"})
-        for (const auto& f : doc.value(kind, nlohmann::json::array())) {
-          auto rel = f.is_object() ? f.value("path", "") : "";
-          auto file = fs::weakly_canonical(session_dir / rel, ec);
-          auto root = fs::weakly_canonical(session_dir, ec).string() + "/";
-          if (rel.empty() || file.string().compare(0, root.size(), root) != 0)
-            continue;  // never outside the session folder
-          if (!fs::remove(file, ec) && ec)
-            return error{errc::io, file.string() + ": cannot delete: " + ec.message()};
+        for (const auto& entry : doc.value(kind, nlohmann::json::array())) {
+          auto rel = entry.is_object() && entry.contains("path") && entry["path"].is_string()
+                         ? entry["path"].get<std::string>() : std::string{};
+          if (rel.empty())
+            continue;
+          if (auto err = f.remove_file(rel)) {
+            if (err->message.find("outside the session folder") != std::string::npos)
+              continue;  // never outside the session folder
+            return err;
+          }
           failpoint("remove.file");
           // A folder the recorder made for its files goes once empty.
-          for (auto dir = file.parent_path(); dir.string().size() > root.size(); dir = dir.parent_path())
-            if (!fs::is_empty(dir, ec) || !fs::remove(dir, ec))
-              break;
+          for (auto dir = fs::path{rel}.parent_path(); !dir.empty(); dir = dir.parent_path())
+            f.remove_if_empty(dir.string());
         }
   }
-  fs::remove_all(session_dir / output_dir, ec);
-  if (ec)
-    return error{errc::io, (session_dir / output_dir).string() + ": cannot delete: " + ec.message()};
+  if (auto err = f.remove_tree(output_dir))
+    return err;
   failpoint("remove.outputs");
   if (originals) {
-    if (!fs::remove(session_dir / manifest_file_name, ec) && ec)
-      return error{errc::io, (session_dir / manifest_file_name).string() + ": cannot delete: " + ec.message()};
-    if (fs::is_directory(session_dir, ec) && fs::is_empty(session_dir, ec))
-      fs::remove(session_dir, ec);
+    if (auto err = f.remove_file(manifest_file_name))
+      return err;
+    std::error_code ec;
+    if (fs::is_directory(f.path(), ec) && fs::is_empty(f.path(), ec))
+      fs::remove(f.path(), ec);
   }
   return std::nullopt;
 }

@@ -26,14 +26,6 @@ namespace {
 
 constexpr const char* timeline_file = "timeline.aac";  // ADTS
 
-maybe_error prepare(const fs::path& out_dir) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec)
-    return error{errc::io, out_dir.string() + ": cannot create output folder: " + ec.message()};
-  return std::nullopt;
-}
-
 result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
                                    const media_options& options,
                                    const gst::cancel_token& cancel,
@@ -44,7 +36,7 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
   if (m.has_video()) {
     // Audio lasts at least as long as the video: players then show the whole
     // recording with silence, never a shorter file.
-    auto info = probe_media(m.video.front().resolved);
+    auto info = with_file(m.video.front(), [](const std::string& path) { return probe_media(path); });
     if (!info)
       return info.err();
     topt.min_duration_ms = info->duration_ms + m.video.front().offset_ms;
@@ -57,7 +49,7 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
       skipped.push_back(a.resolved.string() + ": nothing recoverable in it; silence in its place");
       continue;
     }
-    segments.push_back({a.resolved, a.offset_ms});
+    segments.push_back({a.resolved, a.offset_ms, &a});
   }
   if (segments.empty())
     return error{errc::bad_input, m.audio.front().resolved.string() + ": no audio segment has any audio in it"};
@@ -84,8 +76,13 @@ result<std::string> merge_stage(const manifest& m, const fs::path& out_dir,
                                 const gst::cancel_token& cancel,
                                 const gst::progress_fn& progress) {
   merge_inputs in;
+  opened_file video;  // open while the merge reads it
   if (m.has_video()) {
-    in.video = m.video.front().resolved;
+    auto opened = m.video.front().open();
+    if (!opened)
+      return opened.err();
+    video = std::move(*opened);
+    in.video = video.path();
     in.video_offset_ms = m.video.front().offset_ms;
   }
   if (m.has_audio()) {
@@ -99,7 +96,7 @@ result<std::string> merge_stage(const manifest& m, const fs::path& out_dir,
     return merge_media(in, partial, cancel, progress);
   });
   if (!merged)
-    return merged.err();
+    return error{merged.err().code, name_opened_files(merged.err().message)};
   json out = {{"file", final_path.string()},
               {"durationMs", merged->duration_ms},
               {"videoRemuxed", merged->video_remuxed},
@@ -225,27 +222,33 @@ result<std::string> run_media_stage(const std::string& stage, const fs::path& se
   // Retention runs from its journal: after its first step session.json
   // already points at the output.
   if (stage == stage_trash_originals || stage == stage_delete_originals)
-    return retire_originals(stage, session_dir, options.output_dir, cancel, progress);
+    return retire_originals(stage, session_dir, retention_context{options.output_dir, options.seal_key, options.job_id},
+                            cancel, progress);
   // Each stage reads the manifest itself: a stage may run on another node
   // that only shares the session folder.
-  auto m = load_manifest(session_dir, {options.undecodable_as_silence});
+  manifest_options mo;
+  mo.missing_audio_as_silence = options.undecodable_as_silence;
+  mo.max_session_ms = options.max_session_ms;
+  mo.max_entries = options.max_session_files;
+  auto m = load_manifest(session_dir, mo);
   if (!m)
     return m.err();
-  auto out_dir = output_dir(m->dir, options);
-  if (auto err = prepare(out_dir))
-    return *err;
+  auto out_dir = m->folder->output_dir(options.output_dir);
+  if (!out_dir)
+    return out_dir.err();
   if (stage == stage_repair) {
     repair_options ro;
     ro.reference = options.repair_reference;
-    return repair_stage(*m, out_dir, ro, cancel, progress);
+    ro.seal_key = options.seal_key;
+    return repair_stage(*m, *out_dir, ro, cancel, progress);
   }
-  apply_repairs(*m, out_dir);  // the repaired copies stand in for damaged originals
+  apply_repairs(*m, *out_dir, options.seal_key);  // the repaired copies stand in for damaged originals
   if (stage == stage_timeline)
-    return timeline_stage(*m, out_dir, options, cancel, progress);
+    return timeline_stage(*m, *out_dir, options, cancel, progress);
   if (stage == stage_merge)
-    return merge_stage(*m, out_dir, cancel, progress);
+    return merge_stage(*m, *out_dir, cancel, progress);
   if (stage == stage_compress)
-    return compress_stage(out_dir, options, cancel, progress);
+    return compress_stage(*out_dir, options, cancel, progress);
   return error{errc::internal, "unknown media stage \"" + stage + "\""};
 }
 

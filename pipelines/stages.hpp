@@ -29,6 +29,13 @@ struct media_options {
   /// media.repair: a complete recording of the same recorder, whose codec
   /// configuration rebuilds a file without index ("" = the stream's own).
   std::string repair_reference;
+  /// The session's seal key (from the stage order): postroll's own records
+  /// in the session folder are sealed with it (session/seal.hpp).
+  std::string seal_key;
+  std::string job_id;  ///< the job the stage runs for (the retention journal names it)
+  /// The longest session taken (manifest offsets, files' ends).
+  std::int64_t max_session_ms = 24LL * 3600 * 1000;
+  std::size_t max_session_files = 20000;
 };
 
 /// Where a session's outputs go.

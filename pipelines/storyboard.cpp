@@ -5,14 +5,16 @@
 
 #include "pipelines/gst_support.hpp"
 #include "pipelines/output_file.hpp"
+#include "session/manifest.hpp"
 
 namespace postroll {
 
 namespace {
-// textoverlay reads Pango markup.
+// textoverlay reads Pango markup; control characters (a NUL would end the
+// C string) never reach it.
 std::string markup_escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (char c : one_line(s)) {
     if (c == '&')
       out += "&amp;";
     else if (c == '<')
@@ -46,14 +48,20 @@ maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const st
   gst::ensure_init();
   auto [w, h] = storyboard_size(l, tiles.size());
   bool png = file.extension() == ".png";
+  // The description holds postroll's element names and numbers only; file
+  // names and texts (a session's name, chapter titles) are set as element
+  // properties afterwards, so none of them can ever be read as pipeline
+  // syntax (docs/security.md).
   std::string pads, sources;
+  std::vector<gst::property> props;
   for (std::size_t i = 0; i < tiles.size(); ++i) {
     int col = int(i) % l.columns, row = int(i) / l.columns;
     int x = l.gap + col * (l.tile_width + l.gap), y = l.heading_height + l.gap + row * (l.tile_height + l.gap);
-    auto pad = "sink_" + std::to_string(i);
+    auto n = std::to_string(i);
+    auto pad = "sink_" + n;
     // One caption line per tile: long titles are cut (the full title is
     // in canvas.json).
-    auto caption = tiles[i].caption;
+    auto caption = one_line(tiles[i].caption);
     if (caption.size() > 52) {
       caption.resize(49);
       while (!caption.empty() && (static_cast<unsigned char>(caption.back()) & 0xC0) == 0x80)
@@ -65,25 +73,28 @@ maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const st
     pads += " " + pad + "::xpos=" + std::to_string(x) + " " + pad + "::ypos=" + std::to_string(y);
     auto size = "video/x-raw,format=AYUV,width=" + std::to_string(l.tile_width) +
                 ",height=" + std::to_string(l.tile_height) + ",pixel-aspect-ratio=1/1";
-    std::string source = tiles[i].picture
-                           ? "filesrc location=" + gst::quoted(tiles[i].picture->string()) +
-                               " ! decodebin ! videoconvert ! videoscale add-borders=true ! " + size
-                           : "videotestsrc pattern=solid-color foreground-color=0xff303030 num-buffers=1 ! " + size;
+    std::string source;
+    if (tiles[i].picture) {
+      source = "filesrc name=picture" + n + " ! decodebin ! videoconvert ! videoscale add-borders=true ! " + size;
+      props.push_back({"picture" + n, "location", tiles[i].picture->string()});
+    } else {
+      source = "videotestsrc pattern=solid-color foreground-color=0xff303030 num-buffers=1 ! " + size;
+    }
     // auto-resize=false: textoverlay otherwise scales fonts with the
     // picture's size (a 2000 px canvas got a heading over the tiles).
-    sources += " " + source + " ! imagefreeze num-buffers=1 ! textoverlay auto-resize=false text=" +
-               gst::quoted(markup_escape(caption)) +
-               " valignment=bottom halignment=left font-desc=\"Sans 13\" shaded-background=true shading-value=200 wrap-mode=none"
-               " ! videoconvert ! c.sink_" + std::to_string(i);
+    sources += " " + source + " ! imagefreeze num-buffers=1 ! textoverlay name=caption" + n +
+               " auto-resize=false valignment=bottom halignment=left font-desc=\"Sans 13\" shaded-background=true"
+               " shading-value=200 wrap-mode=none ! videoconvert ! c.sink_" + n;
+    props.push_back({"caption" + n, "text", markup_escape(caption)});
   }
   auto description = "compositor name=c background=black" + pads + " ! video/x-raw,format=AYUV,width=" +
                      std::to_string(w) + ",height=" + std::to_string(h) +
-                     ",framerate=1/1 ! videoconvert ! textoverlay auto-resize=false wrap-mode=none text=" +
-                     gst::quoted(markup_escape(heading)) +
+                     ",framerate=1/1 ! videoconvert ! textoverlay name=heading auto-resize=false wrap-mode=none"
                      " valignment=top halignment=left font-desc=\"Sans Bold 22\" ypad=18 xpad=16 ! videoconvert ! " +
-                     (png ? "pngenc" : "jpegenc quality=88") + " ! filesink location=" +
-                     gst::quoted(partial_path(file).string()) + sources;
-  auto pipeline = gst::parse(description, "storyboard " + file.string());
+                     (png ? "pngenc" : "jpegenc quality=88") + " ! filesink name=sink" + sources;
+  props.push_back({"heading", "text", markup_escape(heading)});
+  props.push_back({"sink", "location", partial_path(file).string()});
+  auto pipeline = gst::parse(description, "storyboard " + file.string(), props);
   if (!pipeline)
     return pipeline.err();
   // The filesink writes partial_path(file): this thread's partial, which

@@ -17,8 +17,8 @@ maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t in
                               const gst::cancel_token& cancel, const gst::progress_fn& progress,
                               const std::function<bool(GstSample*, const luma_view&, std::int64_t)>& on_frame) {
   gst::ensure_init();
-  auto pipeline = gst::parse("filesrc location=" + gst::quoted(file) + to_i420 + " max-buffers=4",
-                             file.string() + " (video)");
+  auto pipeline = gst::parse(std::string{"filesrc name=src"} + to_i420 + " max-buffers=4", file.string() + " (video)",
+                             {{"src", "location", file.string()}});
   if (!pipeline)
     return pipeline.err();
   std::int64_t next_ms = 0;
@@ -43,7 +43,8 @@ maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t in
 
 result<gst::sample_ptr> read_image(const std::filesystem::path& file) {
   gst::ensure_init();
-  auto pipeline = gst::parse("filesrc location=" + gst::quoted(file) + to_i420, file.string() + " (image)");
+  auto pipeline = gst::parse(std::string{"filesrc name=src"} + to_i420, file.string() + " (image)",
+                             {{"src", "location", file.string()}});
   if (!pipeline)
     return pipeline.err();
   gst::sample_ptr out;

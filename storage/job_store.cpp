@@ -1,5 +1,7 @@
 #include "storage/job_store.hpp"
 
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -111,6 +113,8 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
     return error{errc::io, dir.string() + ": cannot open job database: " + st.ToString()};
   if (auto err = s->migrate())
     return *err;
+  if (auto err = s->load_seal_secret())
+    return *err;
   std::unique_ptr<rocksdb::Iterator> it{s->db_->NewIterator({}, s->cf_[cf_journal])};
   it->SeekToLast();
   if (it->Valid())
@@ -123,6 +127,26 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
         s->counts_.by_state[i] = v[i].get<std::uint64_t>();
   }
   return s;
+}
+
+maybe_error job_store::load_seal_secret() {
+  if (db_->Get({}, cf_[cf_meta], "seal_secret", &seal_secret_).ok() && seal_secret_.size() == 64)
+    return std::nullopt;
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return error{errc::internal, "cannot make the node's seal secret: no random bytes"};
+  static const char* hex = "0123456789abcdef";
+  seal_secret_.clear();
+  for (auto b : raw) {
+    seal_secret_ += hex[b >> 4];
+    seal_secret_ += hex[b & 15];
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto st = db_->Put(wo, cf_[cf_meta], "seal_secret", seal_secret_);
+  if (!st.ok())
+    return error{errc::io, "cannot store the node's seal secret: " + st.ToString()};
+  return std::nullopt;
 }
 
 // Brings an older database to the current schema: schema 1 kept jobs in

@@ -14,7 +14,9 @@
 //   job_journal "<job id>|<seq, 16 digits>" -> the same entry (one job's history
 //              without a scan)
 //   meta       "schema" -> "2"; "counts" -> jobs per state (JSON array), written
-//              in the same batch as every change, so start-up reads one key
+//              in the same batch as every change, so start-up reads one key;
+//              "seal_secret" -> 32 random bytes (hex), made at the first open:
+//              the node's key for sealing its records in session folders
 //
 // Every apply() is one WriteBatch written with sync=true: after it returns the
 // changes survive power loss, and a crash before it leaves the previous state
@@ -116,9 +118,15 @@ public:
   /// The sequence number the next journal entry gets.
   std::uint64_t next_journal_seq() const;
 
+  /// The node's secret (made at the first open, kept in `meta`): the seal
+  /// keys of session folders derive from it (session/seal.hpp).
+  const std::string& seal_secret() const { return seal_secret_; }
+
 private:
   job_store() = default;
   maybe_error migrate();
+  maybe_error load_seal_secret();
+  std::string seal_secret_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
   mutable std::mutex mutex_;  ///< guards the two fields below (writer vs readers)

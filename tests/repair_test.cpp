@@ -68,7 +68,7 @@ std::vector<std::string> gst_recorder(const std::string& encode_and_mux, const f
 
 fs::path repaired_copy(const manifest& m, const fs::path& out_dir, const std::string& kind, std::size_t index) {
   auto mm = m;
-  apply_repairs(mm, out_dir);
+  apply_repairs(mm, out_dir, "");
   return (kind == "video" ? mm.video : mm.audio)[index].resolved;
 }
 

@@ -51,6 +51,11 @@ struct config {
   /// the codec configuration from it to rebuild a video whose index was
   /// never written ("" = from the stream's own parameter sets).
   std::string repair_reference;
+  /// The longest session taken: every manifest offset, and every file's end
+  /// on the session timeline, must be within it (1..168 hours).
+  int max_session_hours = 24;
+  /// Files (video + audio + screenshots) one manifest may list.
+  int max_session_files = 20000;
 
   // [storage] (docs/storage.md)
   std::string retention = "keep";  ///< the originals after a completed job: keep, trash, delete
@@ -67,6 +72,9 @@ struct config {
   /// this long is killed and replaced (0: never).
   std::int64_t cancel_grace_ms = 1000;
   double min_free_factor = 1.4;        ///< a media stage waits until this x the session's media size is free (0: off)
+  /// A job waiting for disk space this long fails ("disk full"), instead of
+  /// waiting for space that may never come (0: wait forever).
+  std::int64_t disk_wait_ms = 1800000;
 
   // [enrich]
   bool enrich = true;                  ///< jobs run the enrich.* stages by default
@@ -108,6 +116,14 @@ struct config {
   std::vector<std::string> session_roots;  ///< submitted session folders must be under one of these (required off loopback)
   std::string http_token_env;          ///< env variable holding the bearer token (required off loopback)
   std::string web_dir;                 ///< the dashboard's files, served at / ("" = not served)
+  /// Host names (and IPs) requests may name in `Host` besides the listen
+  /// address and loopback names: a DNS-rebinding page never matches.
+  std::vector<std::string> allowed_hosts;
+  /// Origins (scheme://host:port) whose pages may call the API (CORS); none
+  /// by default: only the node's own dashboard.
+  std::vector<std::string> cors_origins;
+  int http_max_connections = 512;      ///< open connections at once (the oldest idle ones make room)
+  int http_max_event_streams = 64;     ///< open /api/events streams at once
 
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off
