@@ -9,7 +9,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "apps/http_api.hpp"
+#include "net/http/api_server.hpp"
 #include "config/endpoint.hpp"
 #include "postroll/runtime.hpp"
 #include "support/node_fixture.hpp"

@@ -1,4 +1,4 @@
-#include "apps/http_metrics.hpp"
+#include "net/http/metrics.hpp"
 
 #include <cstdio>
 

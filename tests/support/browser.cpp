@@ -84,19 +84,22 @@ json browser::run(const std::string& script, const json& args) {
 
 json browser::wait_for(const std::string& expr, std::chrono::milliseconds timeout, const std::string& what,
                        const std::string& describe) {
-  static const char* poll = R"(
-    const [expr, describe, timeout] = arguments;
+  // The expressions are part of the script's own text: the dashboard's
+  // Content-Security-Policy forbids eval (new Function) in the page, while
+  // WebDriver's scripts are not subject to it.
+  auto script = std::string{R"(
+    const timeout = arguments[0];
     const done = arguments[arguments.length - 1];
-    const value = (e) => { try { return (new Function("return (" + e + ");"))(); } catch (err) { return undefined; } };
+    const value = () => { try { return ()"} + expr + R"(); } catch (err) { return undefined; } };
+    const describe = () => { try { return ()" + describe + R"(); } catch (err) { return undefined; } };
     const t0 = performance.now();
     (function poll() {
-      const v = value(expr);
+      const v = value();
       if (v) return done({ ok: true, value: v });
-      if (performance.now() - t0 > timeout) return done({ ok: false, seen: String(value(describe)) });
+      if (performance.now() - t0 > timeout) return done({ ok: false, seen: String(describe()) });
       setTimeout(poll, 50);
     })();)";
-  auto r = call("POST", "/session/" + session_ + "/execute/async",
-                {{"script", poll}, {"args", {expr, describe, timeout.count()}}});
+  auto r = call("POST", "/session/" + session_ + "/execute/async", {{"script", script}, {"args", {timeout.count()}}});
   if (!r.value("ok", false))
     throw std::runtime_error("browser: timed out waiting for " + what + " (" + expr + "); page: " + r.value("seen", ""));
   return r["value"];
