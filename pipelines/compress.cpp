@@ -225,10 +225,23 @@ result<compress_stats> compress_video(const fs::path& input, const fs::path& out
   }
   // A still tail must not shorten the file: muxers take a track's end from
   // its last sample's start, so the last source frame's time gets a sample
-  // too (one repeat of the held picture: a tiny P-frame).
+  // too (one repeat of the held picture: a tiny P-frame). The video lasts
+  // as long as the file (audio that outlasts the screen holds its last
+  // frame, as the merge wrote it: a short video track is one GStreamer's
+  // demuxer skips as a "preview").
+  end = std::max(end, GstClockTime(total_ns));
   if (held.buffer) {
-    bool repeat = last_pts > held.since;
-    if (!push_held(repeat ? last_pts : end) || (repeat && !push_held(end, last_pts)))
+    // The repeat sits one frame before the end: encoders give a frame its
+    // nominal duration whatever the buffer says, so a long last buffer
+    // would end the track one frame after it starts.
+    auto frame = GstClockTime(double(GST_SECOND) / fps);
+    auto tail_at = end > frame ? end - frame : GstClockTime(0);
+    // Within a frame of the last source frame: that frame is the end (two
+    // samples closer than a frame would share a timestamp in the file).
+    if (tail_at < last_pts + frame)
+      tail_at = last_pts;
+    bool repeat = tail_at > held.since;
+    if (!push_held(repeat ? tail_at : end) || (repeat && !push_held(end, tail_at)))
       return fail_encoder(gst::pending_error(encode->get(), GST_SECOND));
   }
   held.reset();
@@ -250,6 +263,8 @@ maybe_error check_playable(const fs::path& file, std::int64_t expected_ms, const
   auto info = probe_media(file);
   if (!info)
     return error{errc::media, "does not open: " + info.err().message};
+  if (!info->has_video)
+    return error{errc::media, "has no video track a player can read"};
   if (std::llabs(info->duration_ms - expected_ms) > 50)
     return error{errc::media, "its duration is " + std::to_string(info->duration_ms) + " ms, expected " +
                                 std::to_string(expected_ms) + " ms"};
