@@ -118,6 +118,10 @@ struct queue_state {
   /// durable yet: status answers from here, not from the older stored copy.
   std::unordered_map<std::string, std::pair<std::uint64_t, std::optional<job_record>>> unflushed;
   bool draining = false;  ///< a graceful stop: no new stage starts
+  /// The job database could not be written (a full disk): nothing is
+  /// dispatched or accepted any more; reads still answer. Set from the
+  /// writer's first failed commit.
+  std::string store_broken;
   std::vector<caf::typed_response_promise<bool>> drained;  ///< answered once no stage runs
   std::unique_ptr<group_writer> writer;  ///< last: destroyed (and drained) first
 };
@@ -229,8 +233,9 @@ public:
       if (!stage.empty() && s.name == stage)
         e.node = s.node;
     // An event never announces a change that a crash could still undo.
-    after_commit([self = self_, e = std::move(e)](const maybe_error&) mutable {
-      self->send(self->state.notifier, publish_atom::value, std::move(e));
+    after_commit([self = self_, e = std::move(e)](const maybe_error& err) mutable {
+      if (!err)  // a change that was not saved is not announced
+        self->send(self->state.notifier, publish_atom::value, std::move(e));
     });
   }
 
@@ -264,8 +269,11 @@ public:
     maybe_error err;
     if (code != 0) {
       err = error{errc(code), message};
-      spdlog::critical("queue: {}; job state in memory is now ahead of the database (restart the node)",
-                       message);
+      if (st_.store_broken.empty())
+        spdlog::critical("queue: {}; no new stage starts and no job is accepted until the node restarts "
+                         "(running stages finish; what they do is not saved)",
+                         message);
+      st_.store_broken = message;
     }
     st_.committed = std::max(st_.committed, ticket);
     while (!st_.after.empty() && st_.after.front().first <= st_.committed) {
@@ -492,7 +500,16 @@ public:
 
   // -- requests -------------------------------------------------------------
 
+  // Requests that change state are refused while the database cannot be written.
+  std::optional<job_reply> refuse_if_broken() const {
+    if (st_.store_broken.empty())
+      return std::nullopt;
+    return reply_error(errc::io, "not accepted: " + st_.store_broken);
+  }
+
   caf::result<job_reply> submit(const submit_request& req) {
+    if (auto no = refuse_if_broken())
+      return *no;
     const auto& dir = req.session_dir;
     const auto& prio_text = req.priority;
     priority prio = priority::normal;
@@ -629,6 +646,8 @@ public:
   }
 
   caf::result<job_reply> cancel(const std::string& id) {
+    if (auto no = refuse_if_broken())
+      return *no;
     auto it = st_.live.find(id);
     if (it == st_.live.end()) {
       auto r = status(id);
@@ -649,6 +668,8 @@ public:
   }
 
   caf::result<job_reply> remove(const std::string& id, std::uint8_t what) {
+    if (auto no = refuse_if_broken())
+      return *no;
     if (auto it = st_.live.find(id); it != st_.live.end())
       return reply_error(errc::bad_input, "job " + id + " is " + to_string(it->second.state) +
                                             "; cancel it before deleting it");
@@ -723,6 +744,8 @@ public:
   }
 
   caf::result<job_reply> retry(const std::string& id) {
+    if (auto no = refuse_if_broken())
+      return *no;
     if (st_.live.count(id))
       return reply_error(errc::bad_input, "job " + id + " is still " + to_string(st_.live[id].state));
     auto r = status(id);
@@ -1447,6 +1470,8 @@ private:
   }
 
   void dispatch() {
+    if (!st_.store_broken.empty())
+      return;  // nothing new starts that could not be saved
     if (st_.draining) {
       if (std::all_of(st_.workers.begin(), st_.workers.end(), [](const worker_slot& w) { return w.job.empty(); })) {
         for (auto& rp : st_.drained)

@@ -312,9 +312,23 @@ fs::path enrichment_dir(const fs::path& session_dir, const enrich_options& o) {
   return session_dir / o.output_dir / "enrichment";
 }
 
+namespace {
+result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const enrich_options& options,
+                              const gst::cancel_token& cancel, const gst::progress_fn& progress);
+}
+
 result<std::string> run_enrich_stage(const std::string& stage, const fs::path& session_dir,
                                      const enrich_options& options, const gst::cancel_token& cancel,
                                      const gst::progress_fn& progress) {
+  auto out = run_stage(stage, session_dir, options, cancel, progress);
+  if (!out)
+    return error{out.err().code, disk_full_message(out.err().message, session_dir / options.output_dir)};
+  return out;
+}
+
+namespace {
+result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const enrich_options& options,
+                              const gst::cancel_token& cancel, const gst::progress_fn& progress) {
   // Each stage reads the manifest itself: it may run on another node that
   // only shares the session folder.
   manifest_options mo;
@@ -372,5 +386,7 @@ result<std::string> run_enrich_stage(const std::string& stage, const fs::path& s
   r["cached"] = false;
   return r.dump();
 }
+
+}  // namespace
 
 }  // namespace postroll

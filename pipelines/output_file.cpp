@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 
@@ -14,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -35,6 +37,19 @@ maybe_error fsync_path(const fs::path& p, int flags) {
 }
 
 }  // namespace
+
+std::string disk_full_message(const std::string& message, const fs::path& folder) {
+  if (message.find("No space left") == std::string::npos && message.find("ENOSPC") == std::string::npos)
+    return message;
+  struct statvfs st;
+  std::string free;
+  if (::statvfs(folder.c_str(), &st) == 0) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " (%.1f MB free)", double(st.f_bavail) * double(st.f_frsize) / 1e6);
+    free = buf;
+  }
+  return folder.string() + ": the disk is full" + free + "; free space on its volume and retry the job";
+}
 
 std::int64_t folder_bytes(const fs::path& dir) {
   std::int64_t n = 0;

@@ -66,6 +66,11 @@ auto write_atomically(const std::filesystem::path& final_path, Produce&& produce
   return out;
 }
 
+/// A library's "no space left" error (GStreamer says "No space left on the
+/// resource") said as what it is, naming the folder that filled up and what
+/// is free there; any other message unchanged.
+std::string disk_full_message(const std::string& message, const std::filesystem::path& folder);
+
 /// Bytes of the regular files under `dir` (0 when it does not exist).
 std::int64_t folder_bytes(const std::filesystem::path& dir);
 

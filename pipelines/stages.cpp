@@ -33,6 +33,7 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
   timeline_options topt;
   topt.undecodable_as_silence = options.undecodable_as_silence;
   topt.decode_threads = options.decode_threads;
+  topt.max_duration_ms = options.max_session_ms;
   if (m.has_video()) {
     // Audio lasts at least as long as the video: players then show the whole
     // recording with silence, never a shorter file.
@@ -40,6 +41,9 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
     if (!info)
       return info.err();
     topt.min_duration_ms = info->duration_ms + m.video.front().offset_ms;
+    if (topt.min_duration_ms > options.max_session_ms)
+      return error{errc::bad_input, m.video.front().resolved.string() +
+                                      ": ends beyond the longest session postroll takes (media.max_session_hours)"};
   }
   std::vector<timeline_segment> segments;
   std::vector<std::string> skipped;
@@ -215,10 +219,24 @@ fs::path output_dir(const fs::path& session_dir, const media_options& options) {
   return session_dir / options.output_dir;
 }
 
+namespace {
+result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const media_options& options,
+                              const gst::cancel_token& cancel, const gst::progress_fn& progress);
+}
+
 result<std::string> run_media_stage(const std::string& stage, const fs::path& session_dir,
                                     const media_options& options,
                                     const gst::cancel_token& cancel,
                                     const gst::progress_fn& progress) {
+  auto out = run_stage(stage, session_dir, options, cancel, progress);
+  if (!out)
+    return error{out.err().code, disk_full_message(out.err().message, session_dir / options.output_dir)};
+  return out;
+}
+
+namespace {
+result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const media_options& options,
+                              const gst::cancel_token& cancel, const gst::progress_fn& progress) {
   // Retention runs from its journal: after its first step session.json
   // already points at the output.
   if (stage == stage_trash_originals || stage == stage_delete_originals)
@@ -251,5 +269,7 @@ result<std::string> run_media_stage(const std::string& stage, const fs::path& se
     return compress_stage(*out_dir, options, cancel, progress);
   return error{errc::internal, "unknown media stage \"" + stage + "\""};
 }
+
+}  // namespace
 
 }  // namespace postroll

@@ -3,11 +3,13 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
 #include <map>
 
 #include <nlohmann/json.hpp>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -66,9 +68,34 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// RocksDB's own messages go to the node's log (spdlog), not to a LOG file
+// in the data folder: one logger for everything, and its file writer used to
+// abort the process on a full disk (an assertion on the write after a failed one).
+class spdlog_logger : public rocksdb::Logger {
+public:
+  spdlog_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel())
+      return;
+    char buf[512];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    for (char& c : buf)
+      if (c == '\n')
+        c = ' ';  // one line per message
+    auto l = level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err
+             : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+                                                          : spdlog::level::debug;
+    spdlog::log(l, "rocksdb: {}", buf);
+  }
+};
+
 rocksdb::Status open_db(const fs::path& dir, std::unique_ptr<rocksdb::DB>& db,
                         std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
   rocksdb::DBOptions opts;
+  static auto logger = std::make_shared<spdlog_logger>();
+  opts.info_log = logger;
   opts.create_if_missing = true;
   opts.create_missing_column_families = true;
   opts.paranoid_checks = true;
@@ -85,6 +112,7 @@ rocksdb::Status open_db(const fs::path& dir, std::unique_ptr<rocksdb::DB>& db,
 
 result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::string* moved_aside) {
   std::unique_ptr<job_store> s{new job_store};
+  s->dir_ = dir.string();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
@@ -110,7 +138,8 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
                                       ": job database is in use by another postroll process (a node or "
                                       "`postroll process`); submit to that node, or use another --data-dir"};
   if (!st.ok())
-    return error{errc::io, dir.string() + ": cannot open job database: " + st.ToString()};
+    return error{errc::io, dir.string() + ": cannot open job database: " + st.ToString() +
+                             (st.ToString().find("No space") != std::string::npos ? " (the disk is full)" : "")};
   if (auto err = s->migrate())
     return *err;
   if (auto err = s->load_seal_secret())
@@ -141,12 +170,9 @@ maybe_error job_store::load_seal_secret() {
     seal_secret_ += hex[b >> 4];
     seal_secret_ += hex[b & 15];
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  auto st = db_->Put(wo, cf_[cf_meta], "seal_secret", seal_secret_);
-  if (!st.ok())
-    return error{errc::io, "cannot store the node's seal secret: " + st.ToString()};
-  return std::nullopt;
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[cf_meta], "seal_secret", seal_secret_);
+  return write(batch, "cannot store the node's seal secret");
 }
 
 // Brings an older database to the current schema: schema 1 kept jobs in
@@ -231,7 +257,30 @@ std::vector<job_record> job_store::salvage(const fs::path& corrupt_dir) {
   return out;
 }
 
+maybe_error job_store::write(rocksdb::WriteBatch& batch, const std::string& what) {
+  if (!broken_.empty())
+    return error{errc::io, what + ": " + broken_};
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto st = db_->Write(wo, &batch);
+  if (st.ok())
+    return std::nullopt;
+  broken_ = "the job database in " + dir_ + " cannot be written (" + st.ToString() +
+            (st.IsNoSpace() || st.ToString().find("No space") != std::string::npos ? "; the disk is full" : "") +
+            "); nothing more is written until the node restarts";
+  spdlog::critical("store: {}", broken_);
+  return error{errc::io, what + ": " + broken_};
+}
+
 job_store::~job_store() {
+  if (db_ && !broken_.empty()) {
+    // Flushing or closing after a write error would use the failed log
+    // writer again: the last synced batch is on disk, the log replays.
+    for (auto* h : cf_)
+      db_->DestroyColumnFamilyHandle(h);
+    db_.release();  // deliberately not closed (see above); the process ends soon
+    return;
+  }
   if (db_) {
     // Flushed tables open in milliseconds; an unflushed log is replayed
     // record by record at the next start (100,000 jobs: about a second).
@@ -290,12 +339,9 @@ maybe_error job_store::apply(const std::vector<store_op>& ops) {
     ++seq;
   }
   batch.Put(cf_[cf_meta], "counts", counts_json(counts));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  auto st = db_->Write(wo, &batch);
-  if (!st.ok())
-    return error{errc::io, "cannot write " + std::to_string(ops.size()) + " job change(s), first " +
-                             (ops.empty() ? std::string{} : ops.front().job.id) + ": " + st.ToString()};
+  if (auto err = write(batch, "cannot write " + std::to_string(ops.size()) + " job change(s), first " +
+                                  (ops.empty() ? std::string{} : ops.front().job.id)))
+    return err;
   next_seq_ = seq;
   counts_ = counts;
   return std::nullopt;
@@ -457,11 +503,8 @@ maybe_error job_store::import(const std::vector<job_record>& jobs) {
   for (const auto& job : jobs)
     count(counts, job.state, +1);
   batch.Put(cf_[cf_meta], "counts", counts_json(counts));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  auto st = db_->Write(wo, &batch);
-  if (!st.ok())
-    return error{errc::io, "cannot import " + std::to_string(jobs.size()) + " jobs: " + st.ToString()};
+  if (auto err = write(batch, "cannot import " + std::to_string(jobs.size()) + " jobs"))
+    return err;
   counts_ = counts;
   return std::nullopt;
 }

@@ -37,6 +37,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace postroll {
@@ -126,7 +127,14 @@ private:
   job_store() = default;
   maybe_error migrate();
   maybe_error load_seal_secret();
+  /// One synced write; after a failed one (a full disk) nothing is written
+  /// again: RocksDB's log writer must not be used after an error (Debian's
+  /// build asserts), so every later write gets the first error, naming the
+  /// folder, until the node restarts.
+  maybe_error write(rocksdb::WriteBatch& batch, const std::string& what);
   std::string seal_secret_;
+  std::string dir_;
+  std::string broken_;  ///< the first write error ("" = none)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
   mutable std::mutex mutex_;  ///< guards the two fields below (writer vs readers)
