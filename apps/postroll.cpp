@@ -166,7 +166,9 @@ result<config> make_config(const args& a) {
 }
 
 int fail(const error& e) {
-  std::cerr << "postroll: " << e.message << "\n";
+  // One line, whatever the message quotes from outside (a file name, a
+  // library's text).
+  std::cerr << "postroll: " << one_line(e.message) << "\n";
   return e.code == errc::bad_input ? exit_bad_input : exit_failure;
 }
 
@@ -390,7 +392,12 @@ int cmd_process(const args& a, signal_waiter& sig) {
   if (!cfg)
     return fail(cfg.err());
   // Validate before starting anything: bad input is one line and exit 2.
-  auto m = load_manifest(a.positional[0], {cfg->undecodable_as_silence});
+  manifest_options mo;
+  mo.missing_audio_as_silence = cfg->undecodable_as_silence;
+  mo.max_session_ms = std::int64_t(cfg->max_session_hours) * 3600000;
+  mo.max_entries = std::size_t(cfg->max_session_files);
+  mo.roots = cfg->session_roots;
+  auto m = load_manifest(a.positional[0], mo);
   if (!m)
     return fail(m.err());
   auto rt = runtime::start(*cfg);

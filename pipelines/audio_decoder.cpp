@@ -38,7 +38,7 @@ std::string decoder_chain(const std::filesystem::path& file) {
 }  // namespace
 
 result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int channels,
-                               const gst::cancel_token& cancel) {
+                               const gst::cancel_token& cancel, std::int64_t max_ms) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec))
     return error{errc::bad_input, file.string() + ": file does not exist"};
@@ -80,6 +80,13 @@ result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int 
       GstStructure* s = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
       gst_structure_get_int(s, "rate", &out.rate);
       gst_structure_get_int(s, "channels", &out.channels);
+    }
+    if (max_ms > 0 && out.rate > 0 && out.channels > 0 &&
+        std::int64_t(out.samples.size() / std::size_t(out.channels)) > max_ms * out.rate / 1000) {
+      gst_sample_unref(sample);
+      gst_element_set_state(p, GST_STATE_NULL);
+      return error{errc::bad_input, file.string() + ": lasts longer than the longest session postroll takes (" +
+                                      std::to_string(max_ms / 3600000.0).substr(0, 4) + " h from its offset)"};
     }
     GstBuffer* buf = gst_sample_get_buffer(sample);
     GstMapInfo map;

@@ -20,7 +20,9 @@ struct pcm_audio {
 /// Decodes `file`. `rate`/`channels` of 0 keep the file's own.
 /// @returns PCM, or an error naming the file: `errc::bad_input` when it
 ///          cannot be decoded, `errc::cancelled` when cancelled.
+/// A file longer than `max_ms` (0: no limit) is refused while it decodes,
+/// before its samples can fill memory (a tiny file may hold hours of silence).
 result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int channels,
-                               const gst::cancel_token& cancel);
+                               const gst::cancel_token& cancel, std::int64_t max_ms = 0);
 
 }  // namespace postroll

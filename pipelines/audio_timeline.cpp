@@ -23,10 +23,12 @@ constexpr size_t lookahead = 8;
 
 // A segment from a manifest is opened through its session folder, and
 // only while it is decoded (a session may list thousands).
-result<pcm_audio> decode_segment(const timeline_segment& s, int rate, int channels, const gst::cancel_token& cancel) {
+result<pcm_audio> decode_segment(const timeline_segment& s, int rate, int channels, const gst::cancel_token& cancel,
+                                 std::int64_t max_end_ms) {
+  auto room = std::max<std::int64_t>(1, max_end_ms - s.offset_ms);
   if (!s.ref)
-    return decode_audio(s.file, rate, channels, cancel);
-  return with_file(*s.ref, [&](const std::string& path) { return decode_audio(path, rate, channels, cancel); });
+    return decode_audio(s.file, rate, channels, cancel, room);
+  return with_file(*s.ref, [&](const std::string& path) { return decode_audio(path, rate, channels, cancel, room); });
 }
 
 int bitrate_for(int rate, int channels) {
@@ -38,9 +40,9 @@ int bitrate_for(int rate, int channels) {
 class segment_decoder {
 public:
   segment_decoder(const std::vector<timeline_segment>& segments, size_t first, int rate,
-                  int channels, int threads, const gst::cancel_token& cancel)
+                  int channels, int threads, const gst::cancel_token& cancel, std::int64_t max_end_ms)
     : segments_(segments), next_(first), consumed_(first), rate_(rate), channels_(channels),
-      cancel_(cancel), slots_(segments.size()) {
+      cancel_(cancel), max_end_ms_(max_end_ms), slots_(segments.size()) {
     for (int i = 0; i < std::max(1, threads); ++i)
       workers_.emplace_back([this] { work(); });
   }
@@ -78,7 +80,7 @@ private:
           return;
         i = next_++;
       }
-      auto decoded = decode_segment(segments_[i], rate_, channels_, cancel_);
+      auto decoded = decode_segment(segments_[i], rate_, channels_, cancel_, max_end_ms_);
       {
         std::lock_guard<std::mutex> guard{mtx_};
         slots_[i].emplace(std::move(decoded));
@@ -93,6 +95,7 @@ private:
   int rate_;
   int channels_;
   const gst::cancel_token& cancel_;
+  std::int64_t max_end_ms_;
   std::vector<std::optional<result<pcm_audio>>> slots_;
   std::mutex mtx_;
   std::condition_variable cv_;
@@ -116,9 +119,9 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   size_t first = 0;
   std::optional<pcm_audio> first_pcm;
   for (; first < segments.size() && !first_pcm; ++first) {
-    auto pcm = decode_segment(segments[first], options.rate, options.channels, cancel);
+    auto pcm = decode_segment(segments[first], options.rate, options.channels, cancel, options.max_duration_ms);
     if (pcm && pcm->channels > 2)
-      pcm = decode_segment(segments[first], pcm->rate, 2, cancel);
+      pcm = decode_segment(segments[first], pcm->rate, 2, cancel, options.max_duration_ms);
     if (pcm) {
       first_pcm = std::move(*pcm);
       break;
@@ -177,7 +180,7 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
 
   maybe_error failure;
   {
-    segment_decoder decoder{segments, first + 1, rate, ch, options.decode_threads, cancel};
+    segment_decoder decoder{segments, first + 1, rate, ch, options.decode_threads, cancel, options.max_duration_ms};
     for (size_t i = first; i < segments.size() && !failure; ++i) {
       std::optional<pcm_audio> pcm;
       if (i == first) {

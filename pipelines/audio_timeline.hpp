@@ -30,6 +30,8 @@ struct timeline_options {
   std::int64_t min_duration_ms = 0;
   int decode_threads = 2;  ///< segments decoded at once
   int encode_threads = 2;  ///< AAC encoders run at once on long timelines
+  /// Nothing may end beyond this on the timeline (the longest session).
+  std::int64_t max_duration_ms = 24LL * 3600 * 1000;
 };
 
 struct timeline_result {

@@ -16,8 +16,8 @@ packages=(
   # enrichment and notifications: speech, OCR, desktop notifications, HTTP
   libpocketsphinx-dev pocketsphinx-en-us libtesseract-dev tesseract-ocr-eng
   libnotify-dev libcurl4-openssl-dev libssl-dev
-  # the node's HTTP API
-  libcpp-httplib-dev
+  # the node's HTTP API (Boost.Asio + Beast, header-only); HTTP clients in tests
+  libboost-dev libcpp-httplib-dev
   # tests and benchmarks: Boost.Test, independent media checker, test media makers
   libboost-test-dev ffmpeg sox espeak-ng time
   # scale-out tests: a CA and node certificates made at run time

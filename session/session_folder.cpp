@@ -306,7 +306,7 @@ maybe_error own_dir_problem(int fd, const fs::path& display) {
   if (!S_ISDIR(st.st_mode))
     return error{errc::io, display.string() + ": is not a folder"};
   if (st.st_uid != ::geteuid())
-    return error{errc::io, display.string() + ": is owned by user " + std::to_string(st.st_uid) +
+    return error{errc::bad_input, display.string() + ": is owned by user " + std::to_string(st.st_uid) +
                              ", not by postroll's (" + std::to_string(::geteuid()) +
                              "); postroll writes only into folders of its own (remove it or change its owner)"};
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && ::fchmod(fd, st.st_mode & 0755) != 0)
@@ -331,9 +331,15 @@ result<fs::path> session_folder::output_dir(const std::string& rel) const {
       return error{errc::io, at.string() + ": cannot create output folder: " + std::strerror(errno)};
     unique_fd next{::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
     if (!next) {
-      if (errno == ELOOP || errno == ENOTDIR)
-        return error{errc::io, at.string() + ": is not a real folder (a symbolic link or a file); postroll writes its "
-                                             "outputs only into a folder it made (remove it)"};
+      int err = errno;
+      struct stat st;
+      bool link = ::fstatat(cur.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+      if (link)
+        return error{errc::bad_input, at.string() + ": is a symbolic link, not a real folder; postroll writes its "
+                                                    "outputs only into a folder it made (remove it)"};
+      if (err == ENOTDIR || err == ELOOP)
+        return error{errc::io, at.string() + ": is a file where postroll's output folder should be"};
+      errno = err;
       return error{errc::io, at.string() + ": cannot open output folder: " + std::strerror(errno)};
     }
     if (auto problem = own_dir_problem(next.get(), at))

@@ -123,7 +123,7 @@ struct config {
   /// by default: only the node's own dashboard.
   std::vector<std::string> cors_origins;
   int http_max_connections = 512;      ///< open connections at once (the oldest idle ones make room)
-  int http_max_event_streams = 64;     ///< open /api/events streams at once
+  int http_max_event_streams = 256;    ///< open /api/events streams at once
 
   // [log]
   std::string log_level = "info";      ///< trace, debug, info, warn, error, off

@@ -25,7 +25,7 @@ struct api_options {
   std::vector<std::string> allowed_hosts;    ///< Host names besides the listen address and loopback
   std::vector<std::string> cors_origins;     ///< origins allowed to call cross-site (none by default)
   std::size_t max_connections = 512;
-  std::size_t max_event_streams = 64;
+  std::size_t max_event_streams = 256;
 };
 
 class api_server {

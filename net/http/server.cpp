@@ -513,7 +513,11 @@ void server::impl::admit(tcp::socket socket) {
       }
     return false;
   };
-  std::size_t same = std::count_if(conns.begin(), conns.end(), [&](const auto& o) { return !o->gone && o->peer() == c->peer(); });
+  // Per client only off loopback: every local program shares 127.0.0.1.
+  bool local = c->peer() == "127.0.0.1" || c->peer() == "::1" || c->peer().rfind("::ffff:127.", 0) == 0;
+  std::size_t same = local ? 0 : std::count_if(conns.begin(), conns.end(), [&](const auto& o) {
+    return !o->gone && o->peer() == c->peer();
+  });
   bool room = make_room([&](const connection& o) { return o.peer() == c->peer(); }, same, o.max_connections_per_client) &&
               make_room([](const connection&) { return true; }, conn_count.load(), o.max_connections);
   if (!room) {

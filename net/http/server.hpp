@@ -79,8 +79,8 @@ struct response {
 
 struct server_options {
   std::size_t max_connections = 512;        ///< open at once, all clients
-  std::size_t max_connections_per_client = 256;
-  std::size_t max_streams = 64;             ///< event streams at once
+  std::size_t max_connections_per_client = 256;  ///< from one address off loopback (all local programs share 127.0.0.1)
+  std::size_t max_streams = 256;            ///< event streams at once
   std::chrono::milliseconds request_timeout{10000};  ///< to receive a whole request (headers and body)
   std::chrono::milliseconds idle_timeout{30000};     ///< a keep-alive connection waiting for its next request
   std::chrono::milliseconds write_timeout{60000};    ///< to send one piece of a response
