@@ -39,9 +39,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", stats.err().message.c_str());
     return 1;
   }
-  auto in = probe_media(argv[1]);
+  auto facts = playable_facts_of(argv[1]);
   auto t1 = clk::now();
-  auto check = check_playable(argv[2], in ? in->duration_ms : 0, cancel);
+  auto check = facts ? check_playable(argv[2], *facts, cancel) : maybe_error{facts.err()};
   double check_s = std::chrono::duration<double>(clk::now() - t1).count();
   nlohmann::json j = {{"encoder", o.encoder},
                       {"preset", to_string(o.preset)},

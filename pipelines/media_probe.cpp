@@ -58,16 +58,40 @@ result<media_info> probe_media(const std::filesystem::path& file) {
     out.frame_rate = den > 0 ? double(num) / den : 0;
     gst::caps_ptr caps{gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(v))};
     out.video_codec = caps_name(caps.get());
+    if (caps && !gst_caps_is_empty(caps.get())) {
+      auto* st = gst_caps_get_structure(caps.get(), 0);
+      if (const char* profile = gst_structure_get_string(st, "profile"))
+        out.video_profile = profile;
+      // The signature: the caps without what may differ between two files
+      // that still join (rates, levels).
+      GstStructure* sig = gst_structure_copy(st);
+      for (const char* field : {"framerate", "level", "tier", "pixel-aspect-ratio", "interlace-mode", "chroma-site",
+                                "colorimetry", "multiview-mode", "multiview-flags"})
+        gst_structure_remove_field(sig, field);
+      gchar* text = gst_structure_to_string(sig);
+      out.video_signature = text;
+      g_free(text);
+      gst_structure_free(sig);
+    }
   }
   gst_discoverer_stream_info_list_free(videos);
   GList* audios = gst_discoverer_info_get_audio_streams(info);
   if (audios) {
     out.has_audio = true;
     out.sample_rate = int(gst_discoverer_audio_info_get_sample_rate(GST_DISCOVERER_AUDIO_INFO(audios->data)));
+    out.channels = int(gst_discoverer_audio_info_get_channels(GST_DISCOVERER_AUDIO_INFO(audios->data)));
     gst::caps_ptr caps{gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(audios->data))};
     out.audio_codec = caps_name(caps.get());
   }
   gst_discoverer_stream_info_list_free(audios);
+  if (const GstTagList* tags = gst_discoverer_info_get_tags(info)) {
+    // Every value: a stream's own encoder tag may come first.
+    for (guint i = 0; i < gst_tag_list_get_tag_size(tags, GST_TAG_ENCODER); ++i) {
+      const gchar* encoder = nullptr;
+      if (gst_tag_list_peek_string_index(tags, GST_TAG_ENCODER, i, &encoder) && encoder)
+        out.tags.push_back(std::string{"encoder="} + encoder);
+    }
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "postroll/error.hpp"
 
@@ -19,7 +20,13 @@ struct media_info {
   int width = 0;
   int height = 0;
   double frame_rate = 0;  ///< video frames per second, 0 if unknown/variable
+  std::string video_profile;  ///< e.g. "high", "high-4:4:4" ("" when the caps do not say)
+  /// What two files must share to be joined without re-encoding: codec,
+  /// profile, size and codec configuration (H.264/HEVC parameter sets).
+  std::string video_signature;
   int sample_rate = 0;    ///< audio
+  int channels = 0;       ///< audio
+  std::vector<std::string> tags;  ///< "encoder=..." and the like, from the container
 };
 
 /// Probes `file`.

@@ -14,7 +14,9 @@
 #include "pipelines/encoder_choice.hpp"
 #include "pipelines/media_probe.hpp"
 #include "pipelines/merge.hpp"
+#include "pipelines/mp4_tags.hpp"
 #include "pipelines/output_file.hpp"
+#include "pipelines/stream_span.hpp"
 #include "session/manifest.hpp"
 
 namespace fs = std::filesystem;
@@ -26,6 +28,24 @@ namespace {
 
 constexpr const char* timeline_file = "timeline.aac";  // ADTS
 
+// Where the session's video ends: the latest end of its files on the
+// timeline (a browser's WebM states no duration: measured).
+result<std::int64_t> video_end_ms(const manifest& m) {
+  std::int64_t end = 0;
+  for (const auto& v : m.video) {
+    auto e = with_file(v, [](const std::string& path) -> result<std::int64_t> {
+      auto info = probe_media(path);
+      if (!info)
+        return info.err();
+      return presented_end_ms(path, info->container, info->duration_ms);
+    });
+    if (!e)
+      return e.err();
+    end = std::max(end, v.offset_ms + *e);
+  }
+  return end;
+}
+
 result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
                                    const media_options& options,
                                    const gst::cancel_token& cancel,
@@ -34,15 +54,16 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
   topt.undecodable_as_silence = options.undecodable_as_silence;
   topt.decode_threads = options.decode_threads;
   topt.max_duration_ms = options.max_session_ms;
+  topt.rate = options.audio_rate;
   if (m.has_video()) {
     // Audio lasts at least as long as the video: players then show the whole
     // recording with silence, never a shorter file.
-    auto info = with_file(m.video.front(), [](const std::string& path) { return probe_media(path); });
-    if (!info)
-      return info.err();
-    topt.min_duration_ms = info->duration_ms + m.video.front().offset_ms;
+    auto end = video_end_ms(m);
+    if (!end)
+      return end.err();
+    topt.min_duration_ms = *end;
     if (topt.min_duration_ms > options.max_session_ms)
-      return error{errc::bad_input, m.video.front().resolved.string() +
+      return error{errc::bad_input, m.video.back().resolved.string() +
                                       ": ends beyond the longest session postroll takes (media.max_session_hours)"};
   }
   std::vector<timeline_segment> segments;
@@ -76,18 +97,30 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
   return out.dump();
 }
 
-result<std::string> merge_stage(const manifest& m, const fs::path& out_dir,
-                                const gst::cancel_token& cancel,
-                                const gst::progress_fn& progress) {
+// How an encode is done (merge of what cannot be remuxed, compress): the
+// encoder chosen at start-up at the configured preset.
+video_write_options encode_options(const media_options& options) {
+  video_write_options o;
+  o.encoder = options.encoder;
+  parse(options.quality, o.preset);
+  o.gaps = options.video_gaps == "black" ? gap_fill::black : gap_fill::hold;
+  return o;
+}
+
+result<std::string> merge_stage(const manifest& m, const fs::path& out_dir, const media_options& options,
+                                const gst::cancel_token& cancel, const gst::progress_fn& progress) {
   merge_inputs in;
-  opened_file video;  // open while the merge reads it
-  if (m.has_video()) {
-    auto opened = m.video.front().open();
+  in.encode = encode_options(options);
+  in.force_encode = options.playable == "compressed";
+  in.max_width = options.max_video_width;
+  in.max_height = options.max_video_height;
+  std::vector<opened_file> open;  // open while the merge reads them
+  for (const auto& v : m.video) {
+    auto opened = v.open();
     if (!opened)
       return opened.err();
-    video = std::move(*opened);
-    in.video = video.path();
-    in.video_offset_ms = m.video.front().offset_ms;
+    in.videos.push_back({opened->path(), v.resolved, v.offset_ms, {}, {}});
+    open.push_back(std::move(*opened));
   }
   if (m.has_audio()) {
     in.audio = out_dir / timeline_file;
@@ -96,41 +129,88 @@ result<std::string> merge_stage(const manifest& m, const fs::path& out_dir,
       return error{errc::io, in.audio->string() + ": audio timeline missing (media.timeline must run first)"};
   }
   auto final_path = out_dir / (m.has_video() ? "session.mp4" : "session.m4a");
-  auto merged = write_atomically(final_path, [&](const fs::path& partial) {
-    return merge_media(in, partial, cancel, progress);
-  });
+  auto run = [&] {
+    return write_atomically(final_path, [&](const fs::path& partial) { return merge_media(in, partial, cancel, progress); });
+  };
+  auto merged = run();
+  if (!merged && merged.err().message.rfind("encoder ", 0) == 0 && !cancel.is_cancelled()) {
+    // The chosen encoder broke (a GPU reset, a driver bug): the next
+    // software one of the ranking, once.
+    auto next = fallback_encoder(options.encoder_ranking.empty() ? default_encoder_ranking() : options.encoder_ranking,
+                                 options.encoder);
+    if (!next.empty()) {
+      spdlog::warn("merge: {} failed ({}); encoding with {}", options.encoder, merged.err().message, next);
+      in.encode.encoder = next;
+      merged = run();
+    }
+  }
   if (!merged)
     return error{merged.err().code, name_opened_files(merged.err().message)};
   json out = {{"file", final_path.string()},
               {"durationMs", merged->duration_ms},
               {"videoRemuxed", merged->video_remuxed},
               {"videoCodec", merged->video_codec},
+              {"videos", merged->videos},
               {"hasAudio", m.has_audio()},
               {"hasVideo", m.has_video()}};
+  if (m.has_video()) {
+    out["width"] = merged->width;
+    out["height"] = merged->height;
+    out["videoFirstMs"] = merged->video_first_ms;
+    out["videoEndMs"] = merged->video_end_ms;
+  }
+  if (!merged->video_remuxed && m.has_video()) {
+    out["encodeReason"] = name_opened_files(merged->encode_reason);
+    out["encoder"] = in.encode.encoder;
+    out["preset"] = options.quality;
+  }
   return out.dump();
 }
 
 // Makes the playable MP4 small: re-encoded without repeated frames, then
-// swapped in only if it is fit to play and smaller. Never fails because
-// the result is not better: the playable file stays and the result says why.
+// swapped in only if it is fit to play and smaller. An optimisation, never
+// a failure: whatever goes wrong leaves the playable file, and the result
+// says why ("replaced": false, "skipped": true, "reason").
 result<std::string> compress_stage(const fs::path& out_dir, const media_options& options,
                                    const gst::cancel_token& cancel, const gst::progress_fn& progress) {
   auto target = out_dir / "session.mp4";
   std::error_code ec;
   json out = {{"file", target.string()}, {"replaced", false}};
+  auto skip = [&](const std::string& reason) {
+    out["skipped"] = true;
+    out["reason"] = reason;
+    spdlog::info("compress: kept the playable file: {}", reason);
+    return out.dump();
+  };
   if (!fs::exists(target, ec)) {
     out["file"] = (out_dir / "session.m4a").string();
     out["reason"] = "no video: the audio is already compact";
     return out.dump();
   }
-  auto before = probe_media(target);
+  // An attempt killed with the node left its partial file: gone first,
+  // whatever this attempt then does.
+  discard_all_partials(target);
+  auto before = playable_facts_of(target);
   if (!before)
-    return before.err();
-  auto bytes_before = std::int64_t(fs::file_size(target, ec));
+    return skip("the playable file cannot be measured: " + before.err().message);
   compress_options co;
   co.encoder = options.encoder;
   if (!parse(options.quality, co.preset))
     return error{errc::bad_input, "media.quality \"" + options.quality + "\" is not low, medium or high"};
+  if (mp4_encoder_tag(target) == preset_tag(co.encoder, co.preset)) {
+    // The merge already encoded it with this encoder and preset (a source
+    // that could not be remuxed): another pass would only lose quality.
+    out["compressedByMerge"] = true;
+    out["reason"] = "the merge encoded the video with " + co.encoder + " at the " + options.quality + " preset";
+    return out.dump();
+  }
+  if (options.encoder.empty())
+    return skip("no usable H.264 encoder on this node (media.encoders)");
+  co.max_width = options.max_video_width;
+  co.max_height = options.max_video_height;
+  if (fs::exists(out_dir / timeline_file, ec))
+    co.audio_adts = out_dir / timeline_file;
+  auto bytes_before = std::int64_t(fs::file_size(target, ec));
   auto started = std::chrono::steady_clock::now();
   auto run = [&](const std::string& encoder) {
     co.encoder = encoder;
@@ -166,8 +246,8 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
       // Fit to replace the playable file? Otherwise nothing is committed.
       if (stats->bytes_out >= bytes_before)
         return error{errc::media, "not smaller (" + std::to_string(stats->bytes_out) + " bytes, the playable file has " +
-                                          std::to_string(bytes_before) + ")"};
-      if (auto bad = check_playable(partial, before->duration_ms, cancel))
+                                      std::to_string(bytes_before) + ")"};
+      if (auto bad = check_playable(partial, *before, cancel))
         return error{bad->code == errc::cancelled ? errc::cancelled : errc::media, "not fit to play: " + bad->message};
       return stats;
     });
@@ -177,7 +257,7 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
   std::string used = options.encoder;
   if (!done && encoder_failed && !cancel.is_cancelled()) {
     // The chosen encoder broke mid-stream (a GPU reset, a driver bug): one
-    // more try with the next software encoder before the stage fails.
+    // more try with the next software encoder before giving up.
     auto next = fallback_encoder(options.encoder_ranking.empty() ? default_encoder_ranking() : options.encoder_ranking,
                                  options.encoder);
     if (!next.empty()) {
@@ -194,15 +274,7 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
   if (!done) {
     if (cancel.is_cancelled())
       return error{errc::cancelled, "cancelled"};
-    auto& e = done.err();
-    // "Not smaller" and "not fit to play" keep the playable file: the stage
-    // succeeds and says why; an encoder or decoder failure is a failure.
-    if (e.message.rfind("not smaller", 0) == 0 || e.message.rfind("not fit to play", 0) == 0) {
-      out["reason"] = e.message;
-      spdlog::info("compress: kept the playable file: {}", e.message);
-      return out.dump();
-    }
-    return e;
+    return skip(done.err().message);
   }
   out["replaced"] = true;
   out["bytesAfter"] = done->bytes_out;
@@ -264,7 +336,7 @@ result<std::string> run_stage(const std::string& stage, const fs::path& session_
   if (stage == stage_timeline)
     return timeline_stage(*m, *out_dir, options, cancel, progress);
   if (stage == stage_merge)
-    return merge_stage(*m, *out_dir, cancel, progress);
+    return merge_stage(*m, *out_dir, options, cancel, progress);
   if (stage == stage_compress)
     return compress_stage(*out_dir, options, cancel, progress);
   return error{errc::internal, "unknown media stage \"" + stage + "\""};

@@ -26,6 +26,14 @@ struct media_options {
   std::string encoder = "x264enc";
   std::vector<std::string> encoder_ranking;
   std::string quality = "medium";
+  /// What media.merge writes: "fast" (video copied where it can be, the
+  /// playable file in seconds; media.compress makes it small later) or
+  /// "compressed" (encoded once at the compression preset, no intermediate
+  /// file: the least disk, the slowest start).
+  std::string playable = "fast";
+  std::string video_gaps = "hold";  ///< between video files: "hold" the last frame, or "black"
+  int max_video_width = 3840, max_video_height = 2160;  ///< larger pictures are scaled down when encoded
+  int audio_rate = 0;  ///< the audio timeline's rate (0: the highest input rate, up to 48 kHz)
   /// media.repair: a complete recording of the same recorder, whose codec
   /// configuration rebuilds a file without index ("" = the stream's own).
   std::string repair_reference;

@@ -262,12 +262,10 @@ result<manifest> load_manifest(const fs::path& session_dir, const manifest_optio
   m.screenshots = std::move(*shots);
   if (m.video.empty() && m.audio.empty())
     return bad(path, "lists no video and no audio: nothing to finalize");
-  if (m.video.size() > 1)
-    return bad(path, "video: " + std::to_string(m.video.size()) +
-                       " files listed; this version merges one screen video per session");
-  // Segments are placed by offset, not by list order.
-  std::stable_sort(m.audio.begin(), m.audio.end(),
-                   [](const media_ref& a, const media_ref& b) { return a.offset_ms < b.offset_ms; });
+  // Files are placed by offset, not by list order.
+  auto by_offset = [](const media_ref& a, const media_ref& b) { return a.offset_ms < b.offset_ms; };
+  std::stable_sort(m.audio.begin(), m.audio.end(), by_offset);
+  std::stable_sort(m.video.begin(), m.video.end(), by_offset);
   return m;
 }
 

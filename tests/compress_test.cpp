@@ -219,13 +219,23 @@ BOOST_AUTO_TEST_CASE(a_truncated_file_is_not_fit_to_play) {
   auto r = run_stages(dir, {});
   auto good = dir / "postroll/session.mp4";
   gst::cancel_token cancel;
-  BOOST_TEST(!check_playable(good, 6000, cancel));
-  auto err = check_playable(good, 7000, cancel);  // 1 s longer than it is
+  auto facts = playable_facts_of(good);
+  BOOST_REQUIRE(facts);
+  BOOST_TEST(!check_playable(good, *facts, cancel));
+  auto longer = *facts;  // the original 1 s longer than this file
+  longer.duration_ms += 1000;
+  longer.span.video.end_ms += 1000;
+  auto err = check_playable(good, longer, cancel);
   BOOST_REQUIRE(err);
-  BOOST_TEST(err->message.find("duration") != std::string::npos, err->message);
+  BOOST_TEST(err->message.find("ends at") != std::string::npos, err->message);
+  auto later = *facts;  // ... or starting a frame and a half later
+  later.span.video.first_ms += 100;
+  err = check_playable(good, later, cancel);
+  BOOST_REQUIRE(err);
+  BOOST_TEST(err->message.find("starts at") != std::string::npos, err->message);
   auto bytes = read_file(good);
   write_file(tmp / "cut.mp4", bytes.substr(0, bytes.size() / 2));
-  BOOST_TEST(check_playable(tmp / "cut.mp4", 6000, cancel).has_value());
+  BOOST_TEST(check_playable(tmp / "cut.mp4", *facts, cancel).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_result_that_would_be_larger_is_not_swapped_in) {

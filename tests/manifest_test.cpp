@@ -72,8 +72,6 @@ BOOST_AUTO_TEST_CASE(bad_manifests_are_rejected_with_the_file_and_the_reason) {
     {"directory as file", with_audio(R"({"path":"adir"})"), "adir", "is not a regular file"},
     {"empty video", R"({"schema":1,"id":"s1","video":[{"path":"empty.wav"}]})", "empty.wav", "is empty"},
     {"nothing to do", R"({"schema":1,"id":"s1","screenshots":[]})", "session.json", "no video and no audio"},
-    {"two videos", R"({"schema":1,"id":"s1","video":[{"path":"video/v.mp4"},{"path":"video/v.mp4"}]})",
-     "session.json", "2 files listed"},
     {"bad second entry", R"({"schema":1,"id":"s1","audio":[{"path":"audio/a.wav"},{"path":"x.wav","offsetMs":3}]})",
      "x.wav", "file does not exist (audio[1])"},
   };
@@ -119,6 +117,20 @@ BOOST_AUTO_TEST_CASE(segments_are_ordered_by_offset_not_list_order) {
   BOOST_TEST(m->audio[1].path == "b.wav");
   BOOST_TEST(m->audio[2].path == "c.wav");
   BOOST_TEST(m->name == "n");
+}
+
+BOOST_AUTO_TEST_CASE(several_videos_are_accepted_and_placed_by_offset) {
+  temp_dir tmp;
+  auto dir = tmp / "s";
+  write_file(dir / "video/a.mp4", "....ftyp");
+  write_file(dir / "video/b.mp4", "....ftyp");
+  write_file(dir / "session.json", R"({"schema":1,"id":"two","video":[{"path":"video/b.mp4","offsetMs":60000},)"
+                                   R"({"path":"video/a.mp4","offsetMs":0}]})");
+  auto m = load_manifest(dir);
+  BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
+  BOOST_REQUIRE_EQUAL(m->video.size(), 2u);
+  BOOST_TEST(m->video[0].path == "video/a.mp4");
+  BOOST_TEST(m->video[1].offset_ms == 60000);
 }
 
 BOOST_AUTO_TEST_CASE(symlinks_inside_the_session_and_unknown_keys_are_accepted) {

@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(hevc_video_in_mov_is_remuxed_with_byte_identical_packets) {
   temp_dir tmp;
   auto dir = tmp / "hevc";
   make_video(dir / "video/screen.mov", 4,
-             "x265enc speed-preset=ultrafast key-int-max=30 ! h265parse ! qtmux");
+             "video/x-raw,format=I420 ! x265enc speed-preset=ultrafast key-int-max=30 ! h265parse ! qtmux");
   make_tone(dir / "audio/a.wav", 2);
   write_manifest(dir, {{{"path", "video/screen.mov"}, {"offsetMs", 0}}}, {{{"path", "audio/a.wav"}, {"offsetMs", 0}}});
   auto merged = finalize(dir);
@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(an_index_that_outgrows_its_reserved_room_falls_back_to_fast
   auto video = tmp / "video.mp4";
   make_video(video, 4, h264_mp4);
   merge_inputs in;
-  in.video = video;
+  in.videos = {{video.string(), video, 0, {}, {}}};
   in.index_bytes_per_second = 10;  // far too little for 15 frames per second
   gst::cancel_token cancel;
   auto out = tmp / "out.mp4";
