@@ -36,6 +36,12 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.media.undecodable_as_silence = cfg.undecodable_as_silence;
   sc.media.decode_threads = cfg.decode_threads;
   sc.media.repair_reference = cfg.repair_reference;
+  sc.media.playable = cfg.playable;
+  sc.media.video_gaps = cfg.video_gaps;
+  sc.media.max_video_width = cfg.max_video_width;
+  sc.media.max_video_height = cfg.max_video_height;
+  sc.media.audio_rate = cfg.audio_rate;
+  sc.queue.playable = cfg.playable;
   sc.queue.compress = cfg.compress;
   sc.queue.retention = cfg.retention;
   sc.queue.trash_days = cfg.trash_days;
@@ -49,9 +55,11 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
     for (const auto& [name, why] : choice.skipped)
       spdlog::info("compress: encoder {} skipped: {}", name, why);
     if (choice.name.empty())
-      return error{errc::bad_input, "media.encoders: none of the listed H.264 encoders is usable here "
-                                    "(see the log for why each was skipped)"};
-    spdlog::info("compress: using encoder {} ({} preset)", choice.name, cfg.quality);
+      // Compression is an optimisation: the node runs, media.compress says why it did nothing.
+      spdlog::warn("compress: none of the H.264 encoders in media.encoders is usable here (see above why); "
+                   "sessions stay as merged");
+    else
+      spdlog::info("compress: using encoder {} ({} preset)", choice.name, cfg.quality);
     sc.media.encoder = choice.name;
   }
   sc.media_workers = cfg.media_workers;

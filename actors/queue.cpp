@@ -461,6 +461,12 @@ public:
         continue;
       s.state = job_state::pending;
       s.error = "interrupted: the node stopped while this stage ran";
+      if (s.attempts >= st_.cfg.max_attempts && optional_stage(s.name)) {
+        s.state = job_state::completed;
+        s.finished_at = now();
+        s.result = skipped_result("crashed the worker " + std::to_string(s.attempts) + " times");
+        continue;
+      }
       if (s.attempts >= st_.cfg.max_attempts) {
         j.state = job_state::failed;
         j.error_code = errc::internal;
@@ -471,9 +477,11 @@ public:
     }
     if (!poisoned && std::none_of(j.stages.begin(), j.stages.end(),
                                   [](const stage_record& s) { return s.state == job_state::processing; }))
-      j.state = job_state::pending;
+      j.state = all_completed(j) ? job_state::completed : job_state::pending;
     persist(j, &before, poisoned ? j.error : reason);
-    if (poisoned) {
+    if (j.state == job_state::completed) {
+      emit(j, events::job_completed, {}, j.output);
+    } else if (poisoned) {
       emit(j, events::job_failed, {}, j.error);
       spdlog::warn("queue: job {} failed at recovery: {}", j.id, j.error);
     } else {
@@ -543,7 +551,7 @@ public:
     j.prio = prio;
     j.created_at = now();
     plan_options plan;
-    plan.compress = req.compress < 0 ? st_.cfg.compress : req.compress > 0;
+    plan.compress = (req.compress < 0 ? st_.cfg.compress : req.compress > 0) && st_.cfg.playable != "compressed";
     plan.enrich = req.enrich < 0 ? st_.cfg.enrich : req.enrich > 0;
     plan.extra = st_.cfg.extra_stages;
     plan.retention = req.retention.empty() ? st_.cfg.retention : req.retention;
@@ -1228,9 +1236,12 @@ private:
   // What a host should hear when a stage completes: for media.repair, each
   // file's recovered and lost seconds (the record has the details).
   static std::string completion_note(const stage_result& r) {
+    auto j = nlohmann::json::parse(r.output, nullptr, false);
+    if (r.stage == stage_compress && j.is_object() && !j.value("replaced", false) && !j.value("compressedByMerge", false) &&
+        j.contains("reason"))
+      return "not compressed: " + j.value("reason", "");
     if (r.stage != stage_repair)
       return {};
-    auto j = nlohmann::json::parse(r.output, nullptr, false);
     std::string note;
     for (const auto& f : j.value("repairs", nlohmann::json::array())) {
       char buf[64];
@@ -1305,7 +1316,28 @@ private:
     spdlog::warn("queue: job {} failed: {}", j.id, j.error);
   }
 
+  // media.compress is an optimisation: whatever ends it (an error, a stall,
+  // a crash, no encoder) leaves the playable file, and the job goes on.
+  static bool optional_stage(const std::string& stage) { return stage == stage_compress; }
+
+  static std::string skipped_result(const std::string& reason) {
+    return nlohmann::json{{"skipped", true}, {"replaced", false}, {"reason", reason}}.dump();
+  }
+
   void stage_failed(const stage_result& r, errc code) {
+    // A worker lost under it (crashed, killed, its lease lapsed) is tried
+    // again elsewhere like any stage; anything else, or the last attempt,
+    // skips it.
+    auto* running = find_stage(st_.live[r.job_id], r.stage);
+    bool lost = code == errc::internal && running && running->attempts < st_.cfg.max_attempts;
+    if (optional_stage(r.stage) && !lost) {
+      spdlog::warn("queue: job {} {} did not complete ({}); the job goes on without it", r.job_id, r.stage, r.message);
+      auto skipped = r;
+      skipped.ok = true;
+      skipped.output = skipped_result(r.message);
+      stage_completed(skipped);
+      return;
+    }
     auto& live = st_.live[r.job_id];
     auto* s = find_stage(live, r.stage);
     bool permanent = code == errc::bad_input;

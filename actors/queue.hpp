@@ -34,6 +34,9 @@ struct queue_config {
   std::int64_t max_session_ms = 24LL * 3600 * 1000;  ///< the longest session taken
   std::size_t max_session_files = 20000;             ///< files a manifest may list
   bool compress = true;  ///< jobs run media.compress unless their submit says otherwise
+  /// media.playable: "compressed" merges straight at the compression preset
+  /// (no media.compress stage), "fast" remuxes first.
+  std::string playable = "fast";
   /// Jobs run the enrich.* stages unless their submit says otherwise. Off
   /// here (the queue alone has no enrichment workers); the runtime sets it
   /// from the config, where it is on.

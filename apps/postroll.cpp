@@ -189,6 +189,19 @@ void print_repairs(const job_record& j, std::ostream& out) {
   }
 }
 
+// " (not compressed: REASON)" when media.compress left the playable file as
+// it was merged (an optimisation that did not happen is said, not hidden).
+std::string compression_note(const job_record& j) {
+  for (const auto& s : j.stages) {
+    if (s.name != "media.compress" || s.result.empty())
+      continue;
+    auto r = nlohmann::json::parse(s.result, nullptr, false);
+    if (r.is_object() && !r.value("replaced", false) && !r.value("compressedByMerge", false) && r.contains("reason"))
+      return "  (not compressed: " + r.value("reason", std::string{}) + ")";
+  }
+  return {};
+}
+
 std::string megabytes(std::int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MB", double(bytes) / 1e6);
@@ -221,6 +234,11 @@ void print_record(const job_record& j, bool as_json) {
       std::cout << "  on " << s.node;
     if (s.finished_at && s.started_at)
       std::cout << "  " << (s.finished_at - s.started_at) << " ms";
+    if (s.name == "media.compress") {
+      job_record one;
+      one.stages = {s};
+      std::cout << compression_note(one);
+    }
     if (!s.error.empty())
       std::cout << "  (" << s.error << ")";
     std::cout << "\n";
@@ -427,7 +445,7 @@ int cmd_process(const args& a, signal_waiter& sig) {
     print_record(*final, true);
   } else if (final->state == job_state::completed) {
     print_repairs(*final, std::cerr);
-    std::cout << final->output << "\n";
+    std::cout << final->output << compression_note(*final) << "\n";
   } else {
     std::cerr << "postroll: job " << final->id << " " << to_string(final->state)
               << (final->error.empty() ? "" : ": " + final->error) << "\n";

@@ -11,9 +11,12 @@ progress_bar::progress_bar(int stages, std::FILE* out)
 
 void progress_bar::update(const event& e) {
   if (e.kind == events::stage_started) {
+    // A retry is the same stage again: it keeps its number (not "4/3").
+    auto known = seen_.find(e.stage);
+    int index = known == seen_.end() ? ++started_ : known->second.index;
     auto& s = seen_[e.stage];
     s = stage_view{};
-    s.index = ++started_;
+    s.index = index;
   } else if (e.kind == events::stage_progress || e.kind == events::stage_completed) {
     auto it = seen_.find(e.stage);
     if (it == seen_.end())

@@ -168,7 +168,12 @@ result<config> load_config(const std::string& path) {
       {"encoders", string_list_key(cfg.encoders)},
       {"repair_reference", string_key(cfg.repair_reference)},
       {"max_session_hours", int_key(cfg.max_session_hours, 1, 168)},
-      {"max_session_files", int_key(cfg.max_session_files, 1, 1000000)}}},
+      {"max_session_files", int_key(cfg.max_session_files, 1, 1000000)},
+      {"playable", choice_key(cfg.playable, {"fast", "compressed"})},
+      {"video_gaps", choice_key(cfg.video_gaps, {"hold", "black"})},
+      {"max_video_width", int_key(cfg.max_video_width, 160, 16384)},
+      {"max_video_height", int_key(cfg.max_video_height, 90, 16384)},
+      {"audio_rate", int_key(cfg.audio_rate, 0, 48000)}}},
     {"storage",
      {{"retention", choice_key(cfg.retention, {"keep", "trash", "delete"})},
       {"trash_days", int_key(cfg.trash_days, 0, 3650)},
@@ -248,6 +253,10 @@ maybe_error validate(const config& cfg) {
   if (cfg.output_dir.empty() || cfg.output_dir.find("..") != std::string::npos ||
       cfg.output_dir.front() == '/')
     return error{errc::bad_input, "media.output_dir must be a relative folder inside the session"};
+  if (cfg.audio_rate != 0 && cfg.audio_rate != 8000 && cfg.audio_rate != 16000 && cfg.audio_rate != 22050 &&
+      cfg.audio_rate != 24000 && cfg.audio_rate != 32000 && cfg.audio_rate != 44100 && cfg.audio_rate != 48000)
+    return error{errc::bad_input, "media.audio_rate must be 0 (from the inputs) or one of 8000, 16000, 22050, 24000, "
+                                  "32000, 44100, 48000"};
   if (cfg.retry_cap_ms < cfg.retry_base_ms)
     return error{errc::bad_input, "queue.retry_cap_ms must be >= queue.retry_base_ms"};
   if (!cfg.chat_url.empty() && cfg.chat_model.empty())

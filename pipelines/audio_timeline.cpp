@@ -10,6 +10,7 @@
 
 
 #include "pipelines/aac_encoder.hpp"
+#include "pipelines/audio_format.hpp"
 #include "pipelines/audio_decoder.hpp"
 
 namespace fs = std::filesystem;
@@ -115,11 +116,33 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   if (segments.empty())
     return error{errc::internal, "audio timeline without segments"};
 
-  // The first decodable segment fixes the output format unless configured.
+  // The timeline's format: the highest rate of the segments (up to 48 kHz)
+  // and the most channels (up to 2), unless configured: a telephony 8 kHz
+  // segment first must not cut the 44.1 kHz music after it. Read from the
+  // files' headers, before anything is decoded.
+  int want_rate = options.rate, want_channels = options.channels;
+  if (want_rate <= 0 || want_channels <= 0) {
+    int max_rate = 0, max_channels = 0;
+    for (const auto& seg : segments) {
+      audio_format f;
+      if (seg.ref) {
+        if (auto file = seg.ref->open())
+          f = sniff_audio_format(file->path());
+      } else {
+        f = sniff_audio_format(seg.file);
+      }
+      max_rate = std::max(max_rate, f.rate);
+      max_channels = std::max(max_channels, f.channels);
+    }
+    if (want_rate <= 0 && max_rate > 0)
+      want_rate = std::min(max_rate, 48000);
+    if (want_channels <= 0 && max_channels > 0)
+      want_channels = std::min(max_channels, 2);
+  }
   size_t first = 0;
   std::optional<pcm_audio> first_pcm;
   for (; first < segments.size() && !first_pcm; ++first) {
-    auto pcm = decode_segment(segments[first], options.rate, options.channels, cancel, options.max_duration_ms);
+    auto pcm = decode_segment(segments[first], want_rate, want_channels, cancel, options.max_duration_ms);
     if (pcm && pcm->channels > 2)
       pcm = decode_segment(segments[first], pcm->rate, 2, cancel, options.max_duration_ms);
     if (pcm) {

@@ -21,8 +21,8 @@ struct timeline_segment {
 };
 
 struct timeline_options {
-  int rate = 0;      ///< output rate; 0 = the first segment's own rate
-  int channels = 0;  ///< output channels (1 or 2); 0 = the first segment's own
+  int rate = 0;      ///< output rate; 0 = the highest of the segments' rates, up to 48 kHz
+  int channels = 0;  ///< output channels (1 or 2); 0 = the most the segments have, up to 2
   /// A segment that cannot be decoded becomes silence with a warning instead
   /// of failing the timeline.
   bool undecodable_as_silence = false;

@@ -166,13 +166,17 @@ function renderStages(job) {
     }
     const p = progress.get(job.id + "/" + s.name);
     const fraction = stageFraction(job, s);
-    li.querySelector(".badge").className = "badge " + s.state;
-    li.querySelector(".badge").textContent = s.state;
+    // A compression that did not happen says so (the playable file stays).
+    const r = s.result || {};
+    const skipped = s.state === "completed" && s.name === "media.compress" && r.replaced === false && !r.compressedByMerge && r.reason;
+    li.querySelector(".badge").className = "badge " + (skipped ? "skipped" : s.state);
+    li.querySelector(".badge").textContent = skipped ? "not compressed" : s.state;
+    li.title = skipped ? "not compressed: " + r.reason : "";
     li.querySelector("progress").value = fraction;
     li.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "") +
       (s.node ? " · " + s.node : "");
     // An attempt's error while it retries (the job's own error is shown above).
-    li.querySelector(".stage-error").textContent =
+    li.querySelector(".stage-error").textContent = skipped ? r.reason :
       s.error && s.state !== "completed" && !(job.error || "").includes(s.error) ? "last attempt: " + s.error : "";
   }
 }

@@ -56,6 +56,15 @@ struct config {
   int max_session_hours = 24;
   /// Files (video + audio + screenshots) one manifest may list.
   int max_session_files = 20000;
+  /// What the merge writes: "fast" (video copied where players take it as
+  /// it is: playable in seconds; media.compress makes it small afterwards)
+  /// or "compressed" (encoded once at the compression preset, no
+  /// intermediate file: the least disk, docs/storage.md).
+  std::string playable = "fast";
+  std::string video_gaps = "hold";     ///< between a session's video files: "hold" the last frame, or "black"
+  int max_video_width = 3840;          ///< larger pictures are scaled down (aspect kept) when encoded
+  int max_video_height = 2160;
+  int audio_rate = 0;                  ///< the audio timeline's rate in Hz (0: the highest input rate, up to 48000)
 
   // [storage] (docs/storage.md)
   std::string retention = "keep";  ///< the originals after a completed job: keep, trash, delete
