@@ -427,9 +427,9 @@ BOOST_AUTO_TEST_CASE(the_deploy_files_are_valid) {
 BOOST_AUTO_TEST_CASE(a_stage_that_kills_every_worker_it_touches_fails_the_job_with_a_reason) {
   cluster c;
   c.start_coordinator();
-  // Every worker SIGKILLs itself when media.compress starts on it; three
+  // Every worker SIGKILLs itself when media.merge starts on it; three
   // workers for the three attempts (queue.max_attempts).
-  ::setenv("POSTROLL_FAILPOINT", "stage.media.compress", 1);
+  ::setenv("POSTROLL_FAILPOINT", "stage.media.merge", 1);
   c.start_worker("w1");
   c.start_worker("w2");
   c.start_worker("w3");
@@ -440,10 +440,38 @@ BOOST_AUTO_TEST_CASE(a_stage_that_kills_every_worker_it_touches_fails_the_job_wi
   BOOST_REQUIRE(job);
   auto done = wait_done(*r, job->id, c);
   BOOST_TEST(to_string(done.state) == "failed");
-  const auto& compress = stage(done, "media.compress");
-  BOOST_TEST(compress.attempts == 3);
-  BOOST_TEST(done.error.find("media.compress") != std::string::npos, done.error);
+  const auto& merge = stage(done, "media.merge");
+  BOOST_TEST(merge.attempts == 3);
+  BOOST_TEST(done.error.find("media.merge") != std::string::npos, done.error);
   BOOST_TEST(done.error.find("was lost while running it") != std::string::npos, done.error);
   for (const auto& id : {"w1", "w2", "w3"})
     BOOST_TEST(c.workers.at(id)->wait() == 128 + SIGKILL);
+}
+
+BOOST_AUTO_TEST_CASE(a_compress_that_kills_every_worker_is_skipped_and_the_job_completes) {
+  cluster c;
+  c.start_coordinator();
+  // Compression is an optimisation: after max_attempts lost workers the job
+  // goes on with the playable file as merged (docs/compression.md).
+  ::setenv("POSTROLL_FAILPOINT", "stage.media.compress", 1);
+  c.start_worker("w1");
+  c.start_worker("w2");
+  c.start_worker("w3");
+  ::unsetenv("POSTROLL_FAILPOINT");
+  session_factory f{c.sessions};
+  auto r = c.client();
+  auto dir = f.make("poison-compress");
+  postroll::submit_options so;
+  so.enrich = false;  // no worker is left for it
+  auto job = r->submit(dir.string(), so);
+  BOOST_REQUIRE(job);
+  auto done = wait_done(*r, job->id, c);
+  BOOST_TEST(to_string(done.state) == "completed", done.error);
+  const auto& compress = stage(done, "media.compress");
+  BOOST_TEST(compress.attempts == 3);
+  auto result = nlohmann::json::parse(compress.result);
+  BOOST_TEST(result["skipped"] == true);
+  BOOST_TEST(result["replaced"] == false);
+  BOOST_TEST(result["reason"].get<std::string>().find("was lost while running it") != std::string::npos, result.dump());
+  BOOST_TEST(decodes_cleanly(dir / "postroll/session.mp4"));
 }

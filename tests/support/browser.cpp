@@ -82,6 +82,10 @@ json browser::run(const std::string& script, const json& args) {
   return call("POST", "/session/" + session_ + "/execute/sync", {{"script", script}, {"args", args}});
 }
 
+json browser::run_async(const std::string& script, const json& args) {
+  return call("POST", "/session/" + session_ + "/execute/async", {{"script", script}, {"args", args}});
+}
+
 json browser::wait_for(const std::string& expr, std::chrono::milliseconds timeout, const std::string& what,
                        const std::string& describe) {
   // The expressions are part of the script's own text: the dashboard's

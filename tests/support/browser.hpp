@@ -29,6 +29,9 @@ public:
   void reload();
   /// Runs `script` (a function body; `arguments` holds `args`) in the page.
   nlohmann::json run(const std::string& script, const nlohmann::json& args = nlohmann::json::array());
+  /// The same as an async script: it ends by calling its last argument
+  /// with the value to return (at most 120 s).
+  nlohmann::json run_async(const std::string& script, const nlohmann::json& args = nlohmann::json::array());
   /// Waits until the JavaScript expression `expr` is truthy in the page and
   /// returns its value. Polled inside the page every 50 ms (a condition,
   /// not a sleep); throws naming `what` and the page's last value of
