@@ -20,6 +20,9 @@ flags=(--no-enrich)
 [ "$enrich" = 1 ] && flags=()
 
 rows=""
+# du may see files vanish while it walks (partials renamed) and the database
+# may not exist yet: count what it printed, never fail the sample.
+bytes() { { du -sb "$1" 2>/dev/null || true; } | awk '{s+=$1} END {print s+0}'; }
 printf '[media]\nplayable = "compressed"\n[notify]\ndesktop = false\n' > "$work/compressed.toml"
 printf '[notify]\ndesktop = false\n' > "$work/fast.toml"
 for run in fast:keep fast:delete compressed:keep; do
@@ -32,7 +35,7 @@ for run in fast:keep fast:delete compressed:keep; do
   pid=$!
   peak=0
   while kill -0 "$pid" 2>/dev/null; do
-    now=$(( $(du -sb "$work/s" 2>/dev/null | cut -f1) + $(du -sb "$work/db" 2>/dev/null | cut -f1 || echo 0) ))
+    now=$(( $(bytes "$work/s") + $(bytes "$work/db") ))
     ((now > peak)) && peak=$now
     sleep 0.1
   done

@@ -50,14 +50,16 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 : > "$work/p.txt"; : > "$work/f.txt"
 for ((r = 1; r <= runs; r++)); do
   rm -rf "$session/postroll" "$work/db"
-  measure postroll "$bin" process "$session" --data-dir "$work/db" >> "$work/p.txt"
+  # The same work as the ffmpeg command: the playable file only (compress
+  # and enrichment are later stages, measured in bench-compress/bench-enrich).
+  measure postroll "$bin" process "$session" --data-dir "$work/db" --no-compress --no-enrich >> "$work/p.txt"
   measure ffmpeg "${ffmpeg_cmd[@]}" >> "$work/f.txt"
 done
 p_wall=$(cut -d' ' -f1 "$work/p.txt" | median); p_rss=$(cut -d' ' -f2 "$work/p.txt" | sort -n | tail -1)
 f_wall=$(cut -d' ' -f1 "$work/f.txt" | median); f_rss=$(cut -d' ' -f2 "$work/f.txt" | sort -n | tail -1)
 p_size=$(stat -c %s "$session/postroll/session.mp4"); f_size=$(stat -c %s "$work/ffmpeg.mp4")
 ratio=$(awk -v p="$p_wall" -v f="$f_wall" 'BEGIN { printf "%.2f", f / p }')
-stages=$("$bin" process "$session" --data-dir "$work/db" --json 2>/dev/null |
+stages=$("$bin" process "$session" --data-dir "$work/db" --no-compress --no-enrich --json 2>/dev/null |
          grep -E '"(name|startedAt|finishedAt)"' | tr -d ' ,"' |
          awk -F: '/^finishedAt/ { f = $2 } /^name/ { n = $2 } /^startedAt/ { printf "%s %.2f s; ", n, (f - $2) / 1000 }')
 
