@@ -67,6 +67,26 @@ int give_job(const postroll::result<postroll::job_record>& r, char** out) {
 
 int need(bool ok, const char* what) { return ok ? POSTROLL_OK : fail(errc::bad_input, std::string{what} + " is NULL"); }
 
+// Every entry point's preamble: no exception crosses into C, a stopped
+// runtime is an error, and (with_job) a NULL job id too.
+template <class Fn>
+int on_runtime(postroll_runtime* rt, Fn&& fn) noexcept {
+  return guarded([&] {
+    if (!live(rt))
+      return fail(errc::unavailable, "runtime is stopped");
+    return fn();
+  });
+}
+
+template <class Fn>
+int on_job(postroll_runtime* rt, const char* job_id, Fn&& fn) noexcept {
+  return on_runtime(rt, [&] {
+    if (int rc = need(job_id != nullptr, "job_id"))
+      return rc;
+    return fn();
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -100,9 +120,7 @@ int postroll_start(const char* config_path, const char* data_dir, postroll_runti
 }
 
 int postroll_stop(postroll_runtime* rt, int grace_ms) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
+  return on_runtime(rt, [&] {
     rt->rt->stop(std::chrono::milliseconds(std::max(0, grace_ms)));
     return POSTROLL_OK;
   });
@@ -116,9 +134,7 @@ void postroll_free(postroll_runtime* rt) {
 }
 
 int postroll_submit(postroll_runtime* rt, const char* session_dir, const char* options_json, char** job_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
+  return on_runtime(rt, [&] {
     if (int rc = need(session_dir != nullptr, "session_dir"))
       return rc;
     postroll::submit_options o;
@@ -145,19 +161,13 @@ int postroll_submit(postroll_runtime* rt, const char* session_dir, const char* o
 }
 
 int postroll_status(postroll_runtime* rt, const char* job_id, char** job_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
-    if (int rc = need(job_id != nullptr, "job_id"))
-      return rc;
+  return on_job(rt, job_id, [&] {
     return give_job(rt->rt->status(job_id), job_json);
   });
 }
 
 int postroll_list(postroll_runtime* rt, const char* filter_json, char** page_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
+  return on_runtime(rt, [&] {
     postroll::list_filter f;
     if (filter_json && *filter_json) {
       auto j = json::parse(filter_json, nullptr, false);
@@ -187,31 +197,19 @@ int postroll_list(postroll_runtime* rt, const char* filter_json, char** page_jso
 }
 
 int postroll_cancel(postroll_runtime* rt, const char* job_id, char** job_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
-    if (int rc = need(job_id != nullptr, "job_id"))
-      return rc;
+  return on_job(rt, job_id, [&] {
     return give_job(rt->rt->cancel(job_id), job_json);
   });
 }
 
 int postroll_retry(postroll_runtime* rt, const char* job_id, char** job_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
-    if (int rc = need(job_id != nullptr, "job_id"))
-      return rc;
+  return on_job(rt, job_id, [&] {
     return give_job(rt->rt->retry(job_id), job_json);
   });
 }
 
 int postroll_remove(postroll_runtime* rt, const char* job_id, int with_outputs, char** job_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
-    if (int rc = need(job_id != nullptr, "job_id"))
-      return rc;
+  return on_job(rt, job_id, [&] {
     if (with_outputs == 2)
       return give_job(rt->rt->remove(job_id, postroll::removal::everything), job_json);
     return give_job(rt->rt->remove(job_id, with_outputs != 0), job_json);
@@ -219,19 +217,13 @@ int postroll_remove(postroll_runtime* rt, const char* job_id, int with_outputs, 
 }
 
 int postroll_wait(postroll_runtime* rt, const char* job_id, int timeout_ms, char** job_json) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
-    if (int rc = need(job_id != nullptr, "job_id"))
-      return rc;
+  return on_job(rt, job_id, [&] {
     return give_job(rt->rt->wait(job_id, std::chrono::milliseconds(std::max(0, timeout_ms))), job_json);
   });
 }
 
 int postroll_subscribe(postroll_runtime* rt, postroll_event_fn fn, void* user_data, postroll_subscription** out) {
-  return guarded([&] {
-    if (!live(rt))
-      return fail(errc::unavailable, "runtime is stopped");
+  return on_runtime(rt, [&] {
     if (int rc = need(fn != nullptr && out != nullptr, "fn or out"))
       return rc;
     *out = nullptr;

@@ -20,8 +20,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(postroll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postroll, (postroll::list_query))
   CAF_ADD_TYPE_ID(postroll, (postroll::node_join))
   CAF_ADD_TYPE_ID(postroll, (postroll::join_reply))
-  CAF_ADD_TYPE_ID(postroll, (postroll::node_status))
+  CAF_ADD_TYPE_ID(postroll, (postroll::node_summary))
   CAF_ADD_TYPE_ID(postroll, (postroll::held_stage))
+  CAF_ADD_TYPE_ID(postroll, (postroll::session_check))
+  CAF_ADD_TYPE_ID(postroll, (postroll::fault))
 CAF_END_TYPE_ID_BLOCK(postroll)
 
 namespace postroll {
@@ -94,6 +96,21 @@ using stage_worker_actor = caf::typed_actor<
   // Stops the running stage of a job (deletes its partial output).
   caf::reacts_to<cancel_atom, std::string>>;
 
+/// A stage worker as it runs: the interface above plus what only it sends
+/// itself (private to actors/stage_worker.cpp).
+using stage_worker_impl_actor = stage_worker_actor::extend<
+  // Its stage thread finished the stage (the result to report).
+  caf::reacts_to<finished_atom, stage_result>,
+  // The progress beat (every 100 ms) of the run with this tick number.
+  caf::reacts_to<wakeup_atom, int>>;
+
+/// The NODE AGENT of a worker node: where its stage workers report; it
+/// forwards to the coordinator's queue (keeping results until acknowledged,
+/// across a restart of either side) and joins it with the node's workers.
+using node_agent_actor = stage_report_actor::extend<
+  // Try to reach the coordinator (again), with backoff; sent to itself.
+  caf::reacts_to<connect_atom>>;
+
 /// A worker of the "media" pool (media.* stages, GStreamer pipelines).
 using media_processor_actor = stage_worker_actor;
 /// A worker of the "enrich" pool (enrich.* stages).
@@ -147,22 +164,40 @@ using queue_actor = caf::typed_actor<
   // then, across a restart of the coordinator).
   caf::replies_to<report_atom, stage_result>::with<bool>,
   // Every node serving this queue, its capabilities, load and leases.
-  caf::replies_to<nodes_atom>::with<std::vector<node_status>>,
-  // Internal: stages found running at start-up that no worker re-adopted.
+  caf::replies_to<nodes_atom>::with<std::vector<node_summary>>>;
+
+/// The queue as it runs: the interface above plus the messages only the
+/// queue sends itself (its timers and its writer thread, sent under the
+/// queue's own identity). No handle of this type leaves actors/queue/: a
+/// client, a worker or another node holds a `queue_actor`, and a message
+/// below that does not come from the queue itself is dropped.
+using queue_internal_actor = queue_actor::extend<
+  // Stages found running at start-up that no worker re-adopted in adopt_ms.
   caf::reacts_to<adopt_atom>,
-  // Re-checks backoff timers and idle workers.
+  // Re-checks backoff timers, jobs waiting for disk space and idle workers.
   caf::reacts_to<wakeup_atom>,
-  // Internal: purges trashed originals older than trash_days (hourly).
+  // Purges trashed originals older than trash_days (hourly).
   caf::reacts_to<purge_atom>,
-  // Internal: a removal's files are gone (empty) or why not.
-  caf::reacts_to<removed_atom, std::string, std::string>,
-  // Looks for running stages that stopped making progress.
+  // Looks for running stages that stopped making progress, and lapsed leases.
   caf::reacts_to<watchdog_atom>,
-  // Internal: the group-commit writer made changes up to a ticket durable
-  // (error code and message if that write failed).
+  // The group-commit writer made changes up to a ticket durable (error
+  // code and message if that write failed).
   caf::reacts_to<committed_atom, std::uint64_t, std::uint8_t, std::string>,
-  // Internal: a worker told to stop a job (attempt) has had its grace time.
+  // A worker told to stop a job (attempt) has had its grace time.
   caf::reacts_to<deadline_atom, std::string, std::string, std::int32_t>>;
+
+/// The JANITOR actor interface: the file-system work the queue must not
+/// wait for, on a thread of its own (reading and checking a submitted
+/// folder, deleting a job's files, the trash sweep). It answers by reply.
+using janitor_actor = caf::typed_actor<
+  // Reads and checks a submitted session folder; plans its stages.
+  caf::replies_to<submit_atom, submit_request>::with<session_check>,
+  // Deletes a finished job's outputs (removing = 1) or outputs and
+  // recording (removing = 2); answers "" or why not.
+  caf::replies_to<delete_atom, job_record>::with<std::string>,
+  // Deletes trashed originals older than the cutoff (Unix ms) that
+  // completed jobs' records point to; answers how many folders went.
+  caf::replies_to<purge_atom, std::int64_t>::with<std::uint32_t>>;
 
 /// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
 using supervisor_actor = caf::typed_actor<
@@ -178,7 +213,7 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<postroll::stage_record>>("std::vector<postroll::stage_record>");
   cfg.add_message_type<std::vector<postroll::journal_entry>>("std::vector<postroll::journal_entry>");
   cfg.add_message_type<std::vector<std::uint64_t>>("std::vector<std::uint64_t>");
-  cfg.add_message_type<std::vector<postroll::node_status>>("std::vector<postroll::node_status>");
+  cfg.add_message_type<std::vector<postroll::node_summary>>("std::vector<postroll::node_summary>");
   // Handles travel between nodes too (a client learns the queue from the
   // supervisor; a remote subscriber hands the notifier its sink).
   cfg.add_message_type<queue_actor>("postroll::queue_actor");

@@ -11,8 +11,23 @@
 
 #include "postroll/event.hpp"
 #include "postroll/job.hpp"
+#include "postroll/node.hpp"
 
 namespace postroll {
+
+/// A failure as it crosses actors and nodes: postroll's error kind and its
+/// one-line message, one typed value in every reply (`failed` false: none).
+struct fault {
+  bool failed = false;
+  errc code = errc::internal;
+  std::string message;
+
+  static fault of(const error& e) { return fault{true, e.code, e.message}; }
+  static fault of(errc code, std::string message) { return fault{true, code, std::move(message)}; }
+  explicit operator bool() const { return failed; }
+  /// @pre failed
+  error err() const { return error{code, message}; }
+};
 
 /// Client -> queue: a session to run, with per-job choices.
 struct submit_request {
@@ -48,10 +63,22 @@ struct stage_result {
   std::string job_id;
   std::string stage;
   int attempt = 0;
-  bool ok = false;
-  std::uint8_t code = 0;  ///< an `errc` when !ok
-  std::string message;    ///< error text when !ok
-  std::string output;     ///< the stage's JSON result when ok
+  fault failure;        ///< why the stage did not complete (none: it did)
+  std::string output;   ///< the stage's JSON result when it completed
+
+  bool ok() const { return !failure; }
+};
+
+/// Janitor -> queue: a submitted session folder, read and checked off the
+/// queue's thread: the job to create, or why not.
+struct session_check {
+  fault failure;  ///< why the folder cannot be taken (names the file)
+  std::string session_id;
+  std::string session_dir;  ///< as opened (absolute, inside the roots)
+  std::string session_name;
+  std::string originals_retired;  ///< non-empty: an earlier job retired the originals
+  std::int64_t media_bytes = 0;
+  std::vector<stage_record> stages;  ///< the plan for the submit's choices
 };
 
 /// A worker node's view of one of the coordinator's session roots.
@@ -94,27 +121,13 @@ struct node_join {
 
 /// Coordinator -> worker node: whether it joined, and its lease.
 struct join_reply {
-  std::uint8_t code = 0;  ///< 0 = joined, else an `errc` (message says why)
-  std::string message;
+  fault failure;  ///< why it was refused (none: joined)
   std::int64_t lease_ms = 0;
-};
-
-/// One node as the coordinator sees it (`postroll nodes`).
-struct node_status {
-  node_info info;
-  bool local = false;              ///< the coordinator's own workers
-  std::int64_t joined_at = 0;      ///< Unix ms
-  std::int32_t slots = 0;          ///< stage workers
-  std::int32_t running = 0;        ///< stages running now
-  std::vector<std::string> leases; ///< "job/stage#attempt", with ms left
-  std::uint64_t completed = 0;     ///< stages it completed since it joined
-  std::uint64_t failed = 0;        ///< stages it failed (a lapsed lease included)
 };
 
 /// Any request -> queue: the answer, or why there is none (errors are values).
 struct job_reply {
-  std::uint8_t code = 0;  ///< 0 = ok, else an `errc`
-  std::string message;
+  fault failure;  ///< none: `job` is the answer
   job_record job;
 };
 
@@ -128,16 +141,14 @@ struct list_query {
 
 /// Queue -> client: a listing.
 struct job_list {
-  std::uint8_t code = 0;
-  std::string message;
+  fault failure;
   std::vector<job_record> jobs;
   std::string next;  ///< cursor of the next page, "" when this was the last
 };
 
 /// Queue -> client: one job's journal.
 struct job_history {
-  std::uint8_t code = 0;
-  std::string message;
+  fault failure;
   std::vector<journal_entry> entries;
 };
 
@@ -153,6 +164,17 @@ typename Inspector::result_type inspect(Inspector& f, node_info& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fault& x) {
+  return f(caf::meta::type_name("fault"), x.failed, x.code, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_check& x) {
+  return f(caf::meta::type_name("session_check"), x.failure, x.session_id, x.session_dir, x.session_name,
+           x.originals_retired, x.media_bytes, x.stages);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, held_stage& x) {
   return f(caf::meta::type_name("held_stage"), x.job_id, x.stage, x.attempt, x.worker);
 }
@@ -164,13 +186,14 @@ typename Inspector::result_type inspect(Inspector& f, node_join& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
-  return f(caf::meta::type_name("join_reply"), x.code, x.message, x.lease_ms);
+  return f(caf::meta::type_name("join_reply"), x.failure, x.lease_ms);
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_status& x) {
-  return f(caf::meta::type_name("node_status"), x.info, x.local, x.joined_at, x.slots, x.running, x.leases,
-           x.completed, x.failed);
+typename Inspector::result_type inspect(Inspector& f, node_summary& x) {
+  return f(caf::meta::type_name("node_summary"), x.id, x.local, x.version, x.cores, x.free_bytes, x.encoders,
+           x.hardware_encoder, x.stages, x.media_workers, x.enrich_workers, x.paths, x.joined_at, x.slots, x.running,
+           x.leases, x.completed, x.failed);
 }
 
 template <class Inspector>
@@ -180,12 +203,12 @@ typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_history& x) {
-  return f(caf::meta::type_name("job_history"), x.code, x.message, x.entries);
+  return f(caf::meta::type_name("job_history"), x.failure, x.entries);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_record& x) {
-  return f(caf::meta::type_name("stage_record"), x.name, x.state, x.attempts, x.started_at,
+  return f(caf::meta::type_name("stage_record"), x.name, x.state, x.attempts, x.preemptions, x.started_at,
            x.finished_at, x.not_before, x.error, x.result, x.needs, x.node);
 }
 
@@ -222,18 +245,17 @@ typename Inspector::result_type inspect(Inspector& f, stage_progress& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_result& x) {
-  return f(caf::meta::type_name("stage_result"), x.job_id, x.stage, x.attempt, x.ok, x.code,
-           x.message, x.output);
+  return f(caf::meta::type_name("stage_result"), x.job_id, x.stage, x.attempt, x.failure, x.output);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_reply& x) {
-  return f(caf::meta::type_name("job_reply"), x.code, x.message, x.job);
+  return f(caf::meta::type_name("job_reply"), x.failure, x.job);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_list& x) {
-  return f(caf::meta::type_name("job_list"), x.code, x.message, x.jobs, x.next);
+  return f(caf::meta::type_name("job_list"), x.failure, x.jobs, x.next);
 }
 
 template <class Inspector>

@@ -18,17 +18,13 @@
 #include "actors/node_setup.hpp"
 #include "config/endpoint.hpp"
 #include "config/path_map.hpp"
-#include "pipelines/gst_support.hpp"
+#include "pipelines/gst_init.hpp"
 
 namespace postroll {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-using node_agent_actor = stage_report_actor::extend<
-  // Internal: try to reach the coordinator (again).
-  caf::reacts_to<connect_atom>>;
 
 struct agent_config {
   supervisor_config sc;
@@ -121,11 +117,11 @@ void join(agent_ptr self, queue_actor queue) {
     .then(
       [self, queue](join_reply& r) {
         auto& st = self->state;
-        if (r.code != 0) {
+        if (r.failure) {
           st.refused = true;
-          spdlog::error("node: the coordinator refused this node: {}", r.message);
+          spdlog::error("node: the coordinator refused this node: {}", r.failure.message);
           if (st.cfg.refused)
-            st.cfg.refused(r.message);
+            st.cfg.refused(r.failure.message);
           return;
         }
         st.queue = queue;

@@ -22,6 +22,8 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.queue.retry_base_ms = cfg.retry_base_ms;
   sc.queue.retry_cap_ms = cfg.retry_cap_ms;
   sc.queue.aging_ms = cfg.aging_ms;
+  sc.queue.preempt = cfg.preempt;
+  sc.queue.preempt_window_ms = cfg.preempt_window_ms;
   sc.queue.stall_timeout_ms = cfg.stall_timeout_ms;
   sc.queue.cancel_grace_ms = cfg.cancel_grace_ms;
   sc.queue.min_free_factor = cfg.min_free_factor;

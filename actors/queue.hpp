@@ -2,16 +2,68 @@
 // retries with backoff, recovers after a crash. See docs/architecture.md.
 #pragma once
 
+#include "postroll/config.hpp"
+
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "actors/interfaces.hpp"
+#include "actors/janitor.hpp"
 #include "actors/stage_plan.hpp"
 
 namespace postroll {
 
-struct queue_config {
+/// A clock the queue reads its time from and runs its timers on, moved by
+/// hand: a test advances it and the queue's backoffs, watchdogs and disk
+/// rechecks fire, with no test waiting on real time. Thread-safe.
+class manual_clock {
+public:
+  explicit manual_clock(std::int64_t start_ms) : now_(start_ms) {}
+  std::int64_t now_ms() const {
+    std::lock_guard<std::mutex> g{mtx_};
+    return now_;
+  }
+  /// Calls `fire` once the clock has been advanced by `delay_ms`.
+  void after(std::int64_t delay_ms, std::function<void()> fire) {
+    std::lock_guard<std::mutex> g{mtx_};
+    timers_.emplace(now_ + std::max<std::int64_t>(0, delay_ms), std::move(fire));
+  }
+  /// Moves the time forward by `ms` and fires every timer now due, in
+  /// the order they are due.
+  void advance(std::int64_t ms) {
+    std::vector<std::function<void()>> due;
+    {
+      std::lock_guard<std::mutex> g{mtx_};
+      now_ += ms;
+      while (!timers_.empty() && timers_.begin()->first <= now_) {
+        due.push_back(std::move(timers_.begin()->second));
+        timers_.erase(timers_.begin());
+      }
+    }
+    for (auto& fire : due)
+      fire();
+  }
+  /// Timers not fired yet.
+  std::size_t pending() const {
+    std::lock_guard<std::mutex> g{mtx_};
+    return timers_.size();
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::int64_t now_;
+  std::multimap<std::int64_t, std::function<void()>> timers_;
+};
+
+/// The queue's settings; how a submitted folder is read and planned (the
+/// janitor's part) comes first.
+struct queue_config : janitor_config {
   std::string data_dir;                ///< the RocksDB folder
   int max_attempts = 3;                ///< runs per stage, a crashed run included
   std::int64_t retry_base_ms = 2000;   ///< first backoff; doubles per attempt
@@ -27,21 +79,16 @@ struct queue_config {
   /// Free bytes on the volume holding `dir`; injectable for tests.
   std::function<std::int64_t(const std::string& dir)> free_bytes;
   std::function<std::int64_t()> now_ms;  ///< Unix ms; injectable for tests
-  bool missing_audio_as_silence = false;  ///< accept manifests naming absent audio files
-  /// Every submitted session folder must be inside one of these ("" = any);
-  /// checked on the folder as opened (no symlink race).
-  std::vector<std::string> session_roots;
-  std::int64_t max_session_ms = 24LL * 3600 * 1000;  ///< the longest session taken
-  std::size_t max_session_files = 20000;             ///< files a manifest may list
-  bool compress = true;  ///< jobs run media.compress unless their submit says otherwise
-  /// media.playable: "compressed" merges straight at the compression preset
-  /// (no media.compress stage), "fast" remuxes first.
-  std::string playable = "fast";
-  /// Jobs run the enrich.* stages unless their submit says otherwise. Off
-  /// here (the queue alone has no enrichment workers); the runtime sets it
-  /// from the config, where it is on.
-  bool enrich = false;
-  std::vector<extra_stage> extra_stages;  ///< external enrichers from the config
+  /// Tests: the time and every timer of the queue from this clock (then
+  /// `now_ms` is its time). Unset: the system clock and CAF's timers.
+  std::shared_ptr<manual_clock> clock;
+  /// A higher-priority job whose stage finds no idle worker stops a
+  /// running preemptible stage (media.compress, enrich.*) of a lower-priority
+  /// job; that stage goes back to pending without using up an attempt.
+  bool preempt = true;
+  /// A stage is preempted at most once in this window, so low-priority
+  /// work still finishes under a stream of high-priority jobs.
+  std::int64_t preempt_window_ms = 600000;
   int max_enrich_jobs = 5;  ///< jobs with an enrichment stage running at once (0: no limit)
   /// A job that completes or fails owes the notifier a durable delivery
   /// (webhook, command hook), written with the job's final state.
@@ -49,10 +96,6 @@ struct queue_config {
   /// Worker pools this node deliberately runs none of (media.workers = 0):
   /// their ready jobs wait and say so, instead of waiting silently.
   std::vector<std::string> unserved_pools;
-  /// What happens to a completed job's originals unless its submit says:
-  /// "keep", "trash" or "delete" (docs/storage.md).
-  std::string retention = "keep";
-  std::string output_dir = "postroll";      ///< outputs, relative to the session folder (removal deletes it)
   /// This node's id (events, `postroll nodes`, the stage records) and what
   /// its own workers can do.
   node_info local_node;

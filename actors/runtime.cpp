@@ -13,7 +13,7 @@
 #include "actors/node_setup.hpp"
 #include "actors/supervisor.hpp"
 #include "pipelines/encoder_choice.hpp"
-#include "pipelines/gst_support.hpp"
+#include "pipelines/gst_init.hpp"
 
 namespace postroll {
 
@@ -128,6 +128,15 @@ struct runtime::impl {
     sys = std::make_unique<caf::actor_system>(caf_cfg);
   }
 
+  // The supervisor (started here or reached on a node), then the queue's
+  // and notifier's handles from it.
+  maybe_error attach(result<supervisor_actor> sup) {
+    if (!sup)
+      return sup.err();
+    supervisor = std::move(*sup);
+    return fetch_handles();
+  }
+
   maybe_error fetch_handles() {
     caf::scoped_actor self{*sys};
     maybe_error out;
@@ -153,8 +162,8 @@ struct runtime::impl {
     self->request(queue, timeout, std::forward<Ts>(xs)...)
       .receive(
         [&](Reply& r) {
-          if (r.code != 0)
-            out = error{errc(r.code), r.message};
+          if (r.failure)
+            out = r.failure.err();
           else
             out = std::move(payload(r));
         },
@@ -188,11 +197,7 @@ result<std::unique_ptr<runtime>> runtime::start(const config& cfg) {
     return sc.err();
   auto p = std::make_unique<impl>(cfg);
   p->local = true;
-  auto sup = start_supervisor(*p->sys, std::move(*sc));
-  if (!sup)
-    return sup.err();
-  p->supervisor = std::move(*sup);
-  if (auto err = p->fetch_handles())
+  if (auto err = p->attach(start_supervisor(*p->sys, std::move(*sc))))
     return *err;
   return std::unique_ptr<runtime>{new runtime(std::move(p))};
 }
@@ -210,11 +215,7 @@ result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::
 
 result<std::unique_ptr<runtime>> runtime::connect(const std::string& host, std::uint16_t port, const config& cfg) {
   auto p = std::make_unique<impl>(cfg);
-  auto sup = remote_supervisor(*p->sys, host, port, p->tls);
-  if (!sup)
-    return sup.err();
-  p->supervisor = std::move(*sup);
-  if (auto err = p->fetch_handles())
+  if (auto err = p->attach(remote_supervisor(*p->sys, host, port, p->tls)))
     return *err;
   return std::unique_ptr<runtime>{new runtime(std::move(p))};
 }
@@ -376,30 +377,7 @@ result<std::vector<node_summary>> runtime::nodes() {
   result<std::vector<node_summary>> out = error{errc::unavailable, "no answer"};
   self->request(impl_->queue, impl_->timeout, nodes_atom::value)
     .receive(
-      [&](std::vector<node_status>& list) {
-        std::vector<node_summary> nodes;
-        for (auto& n : list) {
-          node_summary s;
-          s.id = n.info.id;
-          s.local = n.local;
-          s.version = n.info.version;
-          s.cores = n.info.cores;
-          s.free_bytes = n.info.free_bytes;
-          s.encoders = n.info.encoders;
-          s.hardware_encoder = n.info.hardware_encoder;
-          s.stages = n.info.stages;
-          s.media_workers = n.info.media_workers;
-          s.enrich_workers = n.info.enrich_workers;
-          for (const auto& m : n.info.paths)
-            s.paths.push_back(m.remote + "=" + m.local);
-          s.joined_at = n.joined_at;
-          s.slots = n.slots;
-          s.running = n.running;
-          s.leases = n.leases;
-          s.completed = n.completed;
-          s.failed = n.failed;
-          nodes.push_back(std::move(s));
-        }
+      [&](std::vector<node_summary>& nodes) {
         out = std::move(nodes);
       },
       [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });

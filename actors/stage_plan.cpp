@@ -2,7 +2,7 @@
 
 #include "enrichment/enrich_stages.hpp"
 #include "pipelines/repair.hpp"
-#include "pipelines/retention.hpp"
+#include "session/retention.hpp"
 #include "pipelines/stages.hpp"
 
 namespace postroll {

@@ -7,16 +7,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pipelines/failpoint.hpp"
-#include "pipelines/output_file.hpp"
+#include "session/failpoint.hpp"
+#include "session/output_file.hpp"
 
 namespace postroll {
 
 namespace {
 
-// The worker's own protocol plus the message its stage thread sends back.
-using worker_impl = stage_worker_actor::extend<caf::reacts_to<finished_atom, stage_result>,
-                                               caf::reacts_to<wakeup_atom, int>>;
+using worker_impl = stage_worker_impl_actor;
 
 // How often the queue hears about a running stage, news or not: a stage
 // reports when it has news, and a stall watchdog needs a steady beat.
@@ -27,7 +25,7 @@ constexpr auto stop_wait = std::chrono::seconds(2);
 
 struct running_stage {
   stage_order order;
-  std::shared_ptr<gst::cancel_token> cancel;
+  std::shared_ptr<cancel_token> cancel;
   std::shared_ptr<std::atomic<double>> fraction = std::make_shared<std::atomic<double>>(0.0);
   int tick = 0;  ///< identifies this run's progress timer
   std::future<void> done;  ///< ready when the thread is about to end
@@ -72,7 +70,7 @@ struct worker_state {
 using worker_ptr = worker_impl::stateful_pointer<worker_state>;
 
 stage_result run_stage(const std::string& pool, const stage_order& order, const stage_runner& run,
-                       const gst::cancel_token& cancel, std::atomic<double>& fraction) {
+                       const cancel_token& cancel, std::atomic<double>& fraction) {
   using clock = std::chrono::steady_clock;
   // The worker reads this on its 100 ms beat and reports it.
   auto progress = [&](double f) { fraction.store(f); };
@@ -94,14 +92,13 @@ stage_result run_stage(const std::string& pool, const stage_order& order, const 
   }
   auto secs = std::chrono::duration<double>(clock::now() - started).count();
   if (out) {
-    r.ok = true;
+    r.failure = fault{};
     r.output = std::move(*out);
     spdlog::info("{}: job {} {} done in {:.2f} s", pool, order.job_id, order.stage, secs);
   } else {
-    r.code = std::uint8_t(out.err().code);
-    r.message = out.err().message;
+    r.failure = fault::of(out.err());
     spdlog::log(out.err().code == errc::cancelled ? spdlog::level::info : spdlog::level::warn,
-                "{}: job {} {} ended after {:.2f} s: {}", pool, order.job_id, order.stage, secs, r.message);
+                "{}: job {} {} ended after {:.2f} s: {}", pool, order.job_id, order.stage, secs, r.failure.message);
   }
   return r;
 }
@@ -142,14 +139,14 @@ worker_impl::behavior_type worker_behavior(worker_ptr self, stage_report_actor q
       auto& running = st.slot->stage;
       if (running) {
         // The queue sends one order at a time; refuse rather than queue here.
-        stage_result busy{order.job_id, order.stage, order.attempt, false,
-                          std::uint8_t(errc::unavailable), st.pool + " worker is busy", {}};
+        stage_result busy{order.job_id, order.stage, order.attempt,
+                          fault::of(errc::unavailable, st.pool + " worker is busy"), {}};
         self->send(st.queue, busy);
         return;
       }
       running = std::make_unique<running_stage>();
       running->order = order;
-      running->cancel = std::make_shared<gst::cancel_token>();
+      running->cancel = std::make_shared<cancel_token>();
       running->tick = ++st.runs;
       auto cancel = running->cancel;
       auto fraction = running->fraction;

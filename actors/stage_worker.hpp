@@ -12,14 +12,15 @@
 
 #include "actors/interfaces.hpp"
 #include "config/path_map.hpp"
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
 /// Runs one stage: `order` says which; `progress` takes 0..1; the stage
 /// stops early with `errc::cancelled` once `cancel` is set.
-using stage_runner = std::function<result<std::string>(const stage_order& order, const gst::cancel_token& cancel,
-                                                       const gst::progress_fn& progress)>;
+using stage_runner = std::function<result<std::string>(const stage_order& order, const cancel_token& cancel,
+                                                       const progress_fn& progress)>;
 
 /// A runner for a pool's stage function, `run(order, session_dir, cancel,
 /// progress)`, on a node that sees the session folders through `paths`: the
@@ -27,8 +28,8 @@ using stage_runner = std::function<result<std::string>(const stage_order& order,
 /// coordinator's (an empty map changes nothing).
 template <class Run>
 stage_runner mapped_runner(path_map paths, Run run) {
-  return [paths = std::move(paths), run = std::move(run)](const stage_order& order, const gst::cancel_token& cancel,
-                                                          const gst::progress_fn& progress) -> result<std::string> {
+  return [paths = std::move(paths), run = std::move(run)](const stage_order& order, const cancel_token& cancel,
+                                                          const progress_fn& progress) -> result<std::string> {
     auto out = run(order, paths.to_local(order.session_dir), cancel, progress);
     if (out)
       *out = paths.to_remote_json(*out);
@@ -44,5 +45,21 @@ stage_runner mapped_runner(path_map paths, Run run) {
 /// lapsed never overwrites the newer attempt's output.
 stage_worker_actor spawn_stage_worker(caf::actor_system& sys, stage_report_actor report, std::string pool,
                                       stage_runner run, bool fenced = false);
+
+/// A worker of `pool` whose stages are `stage_fn(stage, session_dir,
+/// options, cancel, progress)` (run_media_stage, run_enrich_stage): each
+/// order's seal key and job id go into its copy of `options`.
+template <class Options, class StageFn>
+stage_worker_actor spawn_pool_worker(caf::actor_system& sys, stage_report_actor report, std::string pool,
+                                     Options options, const path_map& paths, bool fenced, StageFn stage_fn) {
+  auto run = [options = std::move(options), stage_fn](const stage_order& order, const std::string& dir,
+                                                      const cancel_token& cancel, const progress_fn& progress) {
+    auto o = options;
+    o.seal_key = order.seal_key;
+    o.job_id = order.job_id;
+    return stage_fn(order.stage, dir, o, cancel, progress);
+  };
+  return spawn_stage_worker(sys, std::move(report), std::move(pool), mapped_runner(paths, run), fenced);
+}
 
 }  // namespace postroll

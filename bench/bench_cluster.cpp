@@ -175,7 +175,7 @@ result_row measure(const std::string& self_exe, int workers, std::size_t jobs) {
   // running stage) of that many running stages.
   const char* hold = std::getenv("POSTROLL_BENCH_STAGE_MS");
   std::int64_t stage_ms = hold ? std::stoll(hold) : 0;
-  auto instant = [stage_ms](const stage_order&, const gst::cancel_token&, const gst::progress_fn&) -> result<std::string> {
+  auto instant = [stage_ms](const stage_order&, const cancel_token&, const progress_fn&) -> result<std::string> {
     if (stage_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(stage_ms));  // a stage's work, simulated
     return std::string{"{}"};

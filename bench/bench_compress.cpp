@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     o.encoder = argv[4];
   if (argc > 5 && std::string{argv[5]} == "keep-all")
     o.drop_duplicates = false;  // to measure what dropping costs and saves
-  gst::cancel_token cancel;
+  cancel_token cancel;
   auto t0 = clk::now();
   auto stats = compress_video(argv[1], argv[2], o, cancel, {});
   double encode_s = std::chrono::duration<double>(clk::now() - t0).count();

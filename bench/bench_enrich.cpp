@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   enrich_options o;
-  gst::cancel_token never;
+  cancel_token never;
   auto started = std::chrono::steady_clock::now();
   auto r = run_enrich_stage(argv[2], argv[1], o, never, {});
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

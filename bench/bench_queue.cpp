@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
         caf::scoped_actor client{sys};
         for (size_t i; (i = next++) < dirs.size();)
           client->request(*queue, std::chrono::seconds(30), submit_atom::value, dirs[i].string(), std::string{"normal"})
-            .receive([&](job_reply& r) { failed += r.code != 0; }, [&](caf::error&) { ++failed; });
+            .receive([&](job_reply& r) { failed += bool(r.failure); }, [&](caf::error&) { ++failed; });
       });
     for (auto& t : threads)
       t.join();
@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
       return {
         [=](run_atom, const stage_order& o) {
           ++*done;
-          self->send(q, stage_result{o.job_id, o.stage, o.attempt, true, 0, {}, "{}"});
+          self->send(q, stage_result{o.job_id, o.stage, o.attempt, fault{}, "{}"});
         },
         [](cancel_atom, const std::string&) {},
       };

@@ -8,7 +8,8 @@ install(TARGETS postroll EXPORT postrollTargets
 install(FILES
   include/postroll/config.hpp include/postroll/error.hpp include/postroll/event.hpp
   include/postroll/export.h include/postroll/job.hpp include/postroll/postroll.h
-  include/postroll/postroll.hpp include/postroll/runtime.hpp
+  include/postroll/node.hpp include/postroll/postroll.hpp include/postroll/runtime.hpp
+  include/postroll/stage_results.hpp include/postroll/stages.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/postroll)
 install(TARGETS postroll_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY web/ DESTINATION ${CMAKE_INSTALL_DATADIR}/postroll/web)

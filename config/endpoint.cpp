@@ -1,5 +1,7 @@
 #include "config/endpoint.hpp"
 
+#include <fstream>
+
 #include <arpa/inet.h>
 
 namespace postroll {
@@ -23,6 +25,21 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_endpoint(const std::s
   } catch (...) {
     return std::nullopt;
   }
+}
+
+maybe_error write_endpoint(const std::filesystem::path& file, const std::string& host, std::uint16_t port) {
+  auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream out{tmp};
+    out << host << ":" << port << "\n";
+    if (!out.flush())
+      return error{errc::io, tmp + ": cannot write the endpoint file"};
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec)
+    return error{errc::io, file.string() + ": " + ec.message()};
+  return std::nullopt;
 }
 
 }  // namespace postroll

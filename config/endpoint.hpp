@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
+
+#include "postroll/error.hpp"
 
 namespace postroll {
 
@@ -15,5 +18,9 @@ bool is_loopback(const std::string& host);
 
 /// "HOST:PORT" split at the last colon; nullopt when malformed.
 std::optional<std::pair<std::string, std::uint16_t>> parse_endpoint(const std::string& text);
+
+/// Writes "HOST:PORT" into `file` atomically (a temporary, then a rename):
+/// how a node on an OS-chosen port tells clients where it listens.
+maybe_error write_endpoint(const std::filesystem::path& file, const std::string& host, std::uint16_t port);
 
 }  // namespace postroll

@@ -44,7 +44,7 @@ std::vector<voice_span> speech_spans(const std::vector<float>& db, int ms) {
 }
 
 result<json> review_audio(const std::filesystem::path& audio, std::int64_t duration_ms, const audio_review_options& o,
-                          const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                          const cancel_token& cancel, const progress_fn& progress) {
   auto recognizer = speech_recognizer::open(o.asr);
   if (!recognizer)
     return recognizer.err();

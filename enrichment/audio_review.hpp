@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "enrichment/speech_recognizer.hpp"
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -28,7 +29,7 @@ std::vector<voice_span> speech_spans(const std::vector<float>& frame_db, int fra
 /// Reviews `audio` (any file GStreamer decodes) of `duration_ms`.
 /// @returns transcript.json's content (docs/enrichment.md), or an error.
 result<nlohmann::json> review_audio(const std::filesystem::path& audio, std::int64_t duration_ms,
-                                    const audio_review_options& o, const gst::cancel_token& cancel,
-                                    const gst::progress_fn& progress);
+                                    const audio_review_options& o, const cancel_token& cancel,
+                                    const progress_fn& progress);
 
 }  // namespace postroll

@@ -1,4 +1,5 @@
 #include "enrichment/chapters.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <cstdio>
 #include <optional>
@@ -23,7 +24,7 @@ gst::sample_ptr copy_frame(GstSample* s) {
 class chapter_builder {
 public:
   chapter_builder(const fs::path& thumbs, const chapter_options& o, screen_reader reader,
-                  const gst::cancel_token& cancel)
+                  const cancel_token& cancel)
       : thumbs_(thumbs), o_(o), reader_(std::move(reader)), cancel_(cancel), detector_(o.scene) {}
 
   // `settled`: the picture is final at once (a screenshot).
@@ -103,7 +104,7 @@ private:
   fs::path thumbs_;
   chapter_options o_;
   screen_reader reader_;
-  const gst::cancel_token& cancel_;
+  const cancel_token& cancel_;
   scene_detector detector_;
   json chapters_ = json::array();
   bool open_ = false;
@@ -112,7 +113,7 @@ private:
   gst::sample_ptr picture_, latest_;
 };
 
-result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o, const gst::cancel_token& cancel) {
+result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o, const cancel_token& cancel) {
   std::error_code ec;
   fs::create_directories(thumbs, ec);
   if (ec)
@@ -126,8 +127,8 @@ result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o
 }  // namespace
 
 result<json> video_chapters(const fs::path& video, std::int64_t duration_ms, const fs::path& thumbs_dir,
-                            const chapter_options& o, const gst::cancel_token& cancel,
-                            const gst::progress_fn& progress) {
+                            const chapter_options& o, const cancel_token& cancel,
+                            const progress_fn& progress) {
   auto b = builder(thumbs_dir, o, cancel);
   if (!b)
     return b.err();
@@ -149,7 +150,7 @@ result<json> video_chapters(const fs::path& video, std::int64_t duration_ms, con
 
 result<json> screenshot_chapters(const std::vector<timed_picture>& shots, std::int64_t duration_ms,
                                  const fs::path& thumbs_dir, const chapter_options& o,
-                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                 const cancel_token& cancel, const progress_fn& progress) {
   auto b = builder(thumbs_dir, o, cancel);
   if (!b)
     return b.err();

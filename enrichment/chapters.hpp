@@ -11,7 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "enrichment/scene_detector.hpp"
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -38,11 +39,11 @@ struct timed_picture {
 /// @returns chapters.json's content (docs/enrichment.md).
 result<nlohmann::json> video_chapters(const std::filesystem::path& video, std::int64_t duration_ms,
                                       const std::filesystem::path& thumbs_dir, const chapter_options& o,
-                                      const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                                      const cancel_token& cancel, const progress_fn& progress);
 
 /// Chapters from screenshots, for sessions without video.
 result<nlohmann::json> screenshot_chapters(const std::vector<timed_picture>& shots, std::int64_t duration_ms,
                                            const std::filesystem::path& thumbs_dir, const chapter_options& o,
-                                           const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                                           const cancel_token& cancel, const progress_fn& progress);
 
 }  // namespace postroll

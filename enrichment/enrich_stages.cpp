@@ -8,7 +8,7 @@
 
 #include "enrichment/cache_key.hpp"
 #include "pipelines/media_probe.hpp"
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 #include "pipelines/storyboard.hpp"
 #include "session/manifest.hpp"
 #include "session/seal.hpp"
@@ -70,8 +70,8 @@ struct stage_context {
   const fs::path& out_dir;   // <session>/postroll
   const fs::path& dir;       // .../enrichment
   const enrich_options& o;
-  const gst::cancel_token& cancel;
-  const gst::progress_fn& progress;
+  const cancel_token& cancel;
+  const progress_fn& progress;
 
   fs::path playable() const {
     return out_dir / (m.has_video() ? "session.mp4" : "session.m4a");
@@ -314,21 +314,18 @@ fs::path enrichment_dir(const fs::path& session_dir, const enrich_options& o) {
 
 namespace {
 result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const enrich_options& options,
-                              const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                              const cancel_token& cancel, const progress_fn& progress);
 }
 
 result<std::string> run_enrich_stage(const std::string& stage, const fs::path& session_dir,
-                                     const enrich_options& options, const gst::cancel_token& cancel,
-                                     const gst::progress_fn& progress) {
-  auto out = run_stage(stage, session_dir, options, cancel, progress);
-  if (!out)
-    return error{out.err().code, disk_full_message(out.err().message, session_dir / options.output_dir)};
-  return out;
+                                     const enrich_options& options, const cancel_token& cancel,
+                                     const progress_fn& progress) {
+  return naming_full_disk(run_stage(stage, session_dir, options, cancel, progress), session_dir / options.output_dir);
 }
 
 namespace {
 result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const enrich_options& options,
-                              const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                              const cancel_token& cancel, const progress_fn& progress) {
   // Each stage reads the manifest itself: it may run on another node that
   // only shares the session folder.
   manifest_options mo;

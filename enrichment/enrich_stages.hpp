@@ -6,28 +6,27 @@
 // inputs, options and version (docs/enrichment.md).
 #pragma once
 
+#include "postroll/config.hpp"
+
+#include "postroll/stages.hpp"
+
 #include <filesystem>
 #include <map>
 #include <string>
 
 #include "enrichment/audio_review.hpp"
 #include "enrichment/chapters.hpp"
-#include "enrichment/external_command.hpp"
+#include "net/external_command.hpp"
 #include "enrichment/summary.hpp"
 
 namespace postroll {
 
-/// Stage names as they appear in job records and events.
-inline constexpr const char* stage_audio_review = "enrich.audio_review";
-inline constexpr const char* stage_chapters = "enrich.chapters";
-inline constexpr const char* stage_summary = "enrich.summary";
-inline constexpr const char* stage_canvas = "enrich.canvas";
 
 /// @returns true for the four built-in enrichment stages.
 bool is_builtin_enrich_stage(const std::string& stage);
 
 struct enrich_options {
-  std::string output_dir = "postroll";  ///< relative to the session folder, as media's
+  std::string output_dir = default_output_dir;  ///< relative to the session folder, as media's
   bool missing_audio_as_silence = false;
   audio_review_options audio;
   chapter_options chapters;
@@ -41,6 +40,7 @@ struct enrich_options {
   /// The session's seal key (from the stage order): cached results count
   /// only when their key was sealed with it (a planted result never does).
   std::string seal_key;
+  std::string job_id;  ///< the job the stage runs for
   std::int64_t max_session_ms = 24LL * 3600 * 1000;
   std::size_t max_session_files = 20000;
 };
@@ -53,7 +53,7 @@ std::filesystem::path enrichment_dir(const std::filesystem::path& session_dir, c
 ///          the summary text, "cached" when nothing had to be redone), or an
 ///          error (`cancelled`, `bad_input` naming the file, `media`, ...).
 result<std::string> run_enrich_stage(const std::string& stage, const std::filesystem::path& session_dir,
-                                     const enrich_options& options, const gst::cancel_token& cancel,
-                                     const gst::progress_fn& progress);
+                                     const enrich_options& options, const cancel_token& cancel,
+                                     const progress_fn& progress);
 
 }  // namespace postroll

@@ -35,13 +35,13 @@ result<screen_reader> screen_reader::open(const std::string& language) {
   return screen_reader{std::move(p)};
 }
 
-std::vector<text_line> screen_reader::read(const luma_view& picture, const gst::cancel_token& cancel) {
+std::vector<text_line> screen_reader::read(const luma_view& picture, const cancel_token& cancel) {
   std::vector<text_line> out;
   auto& api = impl_->api;
   api.SetImage(picture.data, picture.width, picture.height, 1, picture.stride);
   tesseract::ETEXT_DESC monitor;
-  monitor.cancel = [](void* token, int) { return static_cast<const gst::cancel_token*>(token)->is_cancelled(); };
-  monitor.cancel_this = const_cast<gst::cancel_token*>(&cancel);
+  monitor.cancel = [](void* token, int) { return static_cast<const cancel_token*>(token)->is_cancelled(); };
+  monitor.cancel_this = const_cast<cancel_token*>(&cancel);
   if (api.Recognize(&monitor) != 0 || cancel.is_cancelled()) {
     api.Clear();
     return out;

@@ -3,11 +3,13 @@
 // a slide or a document is its title.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "pipelines/frame_dedup.hpp"
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -28,7 +30,7 @@ public:
 
   /// The text lines of a full-resolution luma picture, top to bottom.
   /// Stops early (returns what it has) when `cancel` is set.
-  std::vector<text_line> read(const luma_view& picture, const gst::cancel_token& cancel);
+  std::vector<text_line> read(const luma_view& picture, const cancel_token& cancel);
 
 private:
   struct impl;

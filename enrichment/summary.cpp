@@ -154,7 +154,7 @@ std::string chat_endpoint(const std::string& url) {
 }
 
 result<std::string> chat_summary(const summary_inputs& in, const json& chapters, const summary_options& o,
-                                 const gst::cancel_token& cancel) {
+                                 const cancel_token& cancel) {
   std::string material = "Session: " + in.session_name + " (" + clock_text(in.duration_ms) + ")\nChapters:\n";
   for (const auto& c : chapters)
     material += "- " + clock_text(c.value("startMs", std::int64_t{0})) + " " + c.value("title", "") + "\n";
@@ -239,7 +239,7 @@ json titled_chapters(const summary_inputs& in) {
   return out;
 }
 
-result<json> summarize(const summary_inputs& in, const summary_options& o, const gst::cancel_token& cancel) {
+result<json> summarize(const summary_inputs& in, const summary_options& o, const cancel_token& cancel) {
   auto chapters = titled_chapters(in);
   auto out = extractive(in, chapters, o);
   out["chapters"] = chapters;

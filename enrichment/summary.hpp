@@ -7,7 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -37,7 +38,7 @@ nlohmann::json titled_chapters(const summary_inputs& in);
 
 /// summary.json's content (docs/enrichment.md). A failing chat endpoint
 /// falls back to the extractive summary and says why ("fallbackReason").
-result<nlohmann::json> summarize(const summary_inputs& in, const summary_options& o, const gst::cancel_token& cancel);
+result<nlohmann::json> summarize(const summary_inputs& in, const summary_options& o, const cancel_token& cancel);
 
 /// "m:ss" or "h:mm:ss".
 std::string clock_text(std::int64_t ms);

@@ -1,4 +1,4 @@
-#include "enrichment/external_command.hpp"
+#include "net/external_command.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -39,7 +39,7 @@ std::string tail(const std::string& s, std::size_t n) { return s.size() <= n ? s
 
 result<command_output> run_command(const std::string& who, const std::vector<std::string>& argv,
                                    const std::string& input, std::int64_t timeout_ms,
-                                   const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                   const cancel_token& cancel, const progress_fn& progress) {
   if (argv.empty())
     return error{errc::bad_input, who + ": the command is empty"};
   int in_pipe[2], out_pipe[2], err_pipe[2];
@@ -172,7 +172,7 @@ result<command_output> run_command(const std::string& who, const std::vector<std
 }
 
 result<json> run_external(const std::string& name, const external_command& cmd, const json& request,
-                          const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                          const cancel_token& cancel, const progress_fn& progress) {
   auto who = name + " (" + (cmd.argv.empty() ? std::string{"?"} : cmd.argv[0]) + ")";
   auto ran = run_command(who, cmd.argv, request.dump(), cmd.timeout_ms, cancel, progress);
   if (!ran)

@@ -9,7 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -35,7 +36,7 @@ struct command_output {
 ///          why (status and stderr, signal, timeout, cancelled).
 result<command_output> run_command(const std::string& who, const std::vector<std::string>& argv,
                                    const std::string& input, std::int64_t timeout_ms,
-                                   const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                                   const cancel_token& cancel, const progress_fn& progress);
 
 /// Runs `cmd` with `request` on stdin. Lines "progress <0..1>" on its
 /// stderr are forwarded to `progress` (until the first one, progress is
@@ -44,7 +45,7 @@ result<command_output> run_command(const std::string& who, const std::vector<std
 /// @returns the JSON object it printed, or an error naming `name` and why
 ///          (exit status, timeout, invalid JSON, not an object).
 result<nlohmann::json> run_external(const std::string& name, const external_command& cmd,
-                                    const nlohmann::json& request, const gst::cancel_token& cancel,
-                                    const gst::progress_fn& progress);
+                                    const nlohmann::json& request, const cancel_token& cancel,
+                                    const progress_fn& progress);
 
 }  // namespace postroll

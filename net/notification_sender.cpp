@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "enrichment/external_command.hpp"
+#include "net/external_command.hpp"
 #include "net/http_post.hpp"
 
 namespace postroll {
@@ -167,7 +167,7 @@ void notification_sender::call_webhook(const delivery& d) {
 }
 
 void notification_sender::run_command_hook(const delivery& d) {
-  gst::cancel_token never;
+  cancel_token never;
   auto r = run_command("notify.command", cfg_.command, d.payload, cfg_.command_timeout_ms, never, {});
   if (r)
     spdlog::info("notify: command hook took delivery {}", d.id);

@@ -1,4 +1,5 @@
 #include "pipelines/aac_encoder.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -47,7 +48,7 @@ struct aac_encoder::chunk {
 };
 
 aac_encoder::aac_encoder(int rate, int channels, int bitrate, std::int64_t expected_frames,
-                         int max_chunks, const gst::cancel_token& cancel)
+                         int max_chunks, const cancel_token& cancel)
   : rate_(rate), channels_(channels), bitrate_(bitrate), expected_(expected_frames),
     max_chunks_(std::max(1, max_chunks)), cancel_(cancel), zeros_(size_t(rate) * channels, 0) {}
 

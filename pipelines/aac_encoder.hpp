@@ -19,7 +19,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -29,7 +30,7 @@ public:
   ///        where chunks are cut; need not be exact)
   /// @param max_chunks encoders run at once (1 = no split)
   aac_encoder(int rate, int channels, int bitrate, std::int64_t expected_frames, int max_chunks,
-              const gst::cancel_token& cancel);
+              const cancel_token& cancel);
   ~aac_encoder();
   aac_encoder(const aac_encoder&) = delete;
   aac_encoder& operator=(const aac_encoder&) = delete;
@@ -58,7 +59,7 @@ private:
   int bitrate_;
   std::int64_t expected_;
   int max_chunks_;
-  const gst::cancel_token& cancel_;
+  const cancel_token& cancel_;
   std::vector<std::unique_ptr<chunk>> chunks_;
   std::int64_t timeline_frames_ = 0;  // timeline samples received
   std::int64_t fed_ = 0;              // encoder-input samples (timeline minus priming)

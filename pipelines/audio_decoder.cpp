@@ -1,4 +1,5 @@
 #include "pipelines/audio_decoder.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -38,7 +39,7 @@ std::string decoder_chain(const std::filesystem::path& file) {
 }  // namespace
 
 result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int channels,
-                               const gst::cancel_token& cancel, std::int64_t max_ms) {
+                               const cancel_token& cancel, std::int64_t max_ms) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec))
     return error{errc::bad_input, file.string() + ": file does not exist"};

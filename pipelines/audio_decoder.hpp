@@ -6,7 +6,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -23,6 +24,6 @@ struct pcm_audio {
 /// A file longer than `max_ms` (0: no limit) is refused while it decodes,
 /// before its samples can fill memory (a tiny file may hold hours of silence).
 result<pcm_audio> decode_audio(const std::filesystem::path& file, int rate, int channels,
-                               const gst::cancel_token& cancel, std::int64_t max_ms = 0);
+                               const cancel_token& cancel, std::int64_t max_ms = 0);
 
 }  // namespace postroll

@@ -1,11 +1,12 @@
 #include "pipelines/audio_samples.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include "pipelines/sample_pull.hpp"
 
 namespace postroll {
 
 maybe_error read_audio_samples(const std::filesystem::path& file, std::int64_t duration_ms,
-                               const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                               const cancel_token& cancel, const progress_fn& progress,
                                const std::function<void(const std::int16_t*, std::size_t, std::int64_t)>& on_chunk) {
   gst::ensure_init();
   auto pipeline = gst::parse("filesrc name=src"

@@ -6,7 +6,8 @@
 #include <filesystem>
 #include <functional>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -17,7 +18,7 @@ inline constexpr int analysis_rate = 16000;
 /// on the file's timeline, count) until the end, cancellation or an error.
 /// `progress` gets the fraction of `duration_ms` read (when > 0).
 maybe_error read_audio_samples(const std::filesystem::path& file, std::int64_t duration_ms,
-                               const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                               const cancel_token& cancel, const progress_fn& progress,
                                const std::function<void(const std::int16_t* samples, std::size_t count,
                                                         std::int64_t first_index)>& on_chunk);
 

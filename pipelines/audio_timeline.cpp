@@ -1,4 +1,5 @@
 #include "pipelines/audio_timeline.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -24,7 +25,7 @@ constexpr size_t lookahead = 8;
 
 // A segment from a manifest is opened through its session folder, and
 // only while it is decoded (a session may list thousands).
-result<pcm_audio> decode_segment(const timeline_segment& s, int rate, int channels, const gst::cancel_token& cancel,
+result<pcm_audio> decode_segment(const timeline_segment& s, int rate, int channels, const cancel_token& cancel,
                                  std::int64_t max_end_ms) {
   auto room = std::max<std::int64_t>(1, max_end_ms - s.offset_ms);
   if (!s.ref)
@@ -41,7 +42,7 @@ int bitrate_for(int rate, int channels) {
 class segment_decoder {
 public:
   segment_decoder(const std::vector<timeline_segment>& segments, size_t first, int rate,
-                  int channels, int threads, const gst::cancel_token& cancel, std::int64_t max_end_ms)
+                  int channels, int threads, const cancel_token& cancel, std::int64_t max_end_ms)
     : segments_(segments), next_(first), consumed_(first), rate_(rate), channels_(channels),
       cancel_(cancel), max_end_ms_(max_end_ms), slots_(segments.size()) {
     for (int i = 0; i < std::max(1, threads); ++i)
@@ -95,7 +96,7 @@ private:
   size_t consumed_;
   int rate_;
   int channels_;
-  const gst::cancel_token& cancel_;
+  const cancel_token& cancel_;
   std::int64_t max_end_ms_;
   std::vector<std::optional<result<pcm_audio>>> slots_;
   std::mutex mtx_;
@@ -109,8 +110,8 @@ private:
 result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>& segments,
                                              const fs::path& out_file,
                                              const timeline_options& options,
-                                             const gst::cancel_token& cancel,
-                                             const gst::progress_fn& progress) {
+                                             const cancel_token& cancel,
+                                             const progress_fn& progress) {
   gst::ensure_init();
   timeline_result res;
   if (segments.empty())

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll {
@@ -49,7 +50,7 @@ struct timeline_result {
 result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>& segments,
                                              const std::filesystem::path& out_file,
                                              const timeline_options& options,
-                                             const gst::cancel_token& cancel,
-                                             const gst::progress_fn& progress);
+                                             const cancel_token& cancel,
+                                             const progress_fn& progress);
 
 }  // namespace postroll

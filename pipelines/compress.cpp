@@ -1,4 +1,5 @@
 #include "pipelines/compress.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -28,7 +29,7 @@ std::string ms(std::int64_t v) { return std::to_string(v) + " ms"; }
 }  // namespace
 
 result<compress_stats> compress_video(const fs::path& input, const fs::path& output, const compress_options& o,
-                                      const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                                      const cancel_token& cancel, const progress_fn& progress,
                                       bool* encoder_failed) {
   gst::ensure_init();
   if (encoder_failed)
@@ -85,7 +86,7 @@ result<playable_facts> playable_facts_of(const fs::path& file) {
   return playable_facts{info->duration_ms, *span, info->frame_rate > 0 ? info->frame_rate : 30.0, info->tags};
 }
 
-maybe_error check_playable(const fs::path& file, const playable_facts& expected, const gst::cancel_token& cancel) {
+maybe_error check_playable(const fs::path& file, const playable_facts& expected, const cancel_token& cancel) {
   gst::ensure_init();
   auto got = playable_facts_of(file);
   if (!got)

@@ -11,7 +11,8 @@
 
 #include "pipelines/encoder_presets.hpp"
 #include "pipelines/frame_dedup.hpp"
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 #include "pipelines/stream_span.hpp"
 
 namespace postroll {
@@ -41,8 +42,8 @@ struct compress_stats {
 /// AAC audio). `encoder_failed` is set when the error came from the encoding
 /// side (the caller may retry with another encoder).
 result<compress_stats> compress_video(const std::filesystem::path& input, const std::filesystem::path& output,
-                                      const compress_options& options, const gst::cancel_token& cancel,
-                                      const gst::progress_fn& progress, bool* encoder_failed = nullptr);
+                                      const compress_options& options, const cancel_token& cancel,
+                                      const progress_fn& progress, bool* encoder_failed = nullptr);
 
 /// What a replacement must match: the playable file's spans and length.
 struct playable_facts {
@@ -61,6 +62,6 @@ result<playable_facts> playable_facts_of(const std::filesystem::path& file);
 /// seeking to 8 points spread over it lands on decodable video frames.
 /// @returns nothing if fit, else the reason (`errc::media`).
 maybe_error check_playable(const std::filesystem::path& file, const playable_facts& expected,
-                           const gst::cancel_token& cancel);
+                           const cancel_token& cancel);
 
 }  // namespace postroll

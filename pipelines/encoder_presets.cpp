@@ -1,4 +1,5 @@
 #include "pipelines/encoder_presets.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -11,12 +11,12 @@
 
 #include <gst/gst.h>
 
+#include "pipelines/gst_init.hpp"
 #include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll::gst {
 
-/// Initialises GStreamer once per process (thread-safe).
-void ensure_init();
 
 struct object_unref {
   void operator()(gpointer p) const {
@@ -52,15 +52,10 @@ struct buffer_unref {
 };
 using buffer_ptr = std::unique_ptr<GstBuffer, buffer_unref>;
 
-/// Set by the owner of a run to stop it; pipelines poll it at least every 100 ms.
-struct cancel_token {
-  std::atomic<bool> cancelled{false};
-  void cancel() { cancelled.store(true); }
-  bool is_cancelled() const { return cancelled.load(); }
-};
-
-/// Called with a completion fraction in [0, 1].
-using progress_fn = std::function<void(double)>;
+// The GStreamer-free originals (session/cancel_token.hpp), by their
+// pipeline names.
+using postroll::cancel_token;
+using postroll::progress_fn;
 
 /// A string property of a named element, set after the description is
 /// parsed: file names and texts from outside never become pipeline syntax.

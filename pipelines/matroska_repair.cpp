@@ -3,7 +3,7 @@
 #include <fstream>
 #include <vector>
 
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 
 namespace postroll {
 

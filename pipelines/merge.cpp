@@ -1,4 +1,5 @@
 #include "pipelines/merge.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <algorithm>
 
@@ -46,7 +47,7 @@ std::string preset_tag(const std::string& encoder, quality_preset preset) {
 }
 
 result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::path& out_file,
-                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                 const cancel_token& cancel, const progress_fn& progress) {
   gst::ensure_init();
   merge_result res;
   std::int64_t audio_ms = 0;

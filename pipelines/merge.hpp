@@ -52,6 +52,6 @@ std::string preset_tag(const std::string& encoder, quality_preset preset);
 /// Writes `out_file` (callers pass a `.partial` path). Streams with bounded
 /// memory: the muxer interleaves by time and blocks whichever input is ahead.
 result<merge_result> merge_media(const merge_inputs& in, const std::filesystem::path& out_file,
-                                 const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                                 const cancel_token& cancel, const progress_fn& progress);
 
 }  // namespace postroll

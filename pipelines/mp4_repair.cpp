@@ -12,7 +12,8 @@
 #include <gst/app/gstappsrc.h>
 
 #include "pipelines/h264_stream.hpp"
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
+#include "pipelines/gst_support.hpp"
 
 namespace postroll {
 
@@ -254,7 +255,7 @@ mp4_scan scan_mp4(const fs::path& file) {
 }
 
 result<rebuild_report> rebuild_mp4(const fs::path& damaged, const fs::path& out, const rebuild_options& options,
-                                   const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                   const cancel_token& cancel, const progress_fn& progress) {
   gst::ensure_init();
   const mp4_box* mdat = nullptr;
   auto boxes = top_level_boxes(damaged);

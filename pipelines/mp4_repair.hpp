@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "pipelines/gst_support.hpp"
+#include "session/cancel_token.hpp"
 #include "postroll/error.hpp"
 
 namespace postroll {
@@ -64,7 +64,7 @@ struct rebuild_report {
 /// @returns what was recovered, or `bad_input` saying why nothing could be
 ///          (no H.264 found, no codec configuration and no reference).
 result<rebuild_report> rebuild_mp4(const std::filesystem::path& damaged, const std::filesystem::path& out,
-                                   const rebuild_options& options, const gst::cancel_token& cancel,
-                                   const gst::progress_fn& progress);
+                                   const rebuild_options& options, const cancel_token& cancel,
+                                   const progress_fn& progress);
 
 }  // namespace postroll

@@ -1,4 +1,5 @@
 #include "pipelines/repair.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -9,7 +10,7 @@
 #include "pipelines/matroska_repair.hpp"
 #include "pipelines/media_probe.hpp"
 #include "pipelines/mp4_repair.hpp"
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 #include "pipelines/wav_repair.hpp"
 #include "session/seal.hpp"
 
@@ -45,7 +46,7 @@ double demuxed_seconds(const fs::path& p) {
                        *e = std::max(*e, t + (GST_BUFFER_DURATION_IS_VALID(b) ? GST_BUFFER_DURATION(b) : 0));
                    }),
                    &end);
-  gst::cancel_token never;
+  cancel_token never;
   if (gst::run(pipe->get(), never))
     return 0;
   return double(end) / double(GST_SECOND);
@@ -93,7 +94,7 @@ std::vector<damaged_file> find_damage(const manifest& m) {
 }
 
 result<std::string> repair_stage(const manifest& m, const fs::path& out_dir, const repair_options& options,
-                                 const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                 const cancel_token& cancel, const progress_fn& progress) {
   auto damaged = find_damage(m);
   auto made = m.folder->output_dir((fs::relative(out_dir, m.dir) / "repair").string());
   if (!made)

@@ -4,16 +4,18 @@
 // read those instead (apply_repairs).
 #pragma once
 
+#include "postroll/stages.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll {
 
-inline constexpr const char* stage_repair = "media.repair";
 
 /// A file of the session that a killed recorder left damaged but repairable.
 struct damaged_file {
@@ -40,7 +42,7 @@ struct repair_options {
 /// @returns the stage result (JSON: {"repairs": [...]}) or an error naming
 ///          the file that could not be repaired.
 result<std::string> repair_stage(const manifest& m, const std::filesystem::path& out_dir, const repair_options& options,
-                                 const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                                 const cancel_token& cancel, const progress_fn& progress);
 
 /// Points `m`'s damaged files at their repaired copies, as recorded by the
 /// repair stage, for originals that have not changed since. A record without

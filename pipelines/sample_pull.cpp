@@ -1,4 +1,5 @@
 #include "pipelines/sample_pull.hpp"
+#include "pipelines/gst_support.hpp"
 
 namespace postroll::gst {
 

@@ -1,6 +1,6 @@
 #include "pipelines/stages.hpp"
 #include "pipelines/repair.hpp"
-#include "pipelines/retention.hpp"
+#include "session/retention.hpp"
 
 #include <chrono>
 #include <tuple>
@@ -15,7 +15,7 @@
 #include "pipelines/media_probe.hpp"
 #include "pipelines/merge.hpp"
 #include "pipelines/mp4_tags.hpp"
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 #include "pipelines/stream_span.hpp"
 #include "session/manifest.hpp"
 
@@ -48,8 +48,8 @@ result<std::int64_t> video_end_ms(const manifest& m) {
 
 result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
                                    const media_options& options,
-                                   const gst::cancel_token& cancel,
-                                   const gst::progress_fn& progress) {
+                                   const cancel_token& cancel,
+                                   const progress_fn& progress) {
   timeline_options topt;
   topt.undecodable_as_silence = options.undecodable_as_silence;
   topt.decode_threads = options.decode_threads;
@@ -108,7 +108,7 @@ video_write_options encode_options(const media_options& options) {
 }
 
 result<std::string> merge_stage(const manifest& m, const fs::path& out_dir, const media_options& options,
-                                const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                const cancel_token& cancel, const progress_fn& progress) {
   merge_inputs in;
   in.encode = encode_options(options);
   in.force_encode = options.playable == "compressed";
@@ -172,7 +172,7 @@ result<std::string> merge_stage(const manifest& m, const fs::path& out_dir, cons
 // a failure: whatever goes wrong leaves the playable file, and the result
 // says why ("replaced": false, "skipped": true, "reason").
 result<std::string> compress_stage(const fs::path& out_dir, const media_options& options,
-                                   const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                   const cancel_token& cancel, const progress_fn& progress) {
   auto target = out_dir / "session.mp4";
   std::error_code ec;
   json out = {{"file", target.string()}, {"replaced", false}};
@@ -219,7 +219,7 @@ result<std::string> compress_stage(const fs::path& out_dir, const media_options&
       // A file that will not be smaller is stopped early: it would be
       // thrown away, and while it grows the session takes the originals,
       // the playable file and this one on disk (docs/storage.md).
-      gst::cancel_token stop;
+      cancel_token stop;
       std::int64_t projected = 0;
       double at = 0;
       auto watch = [&](double fraction) {
@@ -295,27 +295,33 @@ fs::path output_dir(const fs::path& session_dir, const media_options& options) {
 
 namespace {
 result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const media_options& options,
-                              const gst::cancel_token& cancel, const gst::progress_fn& progress);
+                              const cancel_token& cancel, const progress_fn& progress);
 }
 
 result<std::string> run_media_stage(const std::string& stage, const fs::path& session_dir,
                                     const media_options& options,
-                                    const gst::cancel_token& cancel,
-                                    const gst::progress_fn& progress) {
-  auto out = run_stage(stage, session_dir, options, cancel, progress);
-  if (!out)
-    return error{out.err().code, disk_full_message(out.err().message, session_dir / options.output_dir)};
-  return out;
+                                    const cancel_token& cancel,
+                                    const progress_fn& progress) {
+  return naming_full_disk(run_stage(stage, session_dir, options, cancel, progress), session_dir / options.output_dir);
 }
 
 namespace {
 result<std::string> run_stage(const std::string& stage, const fs::path& session_dir, const media_options& options,
-                              const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                              const cancel_token& cancel, const progress_fn& progress) {
   // Retention runs from its journal: after its first step session.json
   // already points at the output.
-  if (stage == stage_trash_originals || stage == stage_delete_originals)
-    return retire_originals(stage, session_dir, retention_context{options.output_dir, options.seal_key, options.job_id},
-                            cancel, progress);
+  if (stage == stage_trash_originals || stage == stage_delete_originals) {
+    retention_context rc{options.output_dir, options.seal_key, options.job_id, {}};
+    rc.check_output = [](const fs::path& output, bool needs_video, bool needs_audio) -> maybe_error {
+      auto info = probe_media(output);
+      if (!info)
+        return info.err();
+      if (info->duration_ms <= 0 || (needs_video && !info->has_video) || (needs_audio && !info->has_audio))
+        return error{errc::media, "missing a stream or empty"};
+      return std::nullopt;
+    };
+    return retire_originals(stage, session_dir, rc, cancel, progress);
+  }
   // Each stage reads the manifest itself: a stage may run on another node
   // that only shares the session folder.
   manifest_options mo;

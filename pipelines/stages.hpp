@@ -3,22 +3,23 @@
 // the media-processor actor calls these on a thread of its own.
 #pragma once
 
+#include "postroll/config.hpp"
+
+#include "postroll/stages.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
-/// Stage names as they appear in job records and events.
-inline constexpr const char* stage_timeline = "media.timeline";
-inline constexpr const char* stage_merge = "media.merge";
-inline constexpr const char* stage_compress = "media.compress";
 
 /// Options a media stage needs; filled from the node's config.
 struct media_options {
-  std::string output_dir = "postroll";  ///< relative to the session folder
+  std::string output_dir = default_output_dir;  ///< relative to the session folder
   bool undecodable_as_silence = false;  ///< missing or undecodable audio segments become silence
   int decode_threads = 2;
   /// media.compress: the encoder chosen at start-up (see encoder_choice),
@@ -56,7 +57,7 @@ std::filesystem::path output_dir(const std::filesystem::path& session_dir,
 result<std::string> run_media_stage(const std::string& stage,
                                     const std::filesystem::path& session_dir,
                                     const media_options& options,
-                                    const gst::cancel_token& cancel,
-                                    const gst::progress_fn& progress);
+                                    const cancel_token& cancel,
+                                    const progress_fn& progress);
 
 }  // namespace postroll

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "pipelines/gst_support.hpp"
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll {
@@ -100,7 +100,7 @@ maybe_error write_storyboard(const std::vector<storyboard_tile>& tiles, const st
   // The filesink writes partial_path(file): this thread's partial, which
   // write_atomically commits or removes.
   auto drawn = write_atomically(file, [&](const std::filesystem::path&) -> result<bool> {
-    gst::cancel_token never;
+    cancel_token never;
     if (auto err = gst::run(pipeline->get(), never))
       return error{errc::media, file.string() + ": cannot draw the storyboard: " + err->message};
     return true;

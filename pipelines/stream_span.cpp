@@ -87,7 +87,7 @@ result<stream_span> measure_span(const std::filesystem::path& file) {
       gst_pad_link(pad, sinkpad.get());
     }),
     c, +[](gpointer data, GClosure*) { delete static_cast<ctx*>(data); }, GConnectFlags(0));
-  gst::cancel_token never;
+  cancel_token never;
   if (auto err = gst::run(pipe->get(), never))
     return error{errc::media, file.string() + ": cannot be demuxed: " + err->message};
   std::lock_guard<std::mutex> g{state->mtx};

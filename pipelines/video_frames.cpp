@@ -1,10 +1,11 @@
 #include "pipelines/video_frames.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <fstream>
 
 #include <gst/video/video.h>
 
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 #include "pipelines/sample_pull.hpp"
 
 namespace postroll {
@@ -14,7 +15,7 @@ constexpr const char* to_i420 = " ! decodebin ! videoconvert ! video/x-raw,forma
 }
 
 maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t interval_ms, std::int64_t duration_ms,
-                              const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                              const cancel_token& cancel, const progress_fn& progress,
                               const std::function<bool(GstSample*, const luma_view&, std::int64_t)>& on_frame) {
   gst::ensure_init();
   auto pipeline = gst::parse(std::string{"filesrc name=src"} + to_i420 + " max-buffers=4", file.string() + " (video)",
@@ -48,7 +49,7 @@ result<gst::sample_ptr> read_image(const std::filesystem::path& file) {
   if (!pipeline)
     return pipeline.err();
   gst::sample_ptr out;
-  gst::cancel_token never;
+  cancel_token never;
   auto err = gst::pull_samples(
     pipeline->get(), never,
     [&](GstSample* sample) {

@@ -16,7 +16,7 @@ namespace postroll {
 /// the frame itself, I420), until the end, `on_frame` returning false,
 /// cancellation or an error.
 maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t interval_ms, std::int64_t duration_ms,
-                              const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                              const cancel_token& cancel, const progress_fn& progress,
                               const std::function<bool(GstSample* frame, const luma_view& luma,
                                                        std::int64_t pts_ms)>& on_frame);
 

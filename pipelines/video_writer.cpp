@@ -1,4 +1,9 @@
+// One file: the session video's one pipeline (files joined on the session
+// timeline, gaps held or black, copied or encoded once) and its buffer
+// probe that maps every file's stream time onto the session's; the two
+// share the mapping state and only make sense together.
 #include "pipelines/video_writer.hpp"
+#include "pipelines/gst_support.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +15,7 @@
 #include <gst/video/video.h>
 #include <spdlog/spdlog.h>
 
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -126,7 +131,7 @@ buffer_ptr black_frame(int width, int height) {
 class writer {
 public:
   writer(const std::vector<video_piece>& pieces, const std::optional<audio_track>& audio, const fs::path& out,
-         const video_write_options& o, const gst::cancel_token& cancel, const gst::progress_fn& progress)
+         const video_write_options& o, const cancel_token& cancel, const progress_fn& progress)
       : pieces_(pieces), audio_(audio), out_(out), o_(o), cancel_(cancel), progress_(progress) {
     end_ns_ = std::max<std::int64_t>(0, o.end_ms) * std::int64_t(GST_MSECOND);
   }
@@ -471,8 +476,8 @@ private:
   const std::optional<audio_track>& audio_;
   fs::path out_;
   video_write_options o_;
-  const gst::cancel_token& cancel_;
-  const gst::progress_fn& progress_;
+  const cancel_token& cancel_;
+  const progress_fn& progress_;
   std::int64_t end_ns_ = 0;
   gst::element_ptr mux_;
   gst::element_ptr src_;
@@ -493,8 +498,8 @@ private:
 
 result<video_write_stats> write_session_video(const std::vector<video_piece>& pieces,
                                               const std::optional<audio_track>& audio, const fs::path& out_file,
-                                              const video_write_options& options, const gst::cancel_token& cancel,
-                                              const gst::progress_fn& progress, video_write_stats* stats_on_error) {
+                                              const video_write_options& options, const cancel_token& cancel,
+                                              const progress_fn& progress, video_write_stats* stats_on_error) {
   gst::ensure_init();
   if (pieces.empty())
     return error{errc::internal, "no video to write"};

@@ -17,7 +17,8 @@
 
 #include "pipelines/encoder_presets.hpp"
 #include "pipelines/frame_dedup.hpp"
-#include "pipelines/gst_support.hpp"
+#include "postroll/error.hpp"
+#include "session/cancel_token.hpp"
 
 namespace postroll {
 
@@ -78,7 +79,7 @@ struct video_write_stats {
 result<video_write_stats> write_session_video(const std::vector<video_piece>& pieces,
                                               const std::optional<audio_track>& audio,
                                               const std::filesystem::path& out_file, const video_write_options& options,
-                                              const gst::cancel_token& cancel, const gst::progress_fn& progress,
+                                              const cancel_token& cancel, const progress_fn& progress,
                                               video_write_stats* stats_on_error = nullptr);
 
 }  // namespace postroll

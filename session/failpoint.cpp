@@ -1,4 +1,4 @@
-#include "pipelines/failpoint.hpp"
+#include "session/failpoint.hpp"
 
 #include <atomic>
 #include <csignal>

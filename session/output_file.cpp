@@ -1,4 +1,4 @@
-#include "pipelines/output_file.hpp"
+#include "session/output_file.hpp"
 
 #include <istream>
 #include <ostream>
@@ -170,6 +170,18 @@ maybe_error write_file_atomically(const std::filesystem::path& file, const std::
   if (!done)
     return done.err();
   return std::nullopt;
+}
+
+std::string megabytes(std::int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", double(bytes) / 1e6);
+  return buf;
+}
+
+result<std::string> naming_full_disk(result<std::string> out, const std::filesystem::path& folder) {
+  if (!out)
+    return error{out.err().code, disk_full_message(out.err().message, folder)};
+  return out;
 }
 
 }  // namespace postroll

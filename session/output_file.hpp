@@ -70,9 +70,14 @@ auto write_atomically(const std::filesystem::path& final_path, Produce&& produce
 /// resource") said as what it is, naming the folder that filled up and what
 /// is free there; any other message unchanged.
 std::string disk_full_message(const std::string& message, const std::filesystem::path& folder);
+/// A stage's result with a full disk said as disk_full_message says it.
+result<std::string> naming_full_disk(result<std::string> out, const std::filesystem::path& folder);
 
 /// Bytes of the regular files under `dir` (0 when it does not exist).
 std::int64_t folder_bytes(const std::filesystem::path& dir);
+
+/// "12.3 MB": a size as messages and the CLI say it (decimal megabytes).
+std::string megabytes(std::int64_t bytes);
 
 /// Copies the first `bytes` of `in` to `out`. @returns the bytes copied
 /// (fewer when `in` ends first).

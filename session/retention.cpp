@@ -1,4 +1,4 @@
-#include "pipelines/retention.hpp"
+#include "session/retention.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -11,11 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "pipelines/failpoint.hpp"
-#include "pipelines/media_probe.hpp"
-#include "pipelines/output_file.hpp"
+#include "postroll/job.hpp"
+#include "session/failpoint.hpp"
+#include "session/output_file.hpp"
 #include "session/manifest.hpp"
 #include "session/seal.hpp"
+#include "session/session_folder.hpp"
 
 namespace postroll {
 
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -66,19 +62,10 @@ bool inside_output_dir(const std::string& rel, const std::string& output_dir) {
   return first != fs::path{rel}.end() && *first == fs::path{output_dir}.begin()->string();
 }
 
-bool plain_relative(const std::string& rel) {
-  if (rel.empty() || rel.front() == '/')
-    return false;
-  for (const auto& part : fs::path{rel})
-    if (part == "..")
-      return false;
-  return true;
-}
-
 }  // namespace
 
 result<std::string> retire_originals(const std::string& stage, const fs::path& session_dir, const retention_context& rc,
-                                     const gst::cancel_token& cancel, const gst::progress_fn& progress) {
+                                     const cancel_token& cancel, const progress_fn& progress) {
   const bool trash = stage == stage_trash_originals;
   auto folder = session_folder::open(session_dir);
   if (!folder)
@@ -111,10 +98,11 @@ result<std::string> retire_originals(const std::string& stage, const fs::path& s
     auto output = final_output(*out_dir);
     if (output.empty())
       return error{errc::io, out_dir->string() + ": no final output; the originals stay"};
-    auto info = probe_media(output);
-    if (!info || info->duration_ms <= 0 || (m->has_video() && !info->has_video) || (m->has_audio() && !info->has_audio))
-      return error{errc::media, output.string() + ": the final output does not validate (" +
-                                    (info ? "missing a stream or empty" : info.err().message) + "); the originals stay"};
+    auto bad = rc.check_output ? rc.check_output(output, m->has_video(), m->has_audio())
+                               : maybe_error{error{errc::internal, "nothing checked it"}};
+    if (bad)
+      return error{errc::media, output.string() + ": the final output does not validate (" + bad->message +
+                                    "); the originals stay"};
     if (auto err = sync_file_and_folder(output))
       return *err;
     json files = json::array();
@@ -138,14 +126,14 @@ result<std::string> retire_originals(const std::string& stage, const fs::path& s
       return original_text.err();
     auto doc = json::parse(*original_text);
     auto rel = fs::relative(output, m->dir).string();
-    doc["video"] = info->has_video ? json::array({{{"path", rel}, {"offsetMs", 0}}}) : json::array();
-    doc["audio"] = info->has_video ? json::array() : json::array({{{"path", rel}, {"offsetMs", 0}}});
+    doc["video"] = m->has_video() ? json::array({{{"path", rel}, {"offsetMs", 0}}}) : json::array();
+    doc["audio"] = m->has_video() ? json::array() : json::array({{{"path", rel}, {"offsetMs", 0}}});
     doc["screenshots"] = json::array();
-    doc["originalsRetired"] = {{"policy", trash ? "trash" : "delete"}, {"at", unix_ms()},
+    doc["originalsRetired"] = {{"policy", trash ? "trash" : "delete"}, {"at", unix_now_ms()},
                                {"journal", fs::relative(journal_file, m->dir).string()}};
     j = {{"policy", trash ? "trash" : "delete"}, {"state", "intent"}, {"job", rc.job_id}, {"files", files},
          {"done", json::array()}, {"bytes", bytes}, {"originalManifest", *original_text},
-         {"newManifest", doc.dump(2)}, {"startedAt", unix_ms()}};
+         {"newManifest", doc.dump(2)}, {"startedAt", unix_now_ms()}};
     if (auto err = save(j))
       return *err;
     failpoint("retention.intent");
@@ -195,7 +183,7 @@ result<std::string> retire_originals(const std::string& stage, const fs::path& s
                  {"files", files.size()},
                  {"bytes", j["bytes"]},
                  {"bytesReclaimed", trash ? 0 : j["bytes"].get<std::int64_t>()},
-                 {"at", unix_ms()}};
+                 {"at", unix_now_ms()}};
   if (trash)
     result["trash"] = trash_rel;
   j["state"] = "done";

@@ -13,16 +13,19 @@
 // folder, outside postroll's output folder (docs/security.md).
 #pragma once
 
+#include "postroll/config.hpp"
+
+#include "postroll/stages.hpp"
+
 #include <filesystem>
+#include <functional>
 #include <string>
 
-#include "pipelines/gst_support.hpp"
+#include "session/cancel_token.hpp"
 #include "postroll/error.hpp"
 
 namespace postroll {
 
-inline constexpr const char* stage_trash_originals = "media.trash_originals";
-inline constexpr const char* stage_delete_originals = "media.delete_originals";
 
 /// The retention stage for a policy ("trash", "delete"); "" for "keep".
 std::string retention_stage_for(const std::string& policy);
@@ -32,14 +35,17 @@ std::string retention_stage_for(const std::string& policy);
 /// at the merged output (atomically), so the session still opens.
 /// @returns the stage result: {"policy", "files", "bytes", "trash", "at"}.
 struct retention_context {
-  std::string output_dir = "postroll";  ///< relative to the session folder
+  std::string output_dir = default_output_dir;  ///< relative to the session folder
   std::string seal_key;                 ///< the session's seal key (stage order)
   std::string job_id;                   ///< the job the journal belongs to
+  /// Whether the final output plays with the streams the session has (the
+  /// media layer probes it); nothing is retired unless it says so.
+  std::function<maybe_error(const std::filesystem::path& output, bool needs_video, bool needs_audio)> check_output;
 };
 
 result<std::string> retire_originals(const std::string& stage, const std::filesystem::path& session_dir,
-                                     const retention_context& rc, const gst::cancel_token& cancel,
-                                     const gst::progress_fn& progress);
+                                     const retention_context& rc, const cancel_token& cancel,
+                                     const progress_fn& progress);
 
 /// The session's trash folder (inside its output folder).
 std::filesystem::path trash_dir(const std::filesystem::path& session_dir, const std::string& output_dir);

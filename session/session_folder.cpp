@@ -45,14 +45,6 @@ std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 error bad(const fs::path& file, const std::string& what) { return error{errc::bad_input, file.string() + ": " + what}; }
 
-bool textually_inside(const std::string& rel) {
-  if (rel.empty() || rel.front() == '/')
-    return false;
-  for (const auto& part : fs::path{rel})
-    if (part == "..")
-      return false;
-  return true;
-}
 
 // openat2 confines the whole lookup to the folder, symlinks included.
 int openat2_beneath(int dirfd, const std::string& rel, std::uint64_t flags, std::uint64_t resolve) {
@@ -208,7 +200,7 @@ std::string fd_path(int fd) {
 result<opened_file> open_confined_file(int dirfd, const fs::path& display, const std::string& rel,
                                        const std::string& what, bool inner_symlinks) {
   auto name = display / rel;
-  if (!textually_inside(rel))
+  if (!plain_relative(rel))
     return bad(name, "resolves outside the session folder" + (what.empty() ? "" : " (" + what + ")"));
   // O_PATH first: the file's type is known before it is opened for reading,
   // so a FIFO never blocks and a device is never opened.
@@ -255,7 +247,7 @@ result<opened_file> session_folder::open_output(const std::string& rel) const {
 
 std::vector<std::pair<std::string, std::int64_t>> session_folder::list_outputs(const std::string& rel) const {
   std::vector<std::pair<std::string, std::int64_t>> out;
-  if (!textually_inside(rel))
+  if (!plain_relative(rel))
     return out;
   unique_fd dir{open_confined(fd_.get(), rel, O_RDONLY | O_DIRECTORY, false)};
   if (!dir)
@@ -319,7 +311,7 @@ maybe_error own_dir_problem(int fd, const fs::path& display) {
 
 result<fs::path> session_folder::output_dir(const std::string& rel) const {
   auto display = path_ / rel;
-  if (!textually_inside(rel))
+  if (!plain_relative(rel))
     return error{errc::io, display.string() + ": an output folder must be inside the session folder"};
   unique_fd cur{::dup(fd_.get())};
   fs::path at = path_;
@@ -356,7 +348,7 @@ namespace {
 result<std::pair<unique_fd, std::string>> parent_of(int dirfd, const fs::path& display, const std::string& rel,
                                                      bool create) {
   auto name = display / rel;
-  if (!textually_inside(rel))
+  if (!plain_relative(rel))
     return error{errc::io, name.string() + ": outside the session folder"};
   fs::path p{rel};
   auto leaf = p.filename().string();
@@ -470,6 +462,15 @@ maybe_error check_own_dir(const fs::path& dir) {
     return error{errc::io, dir.string() + ": " + std::strerror(errno)};
   }
   return own_dir_problem(fd.get(), dir);
+}
+
+bool plain_relative(const std::string& rel) {
+  if (rel.empty() || rel.front() == '/')
+    return false;
+  for (const auto& part : fs::path{rel})
+    if (part == "..")
+      return false;
+  return true;
 }
 
 }  // namespace postroll

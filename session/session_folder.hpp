@@ -153,4 +153,8 @@ result<opened_file> open_beneath(int dirfd, const std::filesystem::path& display
 /// nobody else. @returns nothing, or `io` naming the folder and the reason.
 maybe_error check_own_dir(const std::filesystem::path& dir);
 
+/// Whether `rel` names something inside a folder by its text alone: not
+/// empty, not absolute, no "..". (What it resolves to is the folder's check.)
+bool plain_relative(const std::string& rel);
+
 }  // namespace postroll

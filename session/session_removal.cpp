@@ -1,8 +1,8 @@
-#include "pipelines/session_removal.hpp"
+#include "session/session_removal.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "pipelines/failpoint.hpp"
+#include "session/failpoint.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll {

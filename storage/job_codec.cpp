@@ -52,6 +52,7 @@ json to_json_value(const job_record& job) {
     stages.push_back({{"name", s.name},
                       {"state", to_string(s.state)},
                       {"attempts", s.attempts},
+                      {"preemptions", s.preemptions},
                       {"startedAt", s.started_at},
                       {"finishedAt", s.finished_at},
                       {"notBefore", s.not_before},
@@ -122,6 +123,7 @@ result<job_record> job_from_json(const std::string& text) {
       if (!parse(s.at("state").get<std::string>(), st.state))
         return error{errc::io, "job record " + r.id + " has a stage with an unknown state"};
       st.attempts = s.value("attempts", 0);
+      st.preemptions = s.value("preemptions", 0);
       st.started_at = s.value("startedAt", std::int64_t{0});
       st.finished_at = s.value("finishedAt", std::int64_t{0});
       st.not_before = s.value("notBefore", std::int64_t{0});

@@ -5,7 +5,7 @@
 
 #include "postroll/event.hpp"
 #include "postroll/job.hpp"
-#include "postroll/runtime.hpp"
+#include "postroll/node.hpp"
 
 namespace postroll {
 

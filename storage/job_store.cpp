@@ -1,3 +1,8 @@
+// One file: every write of the store goes through one batch builder that
+// keeps the records, the indexes (state, session, time) and the journal in
+// step; split, the invariants between column families would live in two
+// places. The group-commit writer is in group_writer.cpp, the codec in
+// job_codec.cpp.
 #include "storage/job_store.hpp"
 
 #include <openssl/rand.h>
@@ -63,11 +68,6 @@ std::vector<rocksdb::ColumnFamilyDescriptor> cf_descriptors() {
   return cfs;
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 // RocksDB's own messages go to the node's log (spdlog), not to a LOG file
 // in the data folder: one logger for everything, and its file writer used to
 // abort the process on a full disk (an assertion on the write after a failed one).
@@ -121,7 +121,7 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
   if (st.IsCorruption()) {
     // A database we cannot read must not stop the node: keep it for forensics
     // and start empty; sessions keep their outputs on disk.
-    auto aside = fs::path{dir.string() + ".corrupt-" + std::to_string(now_ms())};
+    auto aside = fs::path{dir.string() + ".corrupt-" + std::to_string(unix_now_ms())};
     fs::rename(dir, aside, ec);
     if (ec)
       return error{errc::io, dir.string() + ": corrupt (" + st.ToString() +

@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(public_headers_reach_no_caf_gstreamer_or_rocksdb_header) {
 BOOST_AUTO_TEST_CASE(the_shared_library_exports_only_the_public_api) {
   auto lib = build_dir() / "libpostroll.so";
   auto soname = run({"sh", "-c", "objdump -p '" + lib.string() + "' | grep SONAME"});
-  BOOST_TEST(soname.out.find("libpostroll.so.4") != std::string::npos, soname.out);
+  BOOST_TEST(soname.out.find("libpostroll.so.5") != std::string::npos, soname.out);
   auto syms = run({"nm", "-D", "--defined-only", lib.string()});
   BOOST_REQUIRE(syms.exit_code == 0);
   std::istringstream lines(syms.out);

@@ -17,6 +17,7 @@
 
 #include "actors/stage_plan.hpp"
 #include "pipelines/compress.hpp"
+#include "pipelines/gst_support.hpp"
 #include "pipelines/encoder_choice.hpp"
 #include "pipelines/frame_dedup.hpp"
 #include "pipelines/stages.hpp"
@@ -118,7 +119,7 @@ std::vector<double> find_flashes(const fs::path& file) {
 }
 
 json run_stages(const fs::path& dir, const media_options& opt) {
-  gst::cancel_token cancel;
+  cancel_token cancel;
   auto m = load_manifest(dir);
   BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
   json last;
@@ -219,7 +220,7 @@ BOOST_AUTO_TEST_CASE(a_truncated_file_is_not_fit_to_play) {
   write_manifest(dir, {{{"path", "video/screen.mp4"}, {"offsetMs", 0}}}, json::array());
   auto r = run_stages(dir, {});
   auto good = dir / "postroll/session.mp4";
-  gst::cancel_token cancel;
+  cancel_token cancel;
   auto facts = playable_facts_of(good);
   BOOST_REQUIRE(facts);
   BOOST_TEST(!check_playable(good, *facts, cancel));
@@ -252,7 +253,7 @@ BOOST_AUTO_TEST_CASE(a_result_that_would_be_larger_is_not_swapped_in) {
   write_manifest(dir, {{{"path", "video/screen.mp4"}, {"offsetMs", 0}}}, json::array());
   fs::create_directories(dir / "postroll");
   fs::copy_file(dir / "video/screen.mp4", dir / "postroll/session.mp4");
-  gst::cancel_token cancel;
+  cancel_token cancel;
   media_options opt;
   opt.quality = "high";
   auto before = read_file(dir / "postroll/session.mp4");
@@ -307,10 +308,10 @@ BOOST_AUTO_TEST_CASE(cancel_stops_the_encoder_mid_stream) {
   sh("gst-launch-1.0 -q videotestsrc num-buffers=300 pattern=snow ! video/x-raw,format=I420,width=1280,height=720,framerate=15/1 ! "
      "x264enc speed-preset=ultrafast ! mp4mux ! filesink location='" + (dir / "video/screen.mp4").string() + "'");
   write_manifest(dir, {{{"path", "video/screen.mp4"}, {"offsetMs", 0}}}, json::array());
-  gst::cancel_token cancel;
+  cancel_token cancel;
   BOOST_REQUIRE(run_media_stage(stage_merge, dir, {}, cancel, {}));
   auto o = postroll::test::cancel_at_first_progress<result<std::string>>(
-      [&](gst::progress_fn progress) { return run_media_stage(stage_compress, dir, {}, cancel, progress); }, cancel);
+      [&](progress_fn progress) { return run_media_stage(stage_compress, dir, {}, cancel, progress); }, cancel);
   BOOST_REQUIRE(o.result);
   BOOST_REQUIRE_MESSAGE(o.reported, "the stage ended without reporting progress: " +
                                         (*o.result ? **o.result : o.result->err().message));

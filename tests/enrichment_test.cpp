@@ -18,7 +18,7 @@
 #include "enrichment/audio_review.hpp"
 #include "enrichment/chapters.hpp"
 #include "enrichment/enrich_stages.hpp"
-#include "enrichment/external_command.hpp"
+#include "net/external_command.hpp"
 #include "enrichment/scene_detector.hpp"
 #include "enrichment/summary.hpp"
 #include "pipelines/media_probe.hpp"
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(transcript_recognises_most_words_with_times_on_the_timeline
   auto second_start = 3000 + first_part + 4000;
   auto info = probe_media(speech);
   BOOST_REQUIRE(info);
-  gst::cancel_token never;
+  cancel_token never;
   double last_progress = 0;
   auto r = review_audio(speech, info->duration_ms, {}, never, [&](double f) { last_progress = f; });
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(espeak_speech_still_gives_a_transcript) {
   sh("sox " + inputs + " -r 16000 -c 1 '" + (t / "e.wav").string() + "'");
   auto info = probe_media(t / "e.wav");
   BOOST_REQUIRE(info);
-  gst::cancel_token never;
+  cancel_token never;
   auto r = review_audio(t / "e.wav", info->duration_ms, {}, never, {});
   BOOST_REQUIRE(r);
   auto got = recall(all, (*r)["text"].get<std::string>());
@@ -308,7 +308,7 @@ BOOST_AUTO_TEST_CASE(slide_changes_become_chapters_with_their_titles) {
   make_slides_video(t / "slides.mp4", slides, slide_ms);
   chapter_options o;
   o.min_chapter_ms = 2000;
-  gst::cancel_token never;
+  cancel_token never;
   auto r = video_chapters(t / "slides.mp4", slide_ms * 4, t / "thumbs", o, never, {});
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
   auto& ch = (*r)["chapters"];
@@ -328,7 +328,7 @@ BOOST_AUTO_TEST_CASE(a_blinking_cursor_is_one_chapter) {
   make_cursor_blink_video(t / "blink.mp4", 12);
   chapter_options o;
   o.min_chapter_ms = 1000;
-  gst::cancel_token never;
+  cancel_token never;
   auto r = video_chapters(t / "blink.mp4", 12000, t / "thumbs", o, never, {});
   BOOST_REQUIRE(r);
   BOOST_TEST((*r)["chapters"].size() == 1u);
@@ -371,7 +371,7 @@ BOOST_AUTO_TEST_CASE(screenshots_make_the_chapters_when_there_is_no_video) {
 // -- external enrichers ----------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(external_enrichers_succeed_time_out_or_print_invalid_json) {
-  gst::cancel_token never;
+  cancel_token never;
   json request = {{"schema", 1}, {"stage", "enrich.words"}, {"n", 42}};
   std::vector<double> progress;
   auto ok = run_external("enrich.words",
@@ -407,8 +407,8 @@ BOOST_AUTO_TEST_CASE(every_kind_of_stage_stops_within_a_second_of_cancel) {
   temp_dir t;
   sh("sox -n -r 16000 -c 1 '" + (t / "long.wav").string() + "' synth 600 pinknoise vol 0.2");
   make_slides_video(t / "long.mp4", {slides[0], slides[1]}, 60000);
-  auto measure = [](const std::function<bool(const gst::cancel_token&)>& run) {
-    gst::cancel_token cancel;
+  auto measure = [](const std::function<bool(const cancel_token&)>& run) {
+    cancel_token cancel;
     auto fut = std::async(std::launch::async, [&] { return run(cancel); });
     std::this_thread::sleep_for(700ms);  // let it get going (work, not synchronisation)
     auto at = std::chrono::steady_clock::now();
@@ -416,19 +416,19 @@ BOOST_AUTO_TEST_CASE(every_kind_of_stage_stops_within_a_second_of_cancel) {
     bool was_cancelled = fut.get();
     return std::make_pair(was_cancelled, std::chrono::steady_clock::now() - at);
   };
-  auto [a_ok, a_time] = measure([&](const gst::cancel_token& c) {
+  auto [a_ok, a_time] = measure([&](const cancel_token& c) {
     auto r = review_audio(t / "long.wav", 600000, {}, c, {});
     return !r && r.err().code == errc::cancelled;
   });
   BOOST_TEST(a_ok);
   BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(a_time).count() < 1000);
-  auto [v_ok, v_time] = measure([&](const gst::cancel_token& c) {
+  auto [v_ok, v_time] = measure([&](const cancel_token& c) {
     auto r = video_chapters(t / "long.mp4", 120000, t / "thumbs", {}, c, {});
     return !r && r.err().code == errc::cancelled;
   });
   BOOST_TEST(v_ok);
   BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(v_time).count() < 1000);
-  auto [x_ok, x_time] = measure([&](const gst::cancel_token& c) {
+  auto [x_ok, x_time] = measure([&](const cancel_token& c) {
     auto r = run_external("enrich.sleepy", {{"sleep", "60"}, 120000, {}}, json::object(), c, {});
     return !r && r.err().code == errc::cancelled;
   });
@@ -590,7 +590,7 @@ BOOST_AUTO_TEST_CASE(a_configured_chat_endpoint_writes_the_summary_and_the_key_s
   o.chat_url = "http://127.0.0.1:" + port + "/v1";
   o.chat_model = "test-model";
   o.chat_key_env = "POSTROLL_TEST_CHAT_KEY";
-  gst::cancel_token never;
+  cancel_token never;
   auto r = summarize(in, o, never);
   BOOST_REQUIRE(r);
   BOOST_TEST((*r)["engine"] == "chat");

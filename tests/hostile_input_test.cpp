@@ -22,7 +22,11 @@
 #include <regex>
 #include <thread>
 
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <nlohmann/json.hpp>
+
+#include "actors/interfaces.hpp"
 
 #include "pipelines/media_probe.hpp"
 #include "postroll/runtime.hpp"
@@ -626,4 +630,50 @@ BOOST_AUTO_TEST_CASE(audio_that_outlasts_the_video_by_minutes_completes_with_def
   BOOST_TEST(info->has_video);
   BOOST_TEST(info->duration_ms > 122000);
   BOOST_TEST(probe_duration(dir / "postroll/session.mp4", "v:0") > 122.0);
+}
+
+// The queue's own messages (its writer's "committed", its timers) are not
+// part of what a client may send. A client on the node's port that learns
+// the atoms and sends them anyway, with and without a sender, changes
+// nothing: a forged failed commit would otherwise make the node refuse
+// every job ("not accepted: ..."), a forged deadline kill a worker.
+BOOST_AUTO_TEST_CASE(a_connected_client_cannot_send_the_queues_internal_messages) {
+  node_fixture f;
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  cfg.load<caf::io::middleman>();
+  caf::actor_system sys{cfg};
+  auto sup = sys.middleman().remote_actor<supervisor_actor>(f.caf_host, f.caf_port);
+  BOOST_REQUIRE_MESSAGE(sup, (sup ? std::string{} : caf::to_string(sup.error())));
+  queue_actor queue;
+  {
+    caf::scoped_actor self{sys};
+    self->request(*sup, 10s, get_atom::value)
+      .receive([&](queue_actor& q, notifier_actor&) { queue = q; }, [](caf::error&) {});
+  }
+  BOOST_REQUIRE(queue);
+  auto untyped = caf::actor_cast<caf::actor>(queue);
+  auto forge = [&](auto&&... xs) {
+    caf::anon_send(untyped, xs...);
+    caf::scoped_actor self{sys};
+    self->send(untyped, xs...);
+  };
+  forge(committed_atom::value, std::uint64_t(1) << 60, std::uint8_t(errc::io), std::string{"forged: disk full"});
+  forge(deadline_atom::value, std::string{"j000000000000"}, std::string{"media.merge"}, std::int32_t(1));
+  forge(wakeup_atom::value);
+  forge(adopt_atom::value);
+  forge(watchdog_atom::value);
+  forge(purge_atom::value);
+  // Still accepting, and a job runs to its end.
+  auto client = runtime::connect(f.caf_host, f.caf_port);
+  BOOST_REQUIRE(client);
+  auto dir = tone_session(f.t / "sessions/after-forgery", "after-forgery");
+  auto job = (*client)->submit(dir.string());
+  BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
+  auto done = (*client)->wait(job->id, 60s);
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->state) == "completed");
+  f.node->drain();
+  const auto& log = f.node->transcript();
+  BOOST_TEST(log.find("dropped an internal message") != std::string::npos, log);
 }

@@ -199,3 +199,30 @@ BOOST_AUTO_TEST_CASE(a_token_guards_every_route_and_off_loopback_needs_one) {
   // TLS set up, the HTTP API still asks for its token (api_server::start).
   BOOST_TEST(r.err.find("off loopback: set [tls]") != std::string::npos, r.err);
 }
+
+// media.output_dir is the node's choice: the outputs, the job's playable
+// file and the dashboard's session view all follow it.
+BOOST_AUTO_TEST_CASE(a_non_default_output_dir_is_where_the_api_finds_the_outputs) {
+  node_fixture f{"[media]\noutput_dir = \"finalized\"\n"};
+  auto c = f.client();
+  auto dir = tone_session(f.t / "sessions/o", "http-out");
+  auto created = c.Post("/api/jobs", submit_body(dir), "application/json");
+  BOOST_REQUIRE(created);
+  BOOST_REQUIRE_EQUAL(created->status, 201);
+  auto id = json::parse(created->body)["id"].get<std::string>();
+  auto client = runtime::connect(f.caf_host, f.caf_port);
+  BOOST_REQUIRE(client);
+  auto done = (*client)->wait(id, 60s);
+  BOOST_REQUIRE(done && done->state == job_state::completed);
+  BOOST_TEST(done->output == (dir / "finalized/session.m4a").string());
+  BOOST_TEST(!fs::exists(dir / default_output_dir));
+  auto session = json::parse(c.Get("/api/sessions/http-out")->body);
+  bool lists_output = false;
+  for (const auto& o : session["outputs"])
+    lists_output |= o["name"] == "session.m4a";
+  BOOST_TEST(lists_output, session["outputs"].dump());
+  auto media = c.Get("/api/sessions/http-out/media/session.m4a");
+  BOOST_REQUIRE(media);
+  BOOST_TEST(media->status == 200);
+  BOOST_TEST(media->body == read_file(dir / "finalized/session.m4a"));
+}

@@ -27,7 +27,7 @@ namespace {
 
 // Runs timeline (when there is audio) and merge; @returns the merge result JSON.
 json finalize(const fs::path& session, media_options opt = {}) {
-  gst::cancel_token cancel;
+  cancel_token cancel;
   auto manifest = json::parse(read_file(session / "session.json"));
   if (manifest.contains("audio") && !manifest["audio"].empty()) {
     auto t = run_media_stage(stage_timeline, session, opt, cancel, {});
@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(an_undecodable_segment_is_an_error_naming_it_unless_configu
                  {{{"path", "audio/a.wav"}, {"offsetMs", 0}},
                   {{"path", "audio/b.mp3"}, {"offsetMs", 2000}},
                   {{"path", "audio/c.wav"}, {"offsetMs", 4000}}});
-  gst::cancel_token cancel;
+  cancel_token cancel;
   media_options opt;
   auto r = run_media_stage(stage_timeline, dir, opt, cancel, {});
   BOOST_REQUIRE(!r);
@@ -218,10 +218,10 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_running_stage_and_leaves_no_partial_file) {
   gst_launch("videotestsrc num-buffers=150 pattern=snow ! video/x-raw,width=640,height=360,framerate=15/1 ! "
       "vp8enc deadline=1 ! webmmux ! filesink location='" + (dir / "video/screen.webm").string() + "'");
   write_manifest(dir, {{{"path", "video/screen.webm"}, {"offsetMs", 0}}}, json::array());
-  gst::cancel_token cancel;
+  cancel_token cancel;
   bool was_writing = false;
   auto o = postroll::test::cancel_at_first_progress<result<std::string>>(
-      [&](gst::progress_fn progress) { return run_media_stage(stage_merge, dir, {}, cancel, progress); }, cancel,
+      [&](progress_fn progress) { return run_media_stage(stage_merge, dir, {}, cancel, progress); }, cancel,
       [&] { was_writing = !partial_files(dir).empty(); });
   BOOST_REQUIRE_MESSAGE(o.reported, "the stage ended without reporting progress");
   BOOST_TEST(was_writing);
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(a_missing_segment_becomes_silence_only_when_configured) {
   make_tone(dir / "audio/a.wav", 1);
   write_manifest(dir, json::array(),
                  {{{"path", "audio/a.wav"}, {"offsetMs", 0}}, {{"path", "audio/gone.wav"}, {"offsetMs", 3000}}});
-  gst::cancel_token cancel;
+  cancel_token cancel;
   media_options opt;
   auto r = run_media_stage(stage_timeline, dir, opt, cancel, {});
   BOOST_REQUIRE(!r);
@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(an_index_that_outgrows_its_reserved_room_falls_back_to_fast
   merge_inputs in;
   in.videos = {{video.string(), video, 0, {}, {}}};
   in.index_bytes_per_second = 10;  // far too little for 15 frames per second
-  gst::cancel_token cancel;
+  cancel_token cancel;
   auto out = tmp / "out.mp4";
   auto r = merge_media(in, out, cancel, {});
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));

@@ -83,7 +83,7 @@ json repair_session(const fs::path& dir, const fs::path& video, const std::strin
   BOOST_REQUIRE_EQUAL(damaged.size(), 1u);
   repair_options o;
   o.reference = reference;
-  gst::cancel_token never;
+  cancel_token never;
   auto r = repair_stage(*m, dir / "postroll", o, never, {});
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
   return json::parse(*r)["repairs"][0];
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(an_mp4_without_moov_and_without_in_band_sets_needs_the_refe
   write_manifest(t / "s1", R"([{"path": "killed.mp4", "offsetMs": 0}])", "[]");
   auto m = load_manifest(t / "s1");
   BOOST_REQUIRE(m);
-  gst::cancel_token never;
+  cancel_token never;
   auto refused = repair_stage(*m, t / "s1" / "postroll", {}, never, {});
   BOOST_REQUIRE(!refused);
   BOOST_TEST((refused.err().code == errc::bad_input));

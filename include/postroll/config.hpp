@@ -12,6 +12,10 @@
 
 namespace postroll {
 
+/// Where a session's outputs go unless media.output_dir says otherwise,
+/// relative to the session folder. Every layer takes its default from here.
+inline constexpr const char* default_output_dir = "postroll";
+
 struct config {
   // [node]
   std::string data_dir = ".postroll";  ///< RocksDB and node files live here
@@ -44,7 +48,7 @@ struct config {
   /// H.264 encoders to try in order (empty: the default ranking, hardware
   /// first); the first that exists and opens is used.
   std::vector<std::string> encoders;
-  std::string output_dir = "postroll";  ///< outputs, relative to the session folder
+  std::string output_dir = default_output_dir;  ///< outputs, relative to the session folder
   bool undecodable_as_silence = false;  ///< a missing or undecodable audio segment becomes silence
   int decode_threads = 2;              ///< audio segments decoded at once
   /// A complete recording made by the same recorder: media.repair takes
@@ -84,6 +88,11 @@ struct config {
   /// A job waiting for disk space this long fails ("disk full"), instead of
   /// waiting for space that may never come (0: wait forever).
   std::int64_t disk_wait_ms = 1800000;
+  /// A higher-priority job that finds no idle worker stops a running
+  /// media.compress or enrichment stage of a lower-priority job, which runs
+  /// again later without using up an attempt (docs/architecture.md).
+  bool preempt = true;
+  std::int64_t preempt_window_ms = 600000;  ///< a stage is preempted at most once in this window
 
   // [enrich]
   bool enrich = true;                  ///< jobs run the enrich.* stages by default

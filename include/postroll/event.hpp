@@ -18,6 +18,8 @@ inline constexpr const char* stage_started = "stage-started";
 inline constexpr const char* stage_progress = "stage-progress";
 inline constexpr const char* stage_completed = "stage-completed";
 inline constexpr const char* stage_failed = "stage-failed";  ///< an attempt failed; may retry
+/// Stopped for a higher-priority job; back to pending, the attempt not counted.
+inline constexpr const char* stage_preempted = "stage-preempted";
 inline constexpr const char* media_ready = "media-ready";    ///< the playable file exists
 inline constexpr const char* job_completed = "job-completed";
 inline constexpr const char* job_failed = "job-failed";

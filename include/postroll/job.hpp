@@ -3,6 +3,7 @@
 
 #include "postroll/export.h"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,13 @@
 #include "postroll/error.hpp"
 
 namespace postroll {
+
+/// Unix ms now: the clock of job records (created_at, updated_at, stage
+/// times) and events.
+inline std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 /// Life of a job and of each of its stages.
 enum class job_state : std::uint8_t {
@@ -40,7 +48,10 @@ inline bool is_terminal(job_state s) noexcept {
 struct stage_record {
   std::string name;
   job_state state = job_state::pending;
-  int attempts = 0;                 ///< runs started, including a crashed one
+  int attempts = 0;                 ///< runs started, including a crashed one (the fencing number)
+  /// Runs stopped for a higher-priority job: they do not count against
+  /// the attempt limit (attempts - preemptions is what was used up).
+  int preemptions = 0;
   std::int64_t started_at = 0;      ///< Unix ms of the last start, 0 if never
   std::int64_t finished_at = 0;     ///< Unix ms, 0 while not finished
   std::int64_t not_before = 0;      ///< Unix ms: retry backoff, 0 = now

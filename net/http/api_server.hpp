@@ -5,6 +5,8 @@
 // Who may call it: net/http/request_guard.hpp.
 #pragma once
 
+#include "postroll/config.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,7 +22,7 @@ struct api_options {
   std::vector<std::string> session_roots;    ///< session folders must be under one of these ("" = any, loopback only)
   std::string token;                         ///< bearer token required on every route ("" = none)
   std::string web_dir;                       ///< the dashboard's files ("" = not served)
-  std::string output_dir = "postroll";       ///< media.output_dir: where a session's outputs are
+  std::string output_dir = default_output_dir;       ///< media.output_dir: where a session's outputs are
   std::size_t max_body_bytes = 1 << 20;
   std::vector<std::string> allowed_hosts;    ///< Host names besides the listen address and loopback
   std::vector<std::string> cors_origins;     ///< origins allowed to call cross-site (none by default)

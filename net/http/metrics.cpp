@@ -9,6 +9,10 @@ void stage_metrics::on_event(const event& e) {
   auto key = e.job_id + "/" + e.stage;
   if (e.kind == events::stage_started) {
     started_[key] = e.time;
+  } else if (e.kind == events::stage_preempted) {
+    // Stopped for a higher-priority job: counted, not timed (it runs again).
+    outcomes_[{e.stage, "preempted"}]++;
+    started_.erase(key);
   } else if (e.kind == events::stage_completed || e.kind == events::stage_failed) {
     outcomes_[{e.stage, e.kind == events::stage_completed ? "completed" : "failed"}]++;
     auto it = started_.find(key);
