@@ -12,6 +12,8 @@
 
 #include "actors/interfaces.hpp"
 #include "config/path_map.hpp"
+#include "session/output_file.hpp"
+#include "storage/job_codec.hpp"
 #include "postroll/error.hpp"
 #include "session/cancel_token.hpp"
 
@@ -57,7 +59,12 @@ stage_worker_actor spawn_pool_worker(caf::actor_system& sys, stage_report_actor 
     auto o = options;
     o.seal_key = order.seal_key;
     o.job_id = order.job_id;
-    return stage_fn(order.stage, dir, o, cancel, progress);
+    auto out = stage_fn(order.stage, dir, o, cancel, progress);
+    // What the outputs take now, measured here (the worker's thread), so
+    // the queue never walks a folder.
+    if (out)
+      *out = with_output_bytes(*out, folder_bytes(std::filesystem::path{dir} / o.output_dir));
+    return out;
   };
   return spawn_stage_worker(sys, std::move(report), std::move(pool), mapped_runner(paths, run), fenced);
 }

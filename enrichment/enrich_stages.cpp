@@ -328,11 +328,8 @@ result<std::string> run_stage(const std::string& stage, const fs::path& session_
                               const cancel_token& cancel, const progress_fn& progress) {
   // Each stage reads the manifest itself: it may run on another node that
   // only shares the session folder.
-  manifest_options mo;
-  mo.missing_audio_as_silence = options.missing_audio_as_silence;
-  mo.max_session_ms = options.max_session_ms;
-  mo.max_entries = options.max_session_files;
-  auto m = load_manifest(session_dir, mo);
+  auto m = load_manifest(session_dir, manifest_options{options.missing_audio_as_silence, options.max_session_ms,
+                                                       options.max_session_files, {}});
   if (!m)
     return m.err();
   auto made = m->folder->output_dir((fs::path{options.output_dir} / "enrichment").string());

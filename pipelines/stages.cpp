@@ -324,11 +324,8 @@ result<std::string> run_stage(const std::string& stage, const fs::path& session_
   }
   // Each stage reads the manifest itself: a stage may run on another node
   // that only shares the session folder.
-  manifest_options mo;
-  mo.missing_audio_as_silence = options.undecodable_as_silence;
-  mo.max_session_ms = options.max_session_ms;
-  mo.max_entries = options.max_session_files;
-  auto m = load_manifest(session_dir, mo);
+  auto m = load_manifest(session_dir, manifest_options{options.undecodable_as_silence, options.max_session_ms,
+                                                       options.max_session_files, {}});
   if (!m)
     return m.err();
   auto out_dir = m->folder->output_dir(options.output_dir);

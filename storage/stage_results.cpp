@@ -74,6 +74,16 @@ retention_result retention_result_of(const std::string& result_json) {
   return r;
 }
 
+std::int64_t output_bytes_of(const std::string& result_json) {
+  return get(object_of(result_json), "outputBytes", std::int64_t{0});
+}
+
+std::string with_output_bytes(const std::string& result_json, std::int64_t bytes) {
+  auto j = object_of(result_json);
+  j["outputBytes"] = bytes;
+  return j.dump();
+}
+
 std::string output_file_of(const std::string& result_json) { return get(object_of(result_json), "file", std::string{}); }
 
 const stage_record* find_stage(const job_record& job, const std::string& name) {

@@ -218,7 +218,12 @@ BOOST_AUTO_TEST_CASE(a_webm_cut_inside_a_cluster_keeps_every_whole_cluster) {
     auto repaired = repaired_copy(*load_manifest(dir), dir / "postroll", "video", 0);
     BOOST_TEST(decodes_cleanly(repaired));
     auto got = decoded_seconds(repaired);
-    BOOST_TEST(readable - got < 0.5, "kept " << got << " s of " << readable << " s readable");
+    // Whole clusters are kept; the cut one goes. webmmux starts a cluster
+    // at each keyframe once the last one holds 0.5 s: here every 15 frames,
+    // one second. So at most a second (and a frame) is lost, wherever the
+    // SIGKILL landed in the cluster (under load late in one: 3.0 of 3.93 s
+    // readable was seen).
+    BOOST_TEST(readable - got < 1.0 + 1.0 / fps, "kept " << got << " s of " << readable << " s readable");
   }
 }
 

@@ -42,6 +42,18 @@ std::string completion_note(const stage_result& r) {
   return note;
 }
 
+// What the outputs took when the job's last measured stage ended (the
+// workers measure; a stage the job went on without did not write).
+std::int64_t last_output_bytes(const job_record& j) {
+  std::int64_t bytes = 0, at = -1;
+  for (const auto& s : j.stages)
+    if (auto b = output_bytes_of(s.result); b > 0 && s.finished_at >= at) {
+      bytes = b;
+      at = s.finished_at;
+    }
+  return bytes;
+}
+
 }  // namespace
 
 stage_record* queue_logic::current_attempt(const std::string& id, const std::string& stage, int attempt) {
@@ -154,7 +166,7 @@ void queue_logic::stage_completed(const stage_result& r) {
       j.bytes_reclaimed = retention_result_of(r.output).bytes_reclaimed;
     if (all_completed(j)) {
       j.state = job_state::completed;
-      j.bytes_written = folder_bytes(std::filesystem::path{j.session_dir} / st_.cfg.output_dir);  // a few dozen files
+      j.bytes_written = last_output_bytes(j);
     }
   }, &rec);
   if (err)

@@ -46,6 +46,10 @@ struct retention_result {
 };
 POSTROLL_API retention_result retention_result_of(const std::string& result_json);
 
+/// What the session's output folder held when the stage ended (measured by
+/// the worker that ran it, off the queue's thread), or 0.
+POSTROLL_API std::int64_t output_bytes_of(const std::string& result_json);
+
 /// The "file" a stage reported (media.merge: the playable file), or "".
 POSTROLL_API std::string output_file_of(const std::string& result_json);
 
