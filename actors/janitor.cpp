@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/config_checks.hpp"
 #include "pipelines/repair.hpp"
 #include "postroll/stage_results.hpp"
 #include "session/session_removal.hpp"
@@ -14,10 +15,10 @@
 namespace postroll {
 
 maybe_error janitor_config::validate() const {
-  if (retention != "keep" && retention != "trash" && retention != "delete")
-    return error{errc::bad_input, "unknown retention \"" + retention + "\" (keep, trash, delete)"};
-  if (output_dir.empty() || output_dir.find("..") != std::string::npos || output_dir.front() == '/')
-    return error{errc::bad_input, "media.output_dir must be a relative folder inside the session"};
+  if (auto err = check_retention(retention))
+    return err;
+  if (auto err = check_output_dir(output_dir))
+    return err;
   if (max_session_ms <= 0 || max_session_files == 0)
     return error{errc::bad_input, "the session limits must be positive"};
   return std::nullopt;

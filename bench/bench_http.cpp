@@ -24,6 +24,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/node_process.hpp"
+
 using json = nlohmann::json;
 using namespace std::chrono;
 
@@ -43,29 +45,11 @@ int main(int argc, char** argv) {
     cfg << "[node]\nport = 0\ndata_dir = \"" << dir << "/db\"\n[enrich]\nenabled = false\n[notify]\ndesktop = false\n"
         << "[media]\ncompress = false\n[log]\nlevel = \"warn\"\n";
   }
-  // The node, its stdout on a pipe (for the port).
-  int out[2];
-  if (::pipe(out) != 0)
-    return 1;
-  pid_t node = ::fork();
-  if (node == 0) {
-    ::dup2(out[1], 1);
-    ::execl(binary.c_str(), binary.c_str(), "node", "--config", (dir + "/node.toml").c_str(), nullptr);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string text;
+  // The node (its HTTP port read from its stdout).
   int port = 0;
-  char buf[512];
-  std::smatch m;
-  while (!port) {
-    auto n = ::read(out[0], buf, sizeof buf);
-    if (n <= 0)
-      return 1;
-    text.append(buf, std::size_t(n));
-    if (std::regex_search(text, m, std::regex{"http://127\\.0\\.0\\.1:(\\d+)"}))
-      port = std::stoi(m[1].str());
-  }
+  pid_t node = postroll::bench::start_node(binary, dir + "/node.toml", port);
+  if (node < 0)
+    return 1;
   // Sessions to run while the load is on: 2 s tones.
   std::vector<std::string> sessions;
   for (int i = 0; i < 30; ++i) {

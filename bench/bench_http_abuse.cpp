@@ -28,6 +28,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/node_process.hpp"
+#include "tests/support/loopback.hpp"
+
 using json = nlohmann::json;
 using namespace std::chrono;
 
@@ -36,19 +39,12 @@ namespace {
 int port = 0;
 
 int dial() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(std::uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
+  timeval tv{2, 0};  // an answer later than 2 s counts as none
+  int fd = postroll::test::dial_loopback(port, tv);
+  if (fd < 0)
     return -1;
-  }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{2, 0};  // an answer later than 2 s counts as none
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   return fd;
 }
@@ -118,27 +114,9 @@ int main(int argc, char** argv) {
   std::string dir = ::mkdtemp(tmpl);
   std::ofstream(dir + "/node.toml") << "[node]\nport = 0\ndata_dir = \"" << dir << "/db\"\n[enrich]\nenabled = false\n"
                                     << "[notify]\ndesktop = false\n[media]\ncompress = false\n[log]\nlevel = \"warn\"\n";
-  int out[2];
-  if (::pipe(out) != 0)
+  pid_t node = postroll::bench::start_node(argv[1], dir + "/node.toml", port);
+  if (node < 0)
     return 1;
-  pid_t node = ::fork();
-  if (node == 0) {
-    ::dup2(out[1], 1);
-    ::execl(argv[1], argv[1], "node", "--config", (dir + "/node.toml").c_str(), nullptr);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string text;
-  char buf[512];
-  std::smatch m;
-  while (!port) {
-    auto k = ::read(out[0], buf, sizeof buf);
-    if (k <= 0)
-      return 1;
-    text.append(buf, std::size_t(k));
-    if (std::regex_search(text, m, std::regex{"http://127\\.0\\.0\\.1:(\\d+)"}))
-      port = std::stoi(m[1].str());
-  }
   json phases = json::array();
   phases.push_back(phase("baseline", n));
 

@@ -1,5 +1,7 @@
 #include "postroll/config.hpp"
 
+#include "config/config_checks.hpp"
+
 #include <functional>
 #include <map>
 #include <set>
@@ -249,12 +251,23 @@ result<config> load_config(const std::string& path) {
   return cfg;
 }
 
+maybe_error check_output_dir(const std::string& output_dir) {
+  if (output_dir.empty() || output_dir.find("..") != std::string::npos || output_dir.front() == '/')
+    return error{errc::bad_input, "media.output_dir must be a relative folder inside the session"};
+  return std::nullopt;
+}
+
+maybe_error check_retention(const std::string& policy) {
+  if (policy != "keep" && policy != "trash" && policy != "delete")
+    return error{errc::bad_input, "unknown retention \"" + policy + "\" (keep, trash, delete)"};
+  return std::nullopt;
+}
+
 maybe_error validate(const config& cfg) {
   if (cfg.data_dir.empty())
     return error{errc::bad_input, "node.data_dir must not be empty"};
-  if (cfg.output_dir.empty() || cfg.output_dir.find("..") != std::string::npos ||
-      cfg.output_dir.front() == '/')
-    return error{errc::bad_input, "media.output_dir must be a relative folder inside the session"};
+  if (auto err = check_output_dir(cfg.output_dir))
+    return err;
   if (cfg.audio_rate != 0 && cfg.audio_rate != 8000 && cfg.audio_rate != 16000 && cfg.audio_rate != 22050 &&
       cfg.audio_rate != 24000 && cfg.audio_rate != 32000 && cfg.audio_rate != 44100 && cfg.audio_rate != 48000)
     return error{errc::bad_input, "media.audio_rate must be 0 (from the inputs) or one of 8000, 16000, 22050, 24000, "

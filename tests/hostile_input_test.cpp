@@ -31,6 +31,7 @@
 #include "pipelines/media_probe.hpp"
 #include "postroll/runtime.hpp"
 #include "support/browser.hpp"
+#include "support/loopback.hpp"
 #include "support/node_fixture.hpp"
 #include "support/test_support.hpp"
 
@@ -42,21 +43,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A TCP connection to 127.0.0.1:port (-1 when refused).
-int connect_to(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(std::uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{20, 0};  // a generous bound on a test's wait, not a timing assertion
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
+// A TCP connection to 127.0.0.1:port (-1 when refused); 20 s is a
+// generous bound on a test's wait, not a timing assertion.
+int connect_to(int port) { return dial_loopback(port, timeval{20, 0}); }
 
 // One raw HTTP/1.1 request (the caller writes every header, Host included);
 // @returns the status line and headers and body as received until close.

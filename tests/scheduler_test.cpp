@@ -91,7 +91,7 @@ struct world {
     for (const auto& s : slots)
       in.slots.push_back(&s);
     in.nodes = &nodes;
-    in.limits = limits;
+    in.limits = &limits;
     in.disk_ok = disk_ok;
     in.preempted_at = &preempted_at;
     return plan_round(in, now);

@@ -33,12 +33,7 @@ void queue_logic::dispatch() {
   for (const auto& w : st_.workers)
     in.slots.push_back(&w);
   in.nodes = &st_.caps;
-  in.limits.aging_ms = st_.cfg.aging_ms;
-  in.limits.max_enrich_jobs = st_.cfg.max_enrich_jobs;
-  for (const auto& e : st_.cfg.extra_stages)
-    in.limits.extra_stages.push_back(e.name);
-  in.limits.preempt = st_.cfg.preempt;
-  in.limits.preempt_window_ms = st_.cfg.preempt_window_ms;
+  in.limits = &st_.limits;
   in.disk_ok = [this](job_record& j) { return has_disk_space(j); };
   in.preempted_at = &st_.preempted_at;
   auto plan = plan_round(in, t);

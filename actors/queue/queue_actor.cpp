@@ -46,6 +46,12 @@ queue_internal_actor::behavior_type queue_behavior(queue_ptr self, queue_config 
     st.cfg.now_ms = unix_now_ms;
   if (!st.cfg.free_bytes)
     st.cfg.free_bytes = volume_free_bytes;
+  st.limits.aging_ms = st.cfg.aging_ms;
+  st.limits.max_enrich_jobs = st.cfg.max_enrich_jobs;
+  for (const auto& e : st.cfg.extra_stages)
+    st.limits.extra_stages.push_back(e.name);
+  st.limits.preempt = st.cfg.preempt;
+  st.limits.preempt_window_ms = st.cfg.preempt_window_ms;
   st.store = std::move(store);
   st.notifier = std::move(notifier);
   st.janitor = std::move(janitor);

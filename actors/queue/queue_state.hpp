@@ -55,6 +55,7 @@ struct queue_state {
   std::vector<worker_slot> workers;
   std::map<std::string, node_entry> nodes;  ///< by node id
   std::map<std::string, node_caps> caps;    ///< by node id: what the scheduler needs of each
+  schedule_limits limits;                   ///< the scheduler's part of cfg, made once at spawn
   /// Stages found running at start-up (run_key), waiting for a worker node
   /// to re-adopt them until adopt_ms has passed.
   std::unordered_set<std::string> orphans;

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/config_checks.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll::queue {
@@ -26,8 +27,8 @@ caf::result<job_reply> queue_logic::submit(const submit_request& req) {
   priority prio = priority::normal;
   if (!req.priority.empty() && !parse(req.priority, prio))
     return reply_error(errc::bad_input, "unknown priority \"" + req.priority + "\" (high, normal, low)");
-  if (!req.retention.empty() && req.retention != "keep" && req.retention != "trash" && req.retention != "delete")
-    return reply_error(errc::bad_input, "unknown retention \"" + req.retention + "\" (keep, trash, delete)");
+  if (auto bad = req.retention.empty() ? std::nullopt : check_retention(req.retention))
+    return job_reply{fault::of(*bad), {}};
   auto rp = self_->make_response_promise<job_reply>();
   self_->request(st_.janitor, caf::infinite, submit_atom::value, req)
     .then(

@@ -52,7 +52,7 @@ public:
   schedule_plan run() {
     schedule_plan plan;
     start_idle(plan);
-    if (in_.limits.preempt)
+    if (in_.limits->preempt)
       preempt(plan);
     return plan;
   }
@@ -72,7 +72,7 @@ private:
     for (auto* st : startable(j, pool)) {
       if (taken_.count(run_key(j.id, st->name)))
         continue;
-      if (s && !can_run(*s, st->name, nodes(), in_.limits.extra_stages))
+      if (s && !can_run(*s, st->name, nodes(), in_.limits->extra_stages))
         continue;
       if (s && hardware_idle && st->name == stage_compress && !hardware(s->node))
         continue;
@@ -96,8 +96,8 @@ private:
   }
 
   bool enrich_full(const std::string& pool) const {
-    return pool == "enrich" && in_.limits.max_enrich_jobs > 0 &&
-           jobs_in_enrichment() >= std::size_t(in_.limits.max_enrich_jobs);
+    return pool == "enrich" && in_.limits->max_enrich_jobs > 0 &&
+           jobs_in_enrichment() >= std::size_t(in_.limits->max_enrich_jobs);
   }
 
   // The ready job a slot of `pool` runs next: the first runnable one (not
@@ -129,7 +129,7 @@ private:
     auto low = first_of(priority::low);
     if (!low.first)
       return normal.first;
-    bool aged = in_.limits.aging_ms >= 0 && t_ - low.second >= in_.limits.aging_ms;
+    bool aged = in_.limits->aging_ms >= 0 && t_ - low.second >= in_.limits->aging_ms;
     if (!normal.first || (aged && low.second < normal.second))
       return low.first;
     return normal.first;
@@ -248,7 +248,7 @@ private:
       auto key = run_key(s->job, s->stage);
       if (in_.preempted_at)
         if (auto p = in_.preempted_at->find(key);
-            p != in_.preempted_at->end() && t_ - p->second < in_.limits.preempt_window_ms)
+            p != in_.preempted_at->end() && t_ - p->second < in_.limits->preempt_window_ms)
           continue;
       if (!stage_to_start(waiting, pool, s, false, false))
         continue;  // its node cannot run what the waiting job needs

@@ -87,7 +87,7 @@ struct schedule_input {
   job_table* jobs = nullptr;
   std::vector<const slot*> slots;            ///< every slot; the plan's indexes point here
   const std::map<std::string, node_caps>* nodes = nullptr;
-  schedule_limits limits;
+  const schedule_limits* limits = nullptr;
   /// The disk guard: whether job `j`'s media stage may start (it may note
   /// in `j.waiting` why not). Unset: always.
   std::function<bool(job_record& j)> disk_ok;
