@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <future>
 #include <limits>
 
 #include <spdlog/spdlog.h>
@@ -37,8 +38,10 @@ bool from_self(queue_ptr self) {
 
 queue_internal_actor::behavior_type queue_behavior(queue_ptr self, queue_config cfg, std::shared_ptr<job_store> store,
                                                    notifier_actor notifier, janitor_actor janitor,
-                                                   std::shared_ptr<std::atomic<bool>> stop) {
+                                                   std::shared_ptr<std::atomic<bool>> stop,
+                                                   std::shared_future<void> store_closed) {
   auto& st = self->state;
+  st.release.closed = std::move(store_closed);
   st.cfg = std::move(cfg);
   if (st.cfg.clock)
     st.cfg.now_ms = [clock = st.cfg.clock] { return clock->now_ms(); };
@@ -160,14 +163,21 @@ result<queue_actor> spawn_queue(caf::actor_system& sys, queue_config cfg, notifi
                    "recovered from it",
                    moved, salvaged.size());
   }
-  std::shared_ptr<job_store> shared{std::move(*store)};
+  // The last holder to let the store go (the queue or its janitor) closes
+  // it and says so: the queue waits for that as it stops.
+  auto closed = std::make_shared<std::promise<void>>();
+  std::shared_future<void> closed_future = closed->get_future().share();
+  std::shared_ptr<job_store> shared{(*store).release(), [closed](job_store* s) {
+                                      delete s;
+                                      closed->set_value();
+                                    }};
   janitor_config jc = cfg;  // its part of the queue's settings
   auto stop = std::make_shared<std::atomic<bool>>(false);
   auto janitor = spawn_janitor(sys, std::move(jc), shared, stop);
   if (!janitor)
     return janitor.err();
   queue_internal_actor q = sys.spawn(queue_behavior, std::move(cfg), std::move(shared), std::move(notifier),
-                                     *janitor, stop);
+                                     *janitor, stop, std::move(closed_future));
   // Clients get the public interface only (actors/interfaces.hpp).
   return queue_actor{q};
 }

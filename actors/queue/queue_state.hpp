@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +14,8 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
 #include "actors/queue.hpp"
@@ -37,8 +41,21 @@ struct node_entry {
   std::uint64_t failed = 0;
 };
 
+/// Waits, as the queue's state is destroyed last of all, until every other
+/// holder of the job store (the janitor) has let it go, so that the database
+/// is closed by the time monitors see the queue down: a host or test that
+/// reopens it right after finds no lock held.
+struct store_release {
+  std::shared_future<void> closed;
+  ~store_release() {
+    if (closed.valid() && closed.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+      spdlog::warn("queue: the job database is still held 30 s after the queue stopped");
+  }
+};
+
 struct queue_state {
   static inline const char* name = "postroll.queue";
+  store_release release;  ///< first member: destroyed after the store and writer
   queue_config cfg;
   std::shared_ptr<job_store> store;
   notifier_actor notifier;
