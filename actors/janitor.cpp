@@ -55,6 +55,7 @@ session_check check_session(const janitor_config& cfg, const submit_request& req
   plan.compress = (req.compress < 0 ? cfg.compress : req.compress > 0) && cfg.playable != "compressed";
   plan.enrich = req.enrich < 0 ? cfg.enrich : req.enrich > 0;
   plan.extra = cfg.extra_stages;
+  plan.transcript_after_chapters = cfg.transcript_after_chapters;
   plan.retention = req.retention.empty() ? cfg.retention : req.retention;
   // Damaged but repairable files (a killed recorder): a repair stage
   // first. Headers only; the stage does the real work.

@@ -35,6 +35,9 @@ struct janitor_config {
   /// workers); the runtime sets it from the config, where it is on.
   bool enrich = false;
   std::vector<extra_stage> extra_stages;  ///< external enrichers from the config
+  /// enrich.audio_review waits for enrich.chapters (the screen's words bias
+  /// the recogniser: enrich.screen_vocabulary > 0).
+  bool transcript_after_chapters = false;
   /// What happens to a completed job's originals: "keep", "trash" or
   /// "delete" (docs/storage.md).
   std::string retention = "keep";

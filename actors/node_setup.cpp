@@ -71,6 +71,7 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
     sc.queue.unserved_pools.push_back("enrich");
   // Enrichment: the engines and what each stage needs, from [enrich].
   sc.queue.enrich = cfg.enrich;
+  sc.queue.transcript_after_chapters = cfg.screen_vocabulary > 0;
   sc.queue.max_enrich_jobs = cfg.max_enrich_jobs;
   sc.enrich_workers = cfg.enrich_workers;
   auto& e = sc.enrich;
@@ -80,6 +81,9 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   e.max_session_files = sc.queue.max_session_files;
   e.audio.min_audio_ms = cfg.min_audio_ms;
   e.audio.asr.model_dir = cfg.speech_model;
+  e.audio.asr.speed = cfg.asr_speed;
+  e.audio.asr_threads = cfg.asr_threads;
+  e.screen_vocabulary = cfg.screen_vocabulary;
   e.chapters.min_chapter_ms = cfg.min_chapter_ms;
   e.chapters.scene.cut_fraction = cfg.scene_threshold;
   e.chapters.ocr_language = cfg.ocr_language;

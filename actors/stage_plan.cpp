@@ -42,11 +42,16 @@ std::vector<stage_record> plan_stages(const manifest& m, const plan_options& opt
     add_retention();
     return out;
   }
-  // Enrichment reads the finished media, so it waits for the last media
-  // stage (its outputs are final then).
+  // The built-in enrichers read the segments and the playable file's
+  // pictures, which compression does not move in time: they start once the
+  // merge is done and run beside media.compress (two cores busy, not one).
+  // External enrichers get the final media.
   std::vector<std::string> after_media{media.back()};
-  add(stage_audio_review, after_media);
-  add(stage_chapters, after_media);
+  std::vector<std::string> after_merge{stage_merge};
+  add(stage_chapters, after_merge);
+  bool pictures = m.has_video() || !m.screenshots.empty();
+  add(stage_audio_review, options.transcript_after_chapters && pictures ? std::vector<std::string>{stage_chapters}
+                                                                        : after_merge);
   add(stage_summary, {stage_audio_review, stage_chapters});
   add(stage_canvas, {stage_summary});
   for (const auto& x : options.extra) {

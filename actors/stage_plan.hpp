@@ -19,6 +19,9 @@ struct plan_options {
   bool compress = true;  ///< media.compress when there is video
   bool enrich = true;    ///< the enrich.* stages
   std::vector<extra_stage> extra;  ///< external enrichers (only with `enrich`)
+  /// enrich.audio_review after enrich.chapters, when the session has
+  /// pictures: the screen's words bias the recogniser.
+  bool transcript_after_chapters = false;
   bool repair = false;   ///< media.repair first: validation found damaged files
   /// The originals' fate once every other stage completed: "keep" (no
   /// stage), "trash" or "delete" (a last stage that needs all others).
@@ -28,9 +31,11 @@ struct plan_options {
 /// The stages for a manifest: media.repair when files are damaged, then
 /// media.timeline when there is audio, then
 /// media.merge, then media.compress — one after another. Then, with
-/// enrichment, enrich.audio_review and enrich.chapters in parallel (both
-/// need the media stages), enrich.summary after both, enrich.canvas after
-/// the summary, and the extra stages after what they name.
+/// enrichment, enrich.chapters once the playable file exists (beside
+/// media.compress: the timestamps do not change), enrich.audio_review after
+/// it (or beside it without the screen vocabulary), enrich.summary after
+/// both, enrich.canvas after the summary, and the extra stages after the
+/// media stages and what they name.
 std::vector<stage_record> plan_stages(const manifest& m, const plan_options& options);
 
 /// The worker pool a stage runs in: the part of its name before the dot

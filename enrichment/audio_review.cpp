@@ -43,11 +43,36 @@ std::vector<voice_span> speech_spans(const std::vector<float>& db, int ms) {
   return out;
 }
 
-result<json> review_audio(const std::filesystem::path& audio, std::int64_t duration_ms, const audio_review_options& o,
+// Words into utterances: a pause this long between two words ends one.
+constexpr std::int64_t utterance_pause_ms = 600;
+
+std::vector<utterance> utterances_of(std::vector<recognized_word> words) {
+  std::vector<utterance> out;
+  for (auto& w : words) {
+    if (out.empty() || w.start_ms - out.back().end_ms >= utterance_pause_ms)
+      out.push_back({w.start_ms, w.end_ms, {}});
+    out.back().end_ms = std::max(out.back().end_ms, w.end_ms);
+    out.back().words.push_back(std::move(w));
+  }
+  return out;
+}
+
+result<json> review_audio(const analysis_source& source, std::int64_t duration_ms, const audio_review_options& o,
                           const cancel_token& cancel, const progress_fn& progress) {
-  auto recognizer = speech_recognizer::open(o.asr);
-  if (!recognizer)
-    return recognizer.err();
+  transcriber_options to;
+  to.asr = o.asr;
+  to.threads = o.asr_threads;
+  to.bias_for = o.bias_for;
+  std::function<void()> report;
+  to.on_wait = [&] {
+    if (report)
+      report();
+  };
+  auto pool = transcriber::open(to, cancel);
+  if (!pool)
+    return pool.err();
+  auto& recognizer = **pool;
+  piece_cutter cutter{[&](speech_piece&& p) { recognizer.add(std::move(p)); }, analysis_rate};
   std::vector<float> frame_db;
   double frame_acc = 0;
   int frame_fill = 0;
@@ -58,8 +83,14 @@ result<json> review_audio(const std::filesystem::path& audio, std::int64_t durat
   };
   std::vector<minute_stats> minutes;
   std::int64_t total = 0;
-  auto err = read_audio_samples(audio, duration_ms, cancel, progress, [&](const std::int16_t* s, std::size_t count, std::int64_t first) {
-    recognizer->feed(s, count);
+  auto expected = std::max<std::int64_t>(1, duration_ms * analysis_rate / 1000);
+  report = [&] {
+    // Recognition is the slow part: progress is the audio recognised.
+    if (progress)
+      progress(std::min(0.99, double(recognizer.samples_done()) / double(expected)));
+  };
+  auto err = source([&](const std::int16_t* s, std::size_t count, std::int64_t first) {
+    cutter.feed(s, count, first);
     for (std::size_t i = 0; i < count; ++i) {
       double v = s[i];
       frame_acc += v * v;
@@ -77,10 +108,17 @@ result<json> review_audio(const std::filesystem::path& audio, std::int64_t durat
       m.peak = std::max(m.peak, std::abs(int(s[i])));
     }
     total = std::max(total, first + std::int64_t(count));
+    report();
   });
   if (err)
     return *err;
-  auto utterances = recognizer->finish();
+  cutter.finish();
+  // Gaps are dropped, not recognised: what is left counts as done.
+  expected = std::max<std::int64_t>(1, recognizer.samples_added());
+  auto words_done = recognizer.finish();
+  if (!words_done)
+    return words_done.err();
+  auto utterances = utterances_of(std::move(*words_done));
   auto spans = speech_spans(frame_db, frame_ms);
   auto audio_ms = total * 1000 / analysis_rate;
 
@@ -120,8 +158,12 @@ result<json> review_audio(const std::filesystem::path& audio, std::int64_t durat
                         {"peakDb", round1(m.peak ? 20.0 * std::log10(m.peak / 32768.0) : -120.0)},
                         {"speechShare", std::round(double(in_speech) / double(span_ms) * 100) / 100}});
   }
+  if (progress)
+    progress(1.0);
   return json{{"engine", "pocketsphinx"},
               {"model", o.asr.model_dir},
+              {"asrSpeed", o.asr.speed},
+              {"asrThreads", recognizer.threads()},
               {"durationMs", audio_ms},
               {"text", text},
               {"wordCount", word_count},
@@ -131,6 +173,15 @@ result<json> review_audio(const std::filesystem::path& audio, std::int64_t durat
               {"speech", speech},
               {"silence", silence},
               {"loudness", loudness}};
+}
+
+result<json> review_audio(const std::filesystem::path& audio, std::int64_t duration_ms, const audio_review_options& o,
+                          const cancel_token& cancel, const progress_fn& progress) {
+  return review_audio(
+      [&](const std::function<void(const std::int16_t*, std::size_t, std::int64_t)>& on_chunk) {
+        return read_audio_samples(audio, duration_ms, cancel, {}, on_chunk);
+      },
+      duration_ms, o, cancel, progress);
 }
 
 }  // namespace postroll

@@ -29,6 +29,9 @@ struct enrich_options {
   std::string output_dir = default_output_dir;  ///< relative to the session folder, as media's
   bool missing_audio_as_silence = false;
   audio_review_options audio;
+  /// Share of the recogniser's language model given to the words on screen
+  /// (chapters.json) around the speech; 0 = the transcript does not wait for chapters.
+  double screen_vocabulary = 0.1;
   chapter_options chapters;
   summary_options summary;
   std::size_t canvas_max_tiles = 48;  ///< more chapters: evenly chosen ones get a tile

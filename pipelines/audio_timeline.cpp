@@ -105,22 +105,11 @@ private:
   std::vector<std::thread> workers_;
 };
 
-}  // namespace
-
-result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>& segments,
-                                             const fs::path& out_file,
-                                             const timeline_options& options,
-                                             const cancel_token& cancel,
-                                             const progress_fn& progress) {
-  gst::ensure_init();
-  timeline_result res;
-  if (segments.empty())
-    return error{errc::internal, "audio timeline without segments"};
-
-  // The timeline's format: the highest rate of the segments (up to 48 kHz)
-  // and the most channels (up to 2), unless configured: a telephony 8 kHz
-  // segment first must not cut the 44.1 kHz music after it. Read from the
-  // files' headers, before anything is decoded.
+// The format a timeline of `segments` takes: the highest rate of the
+// segments (up to 48 kHz) and the most channels (up to 2), unless
+// configured: a telephony 8 kHz segment first must not cut the 44.1 kHz
+// music after it. Read from the files' headers, before anything is decoded.
+std::pair<int, int> timeline_format(const std::vector<timeline_segment>& segments, const timeline_options& options) {
   int want_rate = options.rate, want_channels = options.channels;
   if (want_rate <= 0 || want_channels <= 0) {
     int max_rate = 0, max_channels = 0;
@@ -140,6 +129,29 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
     if (want_channels <= 0 && max_channels > 0)
       want_channels = std::min(max_channels, 2);
   }
+  return {want_rate, want_channels};
+}
+
+// Where the mixed timeline goes, in order: `samples` frames of PCM, or
+// `frames` of silence when `samples` is null.
+struct timeline_sink {
+  virtual ~timeline_sink() = default;
+  /// Called once, before any samples, with the timeline's format and an
+  /// estimate of its length in frames.
+  virtual maybe_error start(int rate, int channels, std::int64_t estimate) = 0;
+  virtual maybe_error write(const std::int16_t* samples, std::int64_t frames) = 0;
+  virtual maybe_error finish() = 0;
+};
+
+// Decodes every segment (on a few threads), places it at its offset, fills
+// gaps with silence, mixes overlaps, and hands the result to `sink` in order.
+result<timeline_result> mix_timeline(const std::vector<timeline_segment>& segments, const timeline_options& options,
+                                     const cancel_token& cancel, const progress_fn& progress, timeline_sink& sink) {
+  gst::ensure_init();
+  timeline_result res;
+  if (segments.empty())
+    return error{errc::internal, "audio timeline without segments"};
+  auto [want_rate, want_channels] = timeline_format(segments, options);
   size_t first = 0;
   std::optional<pcm_audio> first_pcm;
   for (; first < segments.size() && !first_pcm; ++first) {
@@ -161,31 +173,28 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   const int ch = first_pcm->channels;
   res.rate = rate;
   res.channels = ch;
-  res.bitrate = bitrate_for(rate, ch);
-  res.priming_compensated = aac_encoder::priming;
 
   auto to_frames = [rate](std::int64_t ms) { return (ms * rate + 500) / 1000; };
   // Estimated total for progress and for cutting the encoding into chunks:
   // the last offset plus an average segment.
   std::int64_t estimate = to_frames(segments.back().offset_ms) + first_pcm->frames();
   estimate = std::max(estimate, to_frames(options.min_duration_ms));
-  aac_encoder feed{rate, ch, res.bitrate, estimate, options.encode_threads, cancel};
-  if (auto err = feed.start())
+  if (auto err = sink.start(rate, ch, estimate))
     return *err;
 
-  std::int64_t flushed = 0;           // timeline frames handed to the encoder
+  std::int64_t flushed = 0;           // timeline frames handed to the sink
   std::vector<std::int16_t> pending;  // mixed frames from `flushed` on
   auto flush_to = [&](std::int64_t target) -> maybe_error {
     while (flushed < target) {
       auto avail = std::int64_t(pending.size()) / ch;
       if (avail > 0) {
         auto n = std::min(avail, target - flushed);
-        if (auto err = feed.push(pending.data(), n))
+        if (auto err = sink.write(pending.data(), n))
           return err;
         pending.erase(pending.begin(), pending.begin() + n * ch);
         flushed += n;
       } else {
-        if (auto err = feed.silence(target - flushed))
+        if (auto err = sink.write(nullptr, target - flushed))
           return err;
         flushed = target;
       }
@@ -231,13 +240,107 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
   if (!failure)
     failure = flush_to(std::max(flushed + std::int64_t(pending.size()) / ch, to_frames(options.min_duration_ms)));
   if (!failure)
-    failure = feed.finish(out_file);
+    failure = sink.finish();
   if (failure)
     return *failure;
   res.duration_ms = flushed * 1000 / rate;
   if (progress)
     progress(1.0);
   return res;
+}
+
+// The timeline encoded to AAC.
+class aac_sink : public timeline_sink {
+public:
+  aac_sink(const fs::path& out, int threads, const cancel_token& cancel)
+    : out_(out), threads_(threads), cancel_(cancel) {}
+  int bitrate = 0;
+  maybe_error start(int rate, int channels, std::int64_t estimate) override {
+    bitrate = bitrate_for(rate, channels);
+    feed_.emplace(rate, channels, bitrate, estimate, threads_, cancel_);
+    return feed_->start();
+  }
+  maybe_error write(const std::int16_t* samples, std::int64_t frames) override {
+    return samples ? feed_->push(samples, frames) : feed_->silence(frames);
+  }
+  maybe_error finish() override { return feed_->finish(out_); }
+
+private:
+  fs::path out_;
+  int threads_;
+  const cancel_token& cancel_;
+  std::optional<aac_encoder> feed_;
+};
+
+// The timeline handed over as PCM chunks.
+class pcm_sink : public timeline_sink {
+public:
+  explicit pcm_sink(const timeline_chunk_fn& on_chunk) : on_chunk_(on_chunk) {}
+  maybe_error start(int, int channels, std::int64_t) override {
+    channels_ = channels;
+    return std::nullopt;
+  }
+  maybe_error write(const std::int16_t* samples, std::int64_t frames) override {
+    if (samples) {
+      on_chunk_(samples, std::size_t(frames) * std::size_t(channels_), at_);
+      at_ += frames;
+      return std::nullopt;
+    }
+    // Gaps in bounded chunks: an hour of silence is never one allocation.
+    constexpr std::int64_t chunk = 16000;
+    std::vector<std::int16_t> zeros(std::size_t(std::min(frames, chunk)) * std::size_t(channels_), 0);
+    for (std::int64_t left = frames; left > 0;) {
+      auto n = std::min(left, chunk);
+      on_chunk_(zeros.data(), std::size_t(n) * std::size_t(channels_), at_);
+      at_ += n;
+      left -= n;
+    }
+    return std::nullopt;
+  }
+  maybe_error finish() override { return std::nullopt; }
+
+private:
+  const timeline_chunk_fn& on_chunk_;
+  int channels_ = 1;
+  std::int64_t at_ = 0;
+};
+
+}  // namespace
+
+result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>& segments,
+                                             const fs::path& out_file,
+                                             const timeline_options& options,
+                                             const cancel_token& cancel,
+                                             const progress_fn& progress) {
+  aac_sink sink{out_file, options.encode_threads, cancel};
+  auto res = mix_timeline(segments, options, cancel, progress, sink);
+  if (res) {
+    res->bitrate = sink.bitrate;
+    res->priming_compensated = aac_encoder::priming;
+  }
+  return res;
+}
+
+std::vector<timeline_segment> timeline_segments_of(const manifest& m, std::vector<std::string>* skipped) {
+  std::vector<timeline_segment> segments;
+  for (const auto& a : m.audio) {
+    std::error_code ec;
+    if (a.missing && fs::exists(a.resolved, ec)) {
+      // An empty leftover media.repair turned into silence.
+      if (skipped)
+        skipped->push_back(a.resolved.string() + ": nothing recoverable in it; silence in its place");
+      continue;
+    }
+    segments.push_back({a.resolved, a.offset_ms, &a});
+  }
+  return segments;
+}
+
+result<timeline_result> read_audio_timeline(const std::vector<timeline_segment>& segments,
+                                            const timeline_options& options, const cancel_token& cancel,
+                                            const progress_fn& progress, const timeline_chunk_fn& on_chunk) {
+  pcm_sink sink{on_chunk};
+  return mix_timeline(segments, options, cancel, progress, sink);
 }
 
 }  // namespace postroll

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,22 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
                                              const timeline_options& options,
                                              const cancel_token& cancel,
                                              const progress_fn& progress);
+
+/// The manifest's audio segments as the timeline places them (sorted as the
+/// manifest is: by offset). Segments media.repair found empty are left out,
+/// each with a line in `skipped`.
+std::vector<timeline_segment> timeline_segments_of(const manifest& m, std::vector<std::string>* skipped = nullptr);
+
+/// Consecutive runs of interleaved samples: `count` samples starting at
+/// frame `first` of the timeline.
+using timeline_chunk_fn = std::function<void(const std::int16_t* samples, std::size_t count, std::int64_t first)>;
+
+/// The same timeline (same placement, gaps and mixing) handed over as PCM
+/// instead of encoded: what analysis reads, so that speech recognition
+/// hears the recorder's segments and not the lossy AAC made from them.
+/// `bitrate` and `priming_compensated` of the result stay 0.
+result<timeline_result> read_audio_timeline(const std::vector<timeline_segment>& segments,
+                                            const timeline_options& options, const cancel_token& cancel,
+                                            const progress_fn& progress, const timeline_chunk_fn& on_chunk);
 
 }  // namespace postroll

@@ -66,16 +66,8 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
       return error{errc::bad_input, m.video.back().resolved.string() +
                                       ": ends beyond the longest session postroll takes (media.max_session_hours)"};
   }
-  std::vector<timeline_segment> segments;
   std::vector<std::string> skipped;
-  for (const auto& a : m.audio) {
-    if (a.missing && fs::exists(a.resolved)) {
-      // An empty leftover media.repair turned into silence.
-      skipped.push_back(a.resolved.string() + ": nothing recoverable in it; silence in its place");
-      continue;
-    }
-    segments.push_back({a.resolved, a.offset_ms, &a});
-  }
+  auto segments = timeline_segments_of(m, &skipped);
   if (segments.empty())
     return error{errc::bad_input, m.audio.front().resolved.string() + ": no audio segment has any audio in it"};
   auto final_path = out_dir / timeline_file;

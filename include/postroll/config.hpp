@@ -100,6 +100,11 @@ struct config {
   int max_enrich_jobs = 5;             ///< jobs in enrichment at once (0: no limit)
   std::int64_t min_audio_ms = 10000;   ///< less audio than this: enrich.audio_review is skipped
   std::string speech_model = "/usr/share/pocketsphinx/model/en-us";  ///< pocketsphinx model folder
+  std::string asr_speed = "balanced";  ///< recogniser search: fast, balanced (no recall lost) or accurate
+  int asr_threads = 0;                 ///< decoders for one transcript; 0 = the machine's cores
+  /// Words read on screen bias the recogniser for the speech around them
+  /// (share of the language model given to them; 0 = off).
+  double screen_vocabulary = 0.1;
   std::int64_t min_chapter_ms = 10000; ///< shortest chapter
   double scene_threshold = 0.035;      ///< share of the picture that must change for a chapter candidate
   std::string ocr_language = "eng";    ///< Tesseract language(s), e.g. "eng+deu"
