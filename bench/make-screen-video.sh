@@ -21,7 +21,7 @@ frame=0
 
 # Text sources: this repository's own code and docs (plain text for pango).
 texts=()
-for f in actors/queue.cpp pipelines/merge.cpp docs/architecture.md storage/job_store.cpp README.md apps/postroll.cpp; do
+for f in actors/queue/dispatch.cpp pipelines/merge.cpp docs/architecture.md storage/job_store.cpp README.md apps/main.cpp; do
   texts+=("$src_dir/$f")
 done
 

@@ -1,5 +1,7 @@
 #include "enrichment/screen_text.hpp"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cctype>
 #include <memory>
@@ -105,10 +107,24 @@ std::string clean(std::string s) {
 }
 }  // namespace
 
+// A line of code or window chrome rather than prose: many of its visible
+// characters are brackets, operators or punctuation.
+bool mostly_symbols(const std::string& text) {
+  std::size_t visible = 0, symbols = 0;
+  for (unsigned char c : text) {
+    if (std::isspace(c))
+      continue;
+    ++visible;
+    if (std::strchr("{}()[];=<>#*/\\|&^%$@~`+_:\"", c))
+      ++symbols;
+  }
+  return visible == 0 || symbols * 100 >= visible * 12;
+}
+
 std::string title_line(const std::vector<text_line>& lines) {
   const text_line* best = nullptr;
   for (const auto& l : lines) {
-    if (l.confidence < 55 || letters(l.text) < 3)
+    if (l.confidence < 55 || letters(l.text) < 3 || mostly_symbols(l.text))
       continue;
     // Clearly taller wins; within 10 % the higher one (titles sit on top).
     if (!best || l.height > best->height * 1.1)

@@ -20,6 +20,7 @@
 #include "enrichment/enrich_stages.hpp"
 #include "net/external_command.hpp"
 #include "enrichment/scene_detector.hpp"
+#include "enrichment/screen_text.hpp"
 #include "enrichment/summary.hpp"
 #include "pipelines/media_probe.hpp"
 #include "pipelines/stages.hpp"
@@ -434,6 +435,24 @@ BOOST_AUTO_TEST_CASE(every_kind_of_stage_stops_within_a_second_of_cancel) {
   });
   BOOST_TEST(x_ok);
   BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(x_time).count() < 1000);
+}
+
+// Titles from the screen are prose, not the code line or the address bar
+// that happens to be set in a large font.
+BOOST_AUTO_TEST_CASE(a_title_is_not_a_line_of_code_or_chrome) {
+  std::vector<text_line> editor = {
+    {"main.cpp - queue_actor.cpp - Editor", 10, 14, 90},
+    {"return queue_logic{self}.submit(r);", 120, 30, 92},
+    {"if (st.cfg.clock) { now = clock->now_ms(); }", 160, 30, 91},
+    {"Submitting a job", 60, 24, 88},
+  };
+  BOOST_TEST(title_line(editor) == "Submitting a job");
+  std::vector<text_line> browser = {
+    {"https://docs.example.com/guide/storage", 8, 26, 93},
+    {"Storage migration plan", 90, 22, 90},
+    {"Owner: the platform team", 140, 16, 90},
+  };
+  BOOST_TEST(title_line(browser) == "Storage migration plan");
 }
 
 // -- the whole job -----------------------------------------------------------
