@@ -38,35 +38,9 @@ namespace {
 
 json read_json(const fs::path& p) { return json::parse(read_file(p)); }
 
-std::vector<std::string> words_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : text + " ") {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
-      cur += char(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!cur.empty()) {
-      out.push_back(cur);
-      cur.clear();
-    }
-  }
-  return out;
-}
-
-// Share of the reference's words found in the hypothesis (bag of words,
-// each hypothesis word used once): recall, what a reader of the
-// transcript cares about.
+// Recall, what a reader of the transcript cares about.
 double recall(const std::string& reference, const std::string& hypothesis) {
-  std::multiset<std::string> hyp;
-  for (auto& w : words_of(hypothesis))
-    hyp.insert(w);
-  auto ref = words_of(reference);
-  int found = 0;
-  for (auto& w : ref)
-    if (auto it = hyp.find(w); it != hyp.end()) {
-      ++found;
-      hyp.erase(it);
-    }
-  return ref.empty() ? 0 : double(found) / double(ref.size());
+  return word_recall(words_of(reference), words_of(hypothesis));
 }
 
 const std::vector<std::string> narration = {

@@ -56,32 +56,8 @@ const std::vector<line> script = {
 constexpr int page_ms = 12000;  // longer than a chapter must be (enrich.min_chapter_ms)
 constexpr std::size_t split_line = 4;  // said across two segments, no gap at the join
 
-std::vector<std::string> words_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::string w;
-  for (char c : text + " ") {
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '\'') {
-      w += char(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      out.push_back(w);
-      w.clear();
-    }
-  }
-  return out;
-}
-
-// Share of `reference` heard in `heard`, each heard word used once.
 double recall(const std::vector<std::string>& reference, const std::vector<std::string>& heard) {
-  std::map<std::string, int> left;
-  for (const auto& w : heard)
-    ++left[w];
-  int hit = 0;
-  for (const auto& w : reference)
-    if (left[w] > 0) {
-      --left[w];
-      ++hit;
-    }
-  return reference.empty() ? 0 : double(hit) / double(reference.size());
+  return word_recall(reference, heard);
 }
 
 std::vector<std::string> all_words() {
@@ -137,18 +113,19 @@ struct session_media {
       else
         sh("espeak-ng -v " + l.voice + " -s 160 -w " + shq(raw) + " '" + l.text + "'");
       // A faint noise floor under the voice, as a laptop microphone has.
+      // (sox -R: repeatable noise and dither, so every run hears the same audio.)
       auto clean = tmp / "clean.wav", noise = tmp / "noise.wav", mixed = tmp / "mixed.wav";
-      sh("sox " + shq(raw) + " -r 16000 -c 1 " + shq(clean));
-      sh("sox -n -r 16000 -c 1 " + shq(noise) + " synth $(soxi -D " + shq(clean) + ") pinknoise vol 0.01");
-      sh("sox -m " + shq(clean) + " " + shq(noise) + " " + shq(mixed));
+      sh("sox -R " + shq(raw) + " -r 16000 -c 1 " + shq(clean));
+      sh("sox -R -n -r 16000 -c 1 " + shq(noise) + " synth $(soxi -D " + shq(clean) + ") pinknoise vol 0.01");
+      sh("sox -R -m " + shq(clean) + " " + shq(noise) + " " + shq(mixed));
       std::int64_t offset = std::int64_t(i) * page_ms + 800;
       auto seg = [&](const std::string& name) { return dir / "audio" / name; };
       if (i == split_line) {
         // Cut mid-sentence into two files that follow each other exactly.
         double cut = probe_duration(mixed) / 2;
         auto a = seg("seg-" + std::to_string(i) + "a.mp3"), b = seg("seg-" + std::to_string(i) + "b.mp3");
-        sh("sox " + shq(mixed) + " " + shq(tmp / "part-a.wav") + " trim 0 " + std::to_string(cut));
-        sh("sox " + shq(mixed) + " " + shq(tmp / "part-b.wav") + " trim " + std::to_string(cut));
+        sh("sox -R " + shq(mixed) + " " + shq(tmp / "part-a.wav") + " trim 0 " + std::to_string(cut));
+        sh("sox -R " + shq(mixed) + " " + shq(tmp / "part-b.wav") + " trim " + std::to_string(cut));
         // WAV pieces: MP3 would add its own padding at the join.
         fs::copy_file(tmp / "part-a.wav", a.replace_extension(".wav"));
         fs::copy_file(tmp / "part-b.wav", b.replace_extension(".wav"));

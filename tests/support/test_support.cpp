@@ -1,5 +1,6 @@
 #include "support/test_support.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -345,6 +347,31 @@ fs::path tone_session(const fs::path& dir, const std::string& id, int seconds) {
   write_file(dir / "session.json",
              nlohmann::json{{"schema", 1}, {"id", id}, {"audio", {{{"path", "audio/a.wav"}, {"offsetMs", 0}}}}}.dump());
   return dir;
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
+      cur += char(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!cur.empty()) {
+      out.push_back(cur);
+      cur.clear();
+    }
+  }
+  return out;
+}
+
+double word_recall(const std::vector<std::string>& reference, const std::vector<std::string>& heard) {
+  std::multiset<std::string> left(heard.begin(), heard.end());
+  std::size_t found = 0;
+  for (const auto& w : reference)
+    if (auto it = left.find(w); it != left.end()) {
+      ++found;
+      left.erase(it);
+    }
+  return reference.empty() ? 0 : double(found) / double(reference.size());
 }
 
 }  // namespace postroll::test

@@ -130,4 +130,10 @@ std::filesystem::path tone_session(const std::filesystem::path& dir, const std::
 /// Files under `dir` whose name contains ".partial".
 std::vector<std::filesystem::path> partial_files(const std::filesystem::path& dir);
 
+/// Lower-case words (letters, digits, apostrophes) of `text`, in order.
+std::vector<std::string> words_of(const std::string& text);
+/// Recall of a transcript: the share of `reference`'s words found in
+/// `heard`, each heard word used once (bag of words).
+double word_recall(const std::vector<std::string>& reference, const std::vector<std::string>& heard);
+
 }  // namespace postroll::test
