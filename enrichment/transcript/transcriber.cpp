@@ -7,14 +7,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <thread>
 
-namespace postroll {
+#include "pipelines/audio_samples.hpp"  // analysis_rate: what the pieces hold
 
-namespace {
-constexpr int analysis_rate = 16000;  // what the pieces hold (pipelines/audio_samples.hpp)
-}
+namespace postroll {
 
 struct transcriber::impl {
   transcriber_options o;
@@ -30,7 +27,6 @@ struct transcriber::impl {
   std::atomic<std::int64_t> samples_done{0};
   std::int64_t samples_added = 0;
   std::size_t running = 0;  // worker threads not yet returned
-  std::atomic<std::size_t> bias_known{0};
 
   impl(const transcriber_options& opts, const cancel_token& c) : o(opts), cancel(c) {}
 
@@ -58,8 +54,7 @@ struct transcriber::impl {
         std::string key;
         auto bias = o.bias_for(start_ms, end_ms, key);
         if (key != current_key) {
-          auto known = decoder.set_bias(bias);
-          bias_known += known;
+          decoder.set_bias(bias);
           current_key = key;
         }
       }
@@ -129,7 +124,6 @@ std::int64_t transcriber::samples_added() const {
   return impl_->samples_added;
 }
 int transcriber::threads() const { return int(impl_->decoders.size()); }
-std::size_t transcriber::bias_words_known() const { return impl_->bias_known.load(); }
 
 result<std::vector<recognized_word>> transcriber::finish() {
   auto& s = *impl_;

@@ -43,8 +43,6 @@ public:
   /// `errc::cancelled`.
   result<std::vector<recognized_word>> finish();
   int threads() const;
-  /// Bias words the dictionary knew, summed over the distinct biases used.
-  std::size_t bias_words_known() const;
 
 private:
   struct impl;
