@@ -1,6 +1,7 @@
 #include "enrichment/scene_detector.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 
 namespace postroll {
@@ -67,18 +68,21 @@ double tint_moved(const thumbnail& a, const thumbnail& b, int delta) {
 }
 }  // namespace
 
-change_score compare(const thumbnail& a, const thumbnail& b, const scene_options& o) {
-  if (a.width != b.width || a.height != b.height || a.pixels.empty())
-    return {1.0, 0};
-  change_score best{changed_at(a, b, 0, o.tolerance), 0};
-  if (best.fraction < o.cut_fraction) {
-    // The common case: little changed, no shift needed; unless the whole
-    // picture changed tint (a scroll does not change the background).
-    auto tint = tint_moved(a, b, o.tint_delta);
-    if (tint >= o.tint_share)
-      best.fraction = std::max(o.cut_fraction, tint * o.cut_fraction / o.tint_share);
-    return best;
-  }
+namespace {
+// The background level (the most common one, in bins of 4 levels) and
+// the count of pixels away from it by more than `tolerance`.
+std::size_t content_pixels(const thumbnail& t, int tolerance) {
+  std::array<std::size_t, 64> bins{};
+  for (auto v : t.pixels)
+    ++bins[v >> 2];
+  int bg = int(std::max_element(bins.begin(), bins.end()) - bins.begin()) * 4 + 2;
+  std::size_t n = 0;
+  for (auto v : t.pixels)
+    n += std::abs(int(v) - bg) > tolerance;
+  return n;
+}
+
+change_score best_shift(const thumbnail& a, const thumbnail& b, change_score best, const scene_options& o) {
   // Only a shift that leaves enough rows to judge counts (a third of the
   // picture at least), so a blank band cannot "match" anything.
   int max_shift = std::min(int(a.height * o.max_shift), a.height * 2 / 3);
@@ -88,6 +92,34 @@ change_score compare(const thumbnail& a, const thumbnail& b, const scene_options
       if (f < best.fraction)
         best = {f, shift};
     }
+  return best;
+}
+}  // namespace
+
+change_score compare(const thumbnail& a, const thumbnail& b, const scene_options& o) {
+  if (a.width != b.width || a.height != b.height || a.pixels.empty())
+    return {1.0, 0};
+  change_score best{changed_at(a, b, 0, o.tolerance), 0};
+  if (best.fraction >= o.cut_fraction)
+    return best_shift(a, b, best, o);
+  // The common case: little changed. Unless the whole picture changed
+  // tint (a scroll does not change the background)...
+  auto tint = tint_moved(a, b, o.tint_delta);
+  if (tint >= o.tint_share) {
+    best.fraction = std::max(o.cut_fraction, tint * o.cut_fraction / o.tint_share);
+    return best;
+  }
+  if (best.fraction < o.text_min)
+    return best;
+  // ...or a sparse page's words changed (and no scroll explains it).
+  auto pixels = double(a.pixels.size());
+  auto content = double(std::max(content_pixels(a, o.tolerance), content_pixels(b, o.tolerance))) / pixels;
+  if (content >= o.sparse_page)
+    return best;
+  best = best_shift(a, b, best, o);
+  best.content = content;
+  if (best.fraction >= o.text_min && best.fraction >= o.text_change * content)
+    best.fraction = std::max(o.cut_fraction, best.fraction);
   return best;
 }
 

@@ -8,7 +8,9 @@
 // and scores low; a switch is explained by none and scores high. A
 // blinking cursor or typing changes too few thumbnail pixels to count. A
 // page with little on it that changes its background tint (sparse slides,
-// one app to another) counts by the tint rule.
+// one app to another) counts by the tint rule. On a sparse page (slides
+// of one template: white, a title, a few lines) new words change few
+// pixels of the picture but many of its text: the sparse-page rule.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,13 @@ struct scene_options {
   /// encoder noise moves pixels by a level or two, both ways.
   int tint_delta = 5;
   double tint_share = 0.6;
+  /// A sparse page (text on less than `sparse_page` of it, e.g. slides of
+  /// one template) whose words changed: at least `text_change` of its text
+  /// pixels changed at the best shift, and at least `text_min` of the
+  /// picture (more than a few typed characters).
+  double sparse_page = 0.25;
+  double text_change = 0.3;
+  double text_min = 0.004;
 };
 
 /// A grey thumbnail (box-averaged luma).
@@ -49,6 +58,7 @@ thumbnail make_thumbnail(const luma_view& frame, const scene_options& o = {});
 struct change_score {
   double fraction = 0;
   int shift = 0;
+  double content = 0;  ///< share of the picture that is not background (either picture)
 };
 change_score compare(const thumbnail& a, const thumbnail& b, const scene_options& o = {});
 
