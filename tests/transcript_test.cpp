@@ -185,12 +185,26 @@ std::vector<std::string> plain_pocketsphinx(const fs::path& wav) {
   return out;
 }
 
-std::vector<std::string> transcript_words(const fs::path& file) {
+json read_transcript(const fs::path& file) {
   std::ifstream in(file);
-  auto j = json::parse(in);
+  return json::parse(in);
+}
+
+std::vector<std::string> transcript_words(const fs::path& file) {
   std::vector<std::string> out;
-  for (const auto& w : j["words"])
+  auto t = read_transcript(file);  // held: a temporary's member would dangle in the loop
+  for (const auto& w : t["words"])
     out.push_back(w["word"].get<std::string>());
+  return out;
+}
+
+// "word@start-end" (ms): what the decoder count must not change.
+std::vector<std::string> timed_words(const fs::path& file) {
+  std::vector<std::string> out;
+  auto t = read_transcript(file);
+  for (const auto& w : t["words"])
+    out.push_back(w["word"].get<std::string>() + "@" + std::to_string(w["startMs"].get<std::int64_t>()) + "-" +
+                  std::to_string(w["endMs"].get<std::int64_t>()));
   return out;
 }
 
@@ -216,7 +230,10 @@ void process_once() {
 }
 
 // enrich.audio_review again with other options (the media stages ran).
+// The transcript goes first: the decoder count is not in the cache key (it
+// must not change the result), so a cached transcript would be reused.
 std::vector<std::string> review_with(double screen_vocabulary, int threads) {
+  fs::remove(transcript_file());
   enrich_options o;
   o.screen_vocabulary = screen_vocabulary;
   o.audio.asr_threads = threads;
@@ -263,14 +280,27 @@ BOOST_AUTO_TEST_CASE(the_screen_words_are_heard_more_often) {
   BOOST_TEST_MESSAGE("on-screen words (" << shown.size() << "): recall " << shown_off << " without the screen "
                                          << "vocabulary, " << shown_on << " with it; all words " << all_off << " -> "
                                          << all_on);
-  BOOST_TEST(shown_on >= shown_off + 0.05);
+  BOOST_TEST(shown_on >= shown_off + 0.15);  // the goal of #21; measured +0.21
   BOOST_TEST(all_on >= all_off - 0.01);
 }
 
 BOOST_AUTO_TEST_CASE(the_transcript_does_not_depend_on_the_number_of_decoders) {
   process_once();
-  auto one = review_with(0.1, 1);
-  auto three = review_with(0.1, 3);
+  review_with(0.1, 1);
+  auto one = timed_words(transcript_file());
+  review_with(0.1, 3);
+  auto three = timed_words(transcript_file());
+  // Same words at the same times: a decoder's earlier pieces leave nothing
+  // behind (each piece is a stream of its own).
   BOOST_TEST(one == three, boost::test_tools::per_element());
   BOOST_TEST(!one.empty());
+  // Every word lies where the (independent) speech detector heard speech.
+  auto t = read_transcript(transcript_file());
+  for (const auto& w : t["words"]) {
+    auto from = w["startMs"].get<std::int64_t>(), to = w["endMs"].get<std::int64_t>();
+    bool inside = false;
+    for (const auto& s : t["speech"])
+      inside |= from >= s["startMs"].get<std::int64_t>() - 500 && to <= s["endMs"].get<std::int64_t>() + 500;
+    BOOST_TEST(inside, "\"" << w["word"] << "\" at " << from << "-" << to << " ms is outside every stretch of speech");
+  }
 }

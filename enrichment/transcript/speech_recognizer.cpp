@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -191,7 +192,11 @@ std::vector<recognized_word> speech_recognizer::recognize(const std::int16_t* sa
   std::vector<recognized_word> out;
   if (auto* feat = ps_get_feat(s.ps); feat && feat->cmn_struct && !s.cmn_start.empty())
     cmn_live_set(feat->cmn_struct, s.cmn_start.data());
-  if (ps_start_utt(s.ps) < 0)
+  // Each piece is a stream of its own: segment times count from a
+  // stream's start, and the front end's noise estimate is reset with it.
+  // (Without it a decoder's second piece came out late by the length of
+  // its first, and its words depended on what the decoder heard before.)
+  if (ps_start_stream(s.ps) < 0 || ps_start_utt(s.ps) < 0)
     return out;
   // In steps of a quarter second of audio (under 0.1 s of work), so that a
   // cancel is seen in time; the piece stays one utterance.
@@ -212,7 +217,8 @@ std::vector<recognized_word> speech_recognizer::recognize(const std::int16_t* sa
     ps_seg_frames(seg, &sf, &ef);
     recognized_word w;
     w.text = std::move(word);
-    // With silence removal off, frames count from the piece's start.
+    // With silence removal off, frames count from the stream's (the
+    // piece's) first sample.
     w.start_ms = start_ms + std::int64_t(sf) * 1000 / frames_per_second;
     w.end_ms = start_ms + std::int64_t(ef + 1) * 1000 / frames_per_second;
     w.confidence = logmath_exp(ps_get_logmath(s.ps), ps_seg_prob(seg, nullptr, nullptr, nullptr));
