@@ -80,7 +80,7 @@ private:
       std::string title, text;
       with_luma(pic.get(), [&](const luma_view& l) {
         auto lines = reader_.read(l, cancel_);
-        title = title_line(lines);
+        title = title_line(lines, l.height);
         text = screen_text(lines);
       });
       if (cancel_.is_cancelled())

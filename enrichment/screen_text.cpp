@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <set>
+#include <sstream>
 
 #include <tesseract/baseapi.h>
 #include <tesseract/ocrclass.h>
@@ -107,6 +109,7 @@ std::string clean(std::string s) {
 }
 }  // namespace
 
+namespace {
 // A line of code or window chrome rather than prose: many of its visible
 // characters are brackets, operators or punctuation.
 bool mostly_symbols(const std::string& text) {
@@ -121,16 +124,100 @@ bool mostly_symbols(const std::string& text) {
   return visible == 0 || symbols * 100 >= visible * 12;
 }
 
-std::string title_line(const std::vector<text_line>& lines) {
+// A token that is a name in code, not a word: snake_case, a.member,
+// ns::name, a file name, camelCase, a call.
+bool identifier_like(const std::string& w) {
+  auto alpha = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = 1; i + 1 < w.size(); ++i) {
+    char c = w[i];
+    if ((c == '_' || c == '.' || c == ':' || c == '>') && alpha(w[i - 1]) && (alpha(w[i + 1]) || w[i + 1] == ':'))
+      return true;
+    if (std::islower(static_cast<unsigned char>(w[i - 1])) && std::isupper(static_cast<unsigned char>(c)) && i >= 2)
+      return true;
+  }
+  return w.find('(') != std::string::npos;
+}
+
+const std::set<std::string>& code_keywords() {
+  static const std::set<std::string> k = {"#include", "include", "import", "from", "def", "class", "return",
+                                          "const", "auto", "void", "int", "let", "var", "fn", "function",
+                                          "public", "private", "static", "struct", "namespace", "using",
+                                          "template", "package", "func", "if", "for", "while", "else"};
+  return k;
+}
+}  // namespace
+
+bool looks_like_code(const std::string& text) {
+  if (mostly_symbols(text))
+    return true;
+  std::istringstream in(text);
+  std::string w, first;
+  int words = 0, names = 0;
+  while (in >> w) {
+    if (first.empty())
+      first = w;
+    if (letters(w) == 0)
+      continue;
+    ++words;
+    names += identifier_like(w);
+  }
+  if (words > 0 && names * 3 >= words)
+    return true;
+  // `namespace postroll {`, `return x;`: a keyword, then some code symbol.
+  return code_keywords().count(first) && text.find_first_of("{}();=<>*&") != std::string::npos;
+}
+
+std::string title_line(const std::vector<text_line>& lines, int picture_height) {
+  // The page's text size: the height most lines have (within 10 %; the
+  // smaller of equally common ones). Headings are few, body lines many.
+  std::vector<int> heights;
+  for (const auto& l : lines)
+    if (letters(l.text) >= 2)
+      heights.push_back(l.height);
+  if (heights.empty())
+    return {};
+  int body = 0;
+  std::size_t most = 0;
+  for (int h : heights) {
+    auto n = std::size_t(std::count_if(heights.begin(), heights.end(), [&](int o) { return std::abs(o - h) * 10 <= h; }));
+    if (n > most || (n == most && h < body)) {
+      most = n;
+      body = h;
+    }
+  }
+  // A title stands out: clearly taller than the page's text, unless the
+  // page has hardly any (a title slide).
+  bool few = heights.size() <= 3;
+  auto candidate = [&](const text_line& l) {
+    return l.confidence >= 55 && letters(l.text) >= 3 && !looks_like_code(l.text) &&
+           (few || l.height * 100 >= body * 115);
+  };
+  // Near the top counts: text in the lower 40 % weighs 15 % less.
+  auto weight = [&](const text_line& l) {
+    return double(l.height) * (picture_height > 0 && l.top > picture_height * 6 / 10 ? 0.85 : 1.0);
+  };
   const text_line* best = nullptr;
   for (const auto& l : lines) {
-    if (l.confidence < 55 || letters(l.text) < 3 || mostly_symbols(l.text))
+    if (!candidate(l))
       continue;
     // Clearly taller wins; within 10 % the higher one (titles sit on top).
-    if (!best || l.height > best->height * 1.1)
+    if (!best || weight(l) > weight(*best) * 1.1)
       best = &l;
   }
-  return best ? clean(best->text) : std::string{};
+  if (!best)
+    return {};
+  // A heading wrapped over lines: the lines right under it of its size.
+  std::string title = best->text;
+  int bottom = best->top + best->height;
+  for (const auto& l : lines) {
+    if (&l == best || l.top <= best->top || l.top > bottom + best->height)
+      continue;
+    if (std::abs(l.height - best->height) * 100 > best->height * 15 || !candidate(l))
+      break;
+    title += " " + l.text;
+    bottom = l.top + l.height;
+  }
+  return clean(title);
 }
 
 std::string screen_text(const std::vector<text_line>& lines, std::size_t max_chars) {

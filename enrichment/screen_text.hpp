@@ -1,6 +1,6 @@
 // Reading the text on screen (Tesseract OCR) and picking the line that
-// names what is shown: the tallest confidently read line, which on a page,
-// a slide or a document is its title.
+// names what is shown: the largest prose text near the top, which on a
+// page, a slide or a document is its title.
 #pragma once
 
 #include <memory>
@@ -38,10 +38,20 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// The line that best names a screen: the tallest line with at least three
-/// letters read with confidence >= 55 (the topmost of equally tall ones),
-/// cleaned of stray symbols and cut to 80 characters; "" if none.
-std::string title_line(const std::vector<text_line>& lines);
+/// The line that best names a screen: the largest text near the top (a
+/// line clearly taller than the page's median line, text in the lower 40 %
+/// of a `picture_height` tall picture weighing less), with at least three
+/// letters read with confidence >= 55 and not code or window chrome
+/// (looks_like_code), joined with the lines of its size right under it (a
+/// wrapped heading), cleaned of stray symbols and cut to 80 characters;
+/// "" if the screen has no such line (a code editor, a terminal).
+std::string title_line(const std::vector<text_line>& lines, int picture_height = 0);
+
+/// A line of code, a file name or window chrome rather than prose: mostly
+/// brackets and operators, a third of its words names in code
+/// (snake_case, a.b, ns::x, camelCase, calls), or a code keyword followed by
+/// code punctuation.
+bool looks_like_code(const std::string& text);
 
 /// All lines joined with newlines (confidence >= 40), at most `max_chars`.
 std::string screen_text(const std::vector<text_line>& lines, std::size_t max_chars = 2000);

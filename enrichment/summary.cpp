@@ -207,27 +207,112 @@ std::string clock_text(std::int64_t ms) {
   return buf;
 }
 
+namespace {
+// The chapter an utterance belongs to: the one it overlaps most (an
+// utterance straddling a cut counts once, where most of it was said).
+std::vector<std::vector<const timed_text*>> utterances_by_chapter(const json& list,
+                                                                   const std::vector<timed_text>& utts) {
+  std::vector<std::vector<const timed_text*>> out(list.size());
+  for (const auto& u : utts) {
+    std::int64_t best = 0;
+    std::size_t at = list.size();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      auto from = list[i].value("startMs", std::int64_t{0}), to = list[i].value("endMs", std::int64_t{0});
+      auto overlap = std::min(u.end_ms, to) - std::max(u.start_ms, from);
+      if (overlap > best) {
+        best = overlap;
+        at = i;
+      }
+    }
+    if (at < list.size())
+      out[at].push_back(&u);
+  }
+  return out;
+}
+
+// The chapter's key phrase from speech: the run of at most six words of
+// one utterance, beginning and ending with a content word, whose content
+// words are most particular to the chapter (said in it, rarely elsewhere).
+std::string key_phrase(const std::vector<const timed_text*>& said, const std::map<std::string, int>& chapters_with,
+                       std::size_t chapters) {
+  std::map<std::string, int> here;
+  for (const auto* u : said)
+    for (const auto& w : tokens(u->text))
+      if (content_word(w))
+        ++here[w];
+  auto weight = [&](const std::string& w) {
+    auto it = chapters_with.find(w);
+    double spread = it == chapters_with.end() ? 1 : it->second;
+    return std::log(1.0 + here[w]) * std::log(1.0 + double(chapters) / spread);
+  };
+  double best = 0;
+  std::string phrase;
+  for (const auto* u : said) {
+    std::istringstream in(u->text);
+    std::vector<std::string> shown;
+    for (std::string w; in >> w;)
+      shown.push_back(w);
+    std::vector<std::string> plain;
+    for (const auto& w : shown) {
+      auto t = tokens(w);
+      plain.push_back(t.empty() ? std::string{} : t[0]);
+    }
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      if (!content_word(plain[i]))
+        continue;
+      double score = 0;
+      std::set<std::string> seen;
+      for (std::size_t j = i; j < plain.size() && j < i + 6; ++j) {
+        if (!content_word(plain[j]))
+          continue;
+        if (seen.insert(plain[j]).second)
+          score += weight(plain[j]);
+        // Longer phrases must earn their words: a small cost per word.
+        double s = score - 0.05 * double(j - i);
+        if (s > best) {
+          best = s;
+          phrase.clear();
+          for (std::size_t k = i; k <= j; ++k)
+            phrase += (phrase.empty() ? "" : " ") + shown[k];
+        }
+      }
+    }
+  }
+  while (!phrase.empty() && std::ispunct(static_cast<unsigned char>(phrase.back())))
+    phrase.pop_back();
+  if (!phrase.empty())
+    phrase[0] = char(std::toupper(static_cast<unsigned char>(phrase[0])));
+  return phrase;
+}
+}  // namespace
+
 json titled_chapters(const summary_inputs& in) {
   json out = json::array();
   auto utts = utterances_of(in.transcript);
   const json* list = in.chapters.is_object() && in.chapters.contains("chapters") ? &in.chapters["chapters"] : nullptr;
-  if (!list)
+  if (!list || !list->is_array())
     return out;
-  for (auto c : *list) {
-    auto from = c.value("startMs", std::int64_t{0}), to = c.value("endMs", std::int64_t{0});
+  auto by_chapter = utterances_by_chapter(*list, utts);
+  std::map<std::string, int> chapters_with;  // content word -> chapters it is said in
+  for (const auto& said : by_chapter) {
+    std::set<std::string> words;
+    for (const auto* u : said)
+      for (auto& w : tokens(u->text))
+        if (content_word(w))
+          words.insert(std::move(w));
+    for (const auto& w : words)
+      ++chapters_with[w];
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    json c = (*list)[i];
     std::vector<std::string> words;
-    std::string said;
-    for (const auto& u : utts) {
-      if (u.end_ms <= from || u.start_ms >= to)
-        continue;
-      said += (said.empty() ? "" : " ") + u.text;
-      for (auto& w : tokens(u.text))
+    for (const auto* u : by_chapter[i])
+      for (auto& w : tokens(u->text))
         words.push_back(std::move(w));
-    }
     c["keywords"] = top_words(words, 4);
     c["titleSource"] = "screen";
     if (c.value("title", "").empty()) {
-      c["title"] = first_words(said, 8);
+      c["title"] = key_phrase(by_chapter[i], chapters_with, list->size());
       c["titleSource"] = "speech";
       if (c["title"].get<std::string>().empty()) {
         c["title"] = "Chapter " + std::to_string(c.value("index", 0));

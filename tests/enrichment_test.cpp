@@ -298,6 +298,30 @@ BOOST_AUTO_TEST_CASE(slide_changes_become_chapters_with_their_titles) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(light_slides_that_differ_only_in_text_are_separate_chapters) {
+  // The common talk: one template, white pages, only the words change.
+  // Too few thumbnail pixels change for the whole-picture rule.
+  const std::vector<slide> pages = {
+    {"Build pipeline", "Why every commit takes so long"},
+    {"Progress bar on every job", "The user sees how far the work has gone"},
+    {"Storage migration", "Who owns it before the release?"},
+    {"Queue actor", "How a job is persisted"},
+  };
+  temp_dir t;
+  make_slides_video(t / "light.mp4", pages, 11000);
+  cancel_token never;
+  auto r = video_chapters(t / "light.mp4", 44000, t / "thumbs", chapter_options{}, never, {});
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
+  auto& ch = (*r)["chapters"];
+  for (const auto& c : ch)
+    BOOST_TEST_MESSAGE("chapter at " << c["startMs"] << " score " << c["changeScore"] << ": " << c["title"]);
+  BOOST_REQUIRE_EQUAL(ch.size(), pages.size());
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    BOOST_TEST(std::abs(ch[i]["startMs"].get<std::int64_t>() - std::int64_t(i) * 11000) <= 500);
+    BOOST_TEST(recall(pages[i].title, ch[i]["title"].get<std::string>()) >= 0.99);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_blinking_cursor_is_one_chapter) {
   temp_dir t;
   make_cursor_blink_video(t / "blink.mp4", 12);
@@ -341,6 +365,85 @@ BOOST_AUTO_TEST_CASE(screenshots_make_the_chapters_when_there_is_no_video) {
   BOOST_TEST((starts == std::vector<std::int64_t>{0, 12000, 20000, 31000}));
   BOOST_TEST(recall(slides[2].title, chapters["chapters"][2]["title"].get<std::string>()) >= 0.99);
   BOOST_TEST(read_json(dir / "postroll/enrichment/canvas.json")["tiles"].get<int>() == 4);
+}
+
+// A page as a screenshot, the way Chromium draws it (fonts, anti-aliasing,
+// sub-pixel sizes): tests/media/pages/NAME.html at 1280x720.
+void render_page(const std::string& name, const fs::path& png, const fs::path& scratch) {
+  sh("chromium --headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars "
+     "--user-data-dir='" + (scratch / "chromium").string() + "' --window-size=1280,720 --screenshot='" +
+     png.string() + "' 'file://" + (source_dir() / "tests/media/pages" / (name + ".html")).string() +
+     "' >/dev/null 2>&1");
+  BOOST_REQUIRE_MESSAGE(fs::exists(png), "chromium drew no " << png);
+}
+
+BOOST_AUTO_TEST_CASE(titles_and_keywords_of_a_slide_a_code_editor_and_a_browser_page) {
+  temp_dir t;
+  auto dir = t / "s";
+  fs::create_directories(dir / "shots");
+  fs::create_directories(dir / "audio");
+  make_slide_picture(dir / "shots/0.png", slides[3]);  // "Quarterly Budget"
+  render_page("code-editor", dir / "shots/1.png", t.path());
+  render_page("browser-tab-bar", dir / "shots/2.png", t.path());
+  // One sentence per page; the third starts 1.5 s before its page does
+  // (a cut mid-sentence) and belongs to the page it is mostly said over.
+  const std::vector<std::pair<std::string, int>> said = {
+    {"Finally we talk about the budget for the next quarter and the travel plans.", 1000},
+    {"Here the queue actor persists every job in the store before it answers the request.", 16000},
+    {"The platform team owns the storage migration and reviews it before the release.", 28500},
+  };
+  json audio = json::array();
+  for (std::size_t i = 0; i < said.size(); ++i) {
+    auto raw = t / ("raw-" + std::to_string(i) + ".wav");
+    make_speech(said[i].first, raw, "hts");
+    auto seg = "audio/" + std::to_string(i) + ".wav";
+    sh("sox '" + raw.string() + "' -r 16000 -c 1 '" + (dir / seg).string() + "'");
+    audio.push_back({{"path", seg}, {"offsetMs", said[i].second}});
+  }
+  write_file(dir / "session.json",
+             json{{"schema", 1},
+                  {"id", "pages"},
+                  {"audio", audio},
+                  {"screenshots", {{{"path", "shots/0.png"}, {"offsetMs", 0}},
+                                   {{"path", "shots/1.png"}, {"offsetMs", 15000}},
+                                   {{"path", "shots/2.png"}, {"offsetMs", 30000}}}}}
+                 .dump());
+  process_to_completion(enrich_config(t / "db"), dir);
+  auto chapters = read_json(dir / "postroll/enrichment/summary.json")["chapters"];
+  for (const auto& c : chapters)
+    BOOST_TEST_MESSAGE(c["startMs"] << "-" << c["endMs"] << " [" << c["titleSource"] << "] " << c["title"] << " "
+                                    << c["keywords"]);
+  BOOST_TEST_MESSAGE("said " << read_json(dir / "postroll/enrichment/transcript.json")["utterances"]);
+  BOOST_REQUIRE_EQUAL(chapters.size(), 3u);
+  auto words = [](const json& c) {
+    auto w = words_of(c["title"].get<std::string>());
+    for (const auto& k : c["keywords"])
+      w.push_back(k.get<std::string>());
+    return std::set<std::string>(w.begin(), w.end());
+  };
+  // The slide: its large title, read from the screen.
+  BOOST_TEST(chapters[0]["titleSource"] == "screen");
+  BOOST_TEST(recall(slides[3].title, chapters[0]["title"].get<std::string>()) >= 0.99);
+  // The editor has no title on screen (code, file names, menus, a status
+  // bar): the key phrase of what is said over it, from its own words.
+  BOOST_TEST(chapters[1]["titleSource"] == "speech");
+  auto editor = words(chapters[1]);
+  auto spoken = words_of(said[1].first);
+  BOOST_TEST(!chapters[1]["title"].get<std::string>().empty());
+  for (const auto& w : words_of(chapters[1]["title"].get<std::string>()))
+    BOOST_TEST((std::find(spoken.begin(), spoken.end(), w) != spoken.end() || w.size() < 3),
+               "editor title word \"" << w << "\" was not said over it");
+  BOOST_TEST((editor.count("queue") || editor.count("actor") || editor.count("persists")));
+  // The browser page: its heading, not the tab bar or the address.
+  BOOST_TEST(chapters[2]["titleSource"] == "screen");
+  BOOST_TEST(recall("Storage migration plan", chapters[2]["title"].get<std::string>()) >= 0.99);
+  BOOST_TEST(chapters[2]["title"].get<std::string>().find("Team Docs") == std::string::npos);
+  // The sentence cut by the page change counts for the browser page only.
+  std::set<std::string> browser;
+  for (const auto& k : chapters[2]["keywords"])
+    browser.insert(k.get<std::string>());
+  BOOST_TEST((browser.count("platform") || browser.count("migration") || browser.count("storage")));
+  BOOST_TEST((!editor.count("platform") && !editor.count("migration")));
 }
 
 // -- external enrichers ----------------------------------------------------
@@ -414,19 +517,50 @@ BOOST_AUTO_TEST_CASE(every_kind_of_stage_stops_within_a_second_of_cancel) {
 // Titles from the screen are prose, not the code line or the address bar
 // that happens to be set in a large font.
 BOOST_AUTO_TEST_CASE(a_title_is_not_a_line_of_code_or_chrome) {
+  // Heights as Tesseract reports them on 1280x720 screens.
   std::vector<text_line> editor = {
     {"main.cpp - queue_actor.cpp - Editor", 10, 14, 90},
-    {"return queue_logic{self}.submit(r);", 120, 30, 92},
-    {"if (st.cfg.clock) { now = clock->now_ms(); }", 160, 30, 91},
     {"Submitting a job", 60, 24, 88},
+    {"return queue_logic{self}.submit(r);", 120, 15, 92},
+    {"if (st.cfg.clock) { now = clock->now_ms(); }", 160, 15, 91},
+    {"auto id = self->state.logic.submit(std::move(r));", 180, 15, 91},
   };
-  BOOST_TEST(title_line(editor) == "Submitting a job");
+  BOOST_TEST(title_line(editor, 720) == "Submitting a job");
+  // Only code, file names and chrome of one size: no title (speech names it).
+  std::vector<text_line> code_only = {
+    {"File Edit Selection View Go Run Terminal Help", 4, 13, 92},
+    {"EXPLORER", 40, 12, 90},
+    {"queue_actor.cpp", 80, 13, 90},
+    {"namespace postroll {", 100, 14, 93},
+    {"behavior queue_actor(stateful_actor<queue_state>* self) {", 140, 14, 91},
+    {"cf_jobs, cf_legacy_jobs, cf_by_status", 160, 14, 89},
+    {"storage", 150, 13, 90},
+    {"main Ln 12, Col 4 UTF-8 C++", 700, 12, 90},
+  };
+  BOOST_TEST(title_line(code_only, 720) == "");
   std::vector<text_line> browser = {
-    {"https://docs.example.com/guide/storage", 8, 26, 93},
-    {"Storage migration plan", 90, 22, 90},
-    {"Owner: the platform team", 140, 16, 90},
+    {"Storage migration plan - Team Docs x Pull requests", 12, 12, 93},
+    {"https://docs.example.com/guide/storage", 46, 12, 93},
+    {"Team Docs", 100, 12, 90},
+    {"Storage migration plan", 100, 26, 90},
+    {"The platform team owns the migration of the job store", 160, 14, 90},
+    {"Owners and dates", 228, 17, 90},
   };
-  BOOST_TEST(title_line(browser) == "Storage migration plan");
+  BOOST_TEST(title_line(browser, 720) == "Storage migration plan");
+  // A heading wrapped over two lines is one title; a footer does not win.
+  std::vector<text_line> wrapped = {
+    {"Why the build takes twelve", 40, 40, 90},
+    {"minutes on every commit", 88, 40, 90},
+    {"Average build: 12 min", 300, 22, 90},
+    {"Cache misses on every dependency", 340, 22, 90},
+    {"Goal: under five minutes", 380, 22, 90},
+    {"Confidential - do not share", 650, 44, 85},
+  };
+  BOOST_TEST(title_line(wrapped, 720) == "Why the build takes twelve minutes on every commit");
+  BOOST_TEST(looks_like_code("#include <rocksdb/write_batch.h"));
+  BOOST_TEST(looks_like_code("in.slots.push_back(&w)"));
+  BOOST_TEST(!looks_like_code("Who owns the storage migration?"));
+  BOOST_TEST(!looks_like_code("Build takes 12 minutes (goal: 5)"));
 }
 
 // -- the whole job -----------------------------------------------------------
