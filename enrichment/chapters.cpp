@@ -2,7 +2,14 @@
 #include "pipelines/gst_support.hpp"
 
 #include <cstdio>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <deque>
+#include <functional>
+#include <limits>
 #include <optional>
+#include <thread>
 
 #include "enrichment/screen_text.hpp"
 #include "pipelines/video_frames.hpp"
@@ -20,12 +27,57 @@ gst::sample_ptr copy_frame(GstSample* s) {
   return gst::sample_ptr{gst_sample_new(copy.get(), gst_sample_get_caps(s), nullptr, nullptr)};
 }
 
+// Tesseract engines for the chapter pictures, each on its own thread:
+// reading a picture (~2.5 s for a 1080p editor screen) is most of the
+// stage, and the decoder must not wait for it.
+class ocr_pool {
+public:
+  ocr_pool(std::vector<screen_reader> readers, const cancel_token& cancel)
+    : readers_(std::move(readers)), cancel_(cancel) {
+    for (std::size_t i = 0; i < readers_.size(); ++i)
+      free_.push_back(i);
+  }
+  ~ocr_pool() { wait_all(); }
+
+  // Reads `pic` on a free engine (waits for one); `done` gets the lines.
+  void read(gst::sample_ptr pic, std::function<void(const std::vector<text_line>&, int height)> done) {
+    std::size_t reader = 0;
+    {
+      std::unique_lock lock{m_};
+      cv_.wait(lock, [&] { return !free_.empty(); });
+      reader = free_.back();
+      free_.pop_back();
+    }
+    running_.push_back(std::async(std::launch::async, [this, reader, pic = std::move(pic), done = std::move(done)] {
+      with_luma(pic.get(), [&](const luma_view& l) { done(readers_[reader].read(l, cancel_), l.height); });
+      std::lock_guard lock{m_};
+      free_.push_back(reader);
+      cv_.notify_one();
+    }));
+  }
+
+  void wait_all() {
+    for (auto& f : running_)
+      f.wait();
+    running_.clear();
+  }
+
+private:
+  std::vector<screen_reader> readers_;
+  const cancel_token& cancel_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<std::size_t> free_;
+  std::vector<std::future<void>> running_;
+};
+
 // Builds chapters from pictures fed in time order.
 class chapter_builder {
 public:
-  chapter_builder(const fs::path& thumbs, const chapter_options& o, screen_reader reader,
+  chapter_builder(const fs::path& thumbs, const chapter_options& o, std::vector<screen_reader> readers,
                   const cancel_token& cancel)
-      : thumbs_(thumbs), o_(o), reader_(std::move(reader)), cancel_(cancel), detector_(o.scene) {}
+      : thumbs_(thumbs), o_(o), cancel_(cancel), detector_(o.scene),
+        ocr_(std::make_unique<ocr_pool>(std::move(readers), cancel)) {}
 
   // `settled`: the picture is final at once (a screenshot).
   maybe_error push(GstSample* frame, const luma_view& luma, std::int64_t t, bool settled) {
@@ -46,8 +98,11 @@ public:
     if (!picture_ && (settled || t >= last_change_ + o_.settle_ms)) {
       picture_ = copy_frame(frame);
       picture_ms_ = t;
-    } else if (!picture_) {
-      latest_ = copy_frame(frame);  // in case the chapter ends before it settles
+      latest_.reset();
+    } else if (!picture_ && t >= latest_ms_ + 1000) {
+      // In case the chapter ends before it settles: a recent frame (one a
+      // second is recent enough, and spares a deep copy of every sample).
+      latest_ = copy_frame(frame);
       latest_ms_ = t;
     }
     return std::nullopt;
@@ -57,10 +112,24 @@ public:
     if (open_)
       if (auto err = close(std::max(end_ms, start_ms_)))
         return *err;
-    return json{{"chapters", chapters_}, {"count", chapters_.size()}};
+    ocr_->wait_all();
+    if (cancel_.is_cancelled())
+      return error{errc::cancelled, "cancelled"};
+    json chapters = json::array();
+    for (std::size_t i = 0; i < chapters_.size(); ++i) {
+      auto& c = chapters_[i];
+      c["title"] = read_[i].title;
+      c["screenText"] = read_[i].text;
+      chapters.push_back(std::move(c));
+    }
+    return json{{"chapters", chapters}, {"count", chapters.size()}};
   }
 
 private:
+  struct screen_words {
+    std::string title, text;
+  };
+
   void start(std::int64_t at, std::int64_t change, double score) {
     open_ = true;
     start_ms_ = at;
@@ -68,6 +137,7 @@ private:
     score_ = score;
     picture_.reset();
     latest_.reset();
+    latest_ms_ = std::numeric_limits<std::int64_t>::min() / 2;
   }
 
   maybe_error close(std::int64_t end) {
@@ -76,24 +146,20 @@ private:
     char name[32];
     std::snprintf(name, sizeof name, "chapter-%02zu.jpg", chapters_.size() + 1);
     json c = {{"index", chapters_.size() + 1}, {"startMs", start_ms_}, {"endMs", end}, {"changeScore", std::round(score_ * 1000) / 1000}};
+    read_.emplace_back();
     if (pic) {
-      std::string title, text;
-      with_luma(pic.get(), [&](const luma_view& l) {
-        auto lines = reader_.read(l, cancel_);
-        title = title_line(lines, l.height);
-        text = screen_text(lines);
-      });
       if (cancel_.is_cancelled())
         return error{errc::cancelled, "cancelled"};
       if (auto err = write_jpeg(pic.get(), o_.thumbnail_width, thumbs_ / name))
         return err;
-      c["title"] = title;
-      c["screenText"] = text;
       c["thumbnail"] = std::string{"thumbs/"} + name;
       c["pictureMs"] = pic_ms;
+      auto* slot = &read_.back();  // a deque: slots stay put as chapters are added
+      ocr_->read(std::move(pic), [slot](const std::vector<text_line>& lines, int height) {
+        slot->title = title_line(lines, height);
+        slot->text = screen_text(lines);
+      });
     } else {
-      c["title"] = "";
-      c["screenText"] = "";
       c["thumbnail"] = nullptr;
     }
     chapters_.push_back(std::move(c));
@@ -103,14 +169,15 @@ private:
 
   fs::path thumbs_;
   chapter_options o_;
-  screen_reader reader_;
   const cancel_token& cancel_;
   scene_detector detector_;
-  json chapters_ = json::array();
+  std::vector<json> chapters_;
+  std::deque<screen_words> read_;  // by chapter, filled by the OCR threads
   bool open_ = false;
   std::int64_t start_ms_ = 0, last_change_ = 0, picture_ms_ = 0, latest_ms_ = 0;
   double score_ = 0;
   gst::sample_ptr picture_, latest_;
+  std::unique_ptr<ocr_pool> ocr_;  // last: its threads finish before the slots go
 };
 
 result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o, const cancel_token& cancel) {
@@ -118,10 +185,17 @@ result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o
   fs::create_directories(thumbs, ec);
   if (ec)
     return error{errc::io, thumbs.string() + ": cannot create: " + ec.message()};
-  auto reader = screen_reader::open(o.ocr_language);
-  if (!reader)
-    return reader.err();
-  return chapter_builder{thumbs, o, std::move(*reader), cancel};
+  // One engine per core (at most 4; ~40 MB each): while the pictures are
+  // read, the decoder goes on.
+  auto n = o.ocr_threads > 0 ? o.ocr_threads : int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  std::vector<screen_reader> readers;
+  for (int i = 0; i < n; ++i) {
+    auto reader = screen_reader::open(o.ocr_language);
+    if (!reader)
+      return reader.err();
+    readers.push_back(std::move(*reader));
+  }
+  return chapter_builder{thumbs, o, std::move(readers), cancel};
 }
 
 }  // namespace

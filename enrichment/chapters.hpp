@@ -24,6 +24,7 @@ struct chapter_options {
   /// nothing.
   std::int64_t settle_ms = 1500;
   std::string ocr_language = "eng";
+  int ocr_threads = 0;  ///< chapter pictures read at once; 0 = one per core, at most 4
   int thumbnail_width = 480;
   scene_options scene;
 };
