@@ -1,6 +1,8 @@
 #include "enrichment/enrich_stages.hpp"
 #include "pipelines/repair.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -433,7 +435,13 @@ result<std::string> run_stage(const std::string& stage, const fs::path& session_
 result<std::string> run_enrich_stage(const std::string& stage, const fs::path& session_dir,
                                      const enrich_options& options, const cancel_token& cancel,
                                      const progress_fn& progress) {
-  return naming_full_disk(run_stage(stage, session_dir, options, cancel, progress), session_dir / options.output_dir);
+  auto r = naming_full_disk(run_stage(stage, session_dir, options, cancel, progress), session_dir / options.output_dir);
+  // What a stage freed goes back to the system: its threads (OCR engines,
+  // decoders) allocate in arenas of their own, which glibc keeps mapped
+  // and the next stage's threads do not reuse. (The 30-minute job peaked
+  // at 745 MB with the transcript alone at 410 MB.)
+  malloc_trim(0);
+  return r;
 }
 
 namespace {

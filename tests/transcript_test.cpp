@@ -273,7 +273,35 @@ BOOST_AUTO_TEST_CASE(the_screen_words_are_heard_more_often) {
     }
   }
   auto off = review_with(0, 0);
+  auto off_timed = read_transcript(transcript_file());
   auto on = review_with(0.1, 0);
+  auto on_timed = read_transcript(transcript_file());
+  // Per voice: each line's words against what was heard during its page.
+  for (const std::string voice : {"hts", "en-us", "en-us+m3", "en-gb", "en-gb+f3"}) {
+    std::vector<std::string> said, shown_said;
+    auto heard = [&](const json& t) {
+      std::vector<std::string> out;
+      for (const auto& w : t["words"]) {
+        auto page = std::size_t(w["startMs"].get<std::int64_t>() / page_ms);
+        if (page < script.size() && script[page].voice == voice)
+          out.push_back(w["word"].get<std::string>());
+      }
+      return out;
+    };
+    for (const auto& l : script)
+      if (l.voice == voice) {
+        auto page = words_of(l.page.title + " " + l.page.body);
+        for (auto& w : words_of(l.text)) {
+          if (w.size() >= 3 && std::find(page.begin(), page.end(), w) != page.end())
+            shown_said.push_back(w);
+          said.push_back(w);
+        }
+      }
+    auto h_off = heard(off_timed), h_on = heard(on_timed);
+    BOOST_TEST_MESSAGE("voice " << voice << ": all " << recall(said, h_off) << " -> " << recall(said, h_on)
+                                << ", on screen " << recall(shown_said, h_off) << " -> " << recall(shown_said, h_on)
+                                << " (" << said.size() << " words, " << shown_said.size() << " on screen)");
+  }
   auto shown = on_screen_words(), all = all_words();
   double shown_off = recall(shown, off), shown_on = recall(shown, on);
   double all_off = recall(all, off), all_on = recall(all, on);
