@@ -308,7 +308,7 @@ BOOST_AUTO_TEST_CASE(the_screen_words_are_heard_more_often) {
   BOOST_TEST_MESSAGE("on-screen words (" << shown.size() << "): recall " << shown_off << " without the screen "
                                          << "vocabulary, " << shown_on << " with it; all words " << all_off << " -> "
                                          << all_on);
-  BOOST_TEST(shown_on >= shown_off + 0.15);  // the goal of #21; measured +0.21
+  BOOST_TEST(shown_on >= shown_off + 0.15);  // the goal of #21; measured +0.23
   BOOST_TEST(all_on >= all_off - 0.01);
 }
 

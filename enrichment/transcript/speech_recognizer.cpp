@@ -21,6 +21,7 @@ namespace postroll {
 
 namespace {
 constexpr const char* biased_search = "postroll-biased";
+constexpr const char* plain_search = "postroll-full";
 constexpr int frames_per_second = 100;  // pocketsphinx's feature frame rate
 
 // "the(2)" -> "the"; fillers (<s>, <sil>, [NOISE], ++GARBAGE++) -> "".
@@ -53,10 +54,22 @@ result<std::vector<std::pair<std::string, std::string>>> asr_preset_args(const s
 struct speech_recognizer::impl {
   cmd_ln_t* config = nullptr;
   ps_decoder_t* ps = nullptr;
-  ngram_model_t* base_lm = nullptr;  // retained: the default search's model
+  ngram_model_t* base_lm = nullptr;  // the full language model (retained by the searches made of it)
   std::vector<mfcc_t> cmn_start;     // the channel estimate every piece starts from
-  std::string default_search;        // the full language model's search
+  bool plain_built = false;             // the full model's own search, built on first use
   ngram_model_t* biased_set = nullptr;  // owned by the biased search, once built
+  bool searching = false;               // a search is selected
+
+  // Selects the full model's search, building it the first time.
+  bool use_plain() {
+    if (!plain_built) {
+      if (ps_set_lm(ps, plain_search, ngram_model_retain(base_lm)) < 0)
+        return false;
+      plain_built = true;
+    }
+    searching = ps_set_search(ps, plain_search) >= 0;
+    return searching;
+  }
 
   ~impl() {
     if (base_lm)
@@ -86,8 +99,11 @@ result<speech_recognizer> speech_recognizer::open(const recognizer_options& o) {
     return preset.err();
   // Pieces are cut at silences already; the decoder's own silence removal
   // would also renumber frames (word times) within a piece.
-  std::vector<std::string> args = {"-hmm", hmm.string(), "-lm", lm.string(), "-dict", dict.string(),
-                                   "-remove_silence", "no"};
+  // No "-lm": the decoder would build the full model's search at once
+  // (~55 MB), which a session with screen words never uses, and this
+  // pocketsphinx cannot free a search without leaking it. The model is read
+  // below and its search built when a piece first needs it.
+  std::vector<std::string> args = {"-hmm", hmm.string(), "-dict", dict.string(), "-remove_silence", "no"};
   for (const auto& [k, v] : *preset)
     args.insert(args.end(), {k, v});
   for (const auto& [k, v] : o.extra_args)
@@ -109,14 +125,9 @@ result<speech_recognizer> speech_recognizer::open(const recognizer_options& o) {
   p->ps = ps_init(p->config);
   if (!p->ps)
     return error{errc::unavailable, "speech recognizer: cannot load the model in " + dir.string()};
-  if (const char* name = ps_get_search(p->ps))
-    p->default_search = name;
-  // The search wraps the model it was given in a set of one: take the
-  // model itself, to interpolate it with the screen's words.
-  if (auto* wrapper = ps_get_lm(p->ps, p->default_search.c_str())) {
-    auto* base = ngram_model_set_lookup(wrapper, p->default_search.c_str());
-    p->base_lm = ngram_model_retain(base ? base : wrapper);
-  }
+  p->base_lm = ngram_model_read(p->config, lm.c_str(), NGRAM_AUTO, ps_get_logmath(p->ps));
+  if (!p->base_lm)
+    return error{errc::unavailable, "speech recognizer: cannot read the language model " + lm.string()};
   auto* feat = ps_get_feat(p->ps);
   if (feat && feat->cmn_struct) {
     p->cmn_start.resize(std::size_t(feat->cmn_struct->veclen));
@@ -174,12 +185,12 @@ std::size_t speech_recognizer::set_bias(const vocabulary_bias& bias) {
     if (usable(w))
       known[w] = 1.0;
   if (known.empty() || bias.weight <= 0 || !s.base_lm) {
-    ps_set_search(s.ps, s.default_search.c_str());
+    s.use_plain();
     return known.size();
   }
   ngram_model_t* screen = unigram_model(s.config, ps_get_logmath(s.ps), known);
   if (!screen) {
-    ps_set_search(s.ps, s.default_search.c_str());
+    s.use_plain();
     return 0;
   }
   const char* names[] = {"full", "screen"};
@@ -194,11 +205,11 @@ std::size_t speech_recognizer::set_bias(const vocabulary_bias& bias) {
     if (!set) {
       ngram_model_free(models[0]);
       ngram_model_free(screen);
-      ps_set_search(s.ps, s.default_search.c_str());
+      s.use_plain();
       return 0;
     }
     if (ps_set_lm(s.ps, biased_search, set) < 0) {  // the search owns the set now
-      ps_set_search(s.ps, s.default_search.c_str());
+      s.use_plain();
       return 0;
     }
     s.biased_set = set;
@@ -211,9 +222,10 @@ std::size_t speech_recognizer::set_bias(const vocabulary_bias& bias) {
     ngram_model_set_interp(s.biased_set, names, weights);
   }
   if (ps_set_search(s.ps, biased_search) < 0) {
-    ps_set_search(s.ps, s.default_search.c_str());
+    s.use_plain();
     return 0;
   }
+  s.searching = true;
   return known.size();
 }
 
@@ -227,7 +239,7 @@ std::vector<recognized_word> speech_recognizer::recognize(const std::int16_t* sa
   // stream's start, and the front end's noise estimate is reset with it.
   // (Without it a decoder's second piece came out late by the length of
   // its first, and its words depended on what the decoder heard before.)
-  if (ps_start_stream(s.ps) < 0 || ps_start_utt(s.ps) < 0)
+  if ((!s.searching && !s.use_plain()) || ps_start_stream(s.ps) < 0 || ps_start_utt(s.ps) < 0)
     return out;
   // In steps of a quarter second of audio (under 0.1 s of work), so that a
   // cancel is seen in time; the piece stays one utterance.
