@@ -1,6 +1,8 @@
 #include "enrichment/chapters.hpp"
 #include "pipelines/gst_support.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <condition_variable>
 #include <future>
@@ -48,8 +50,16 @@ public:
       reader = free_.back();
       free_.pop_back();
     }
-    running_.push_back(std::async(std::launch::async, [this, reader, pic = std::move(pic), done = std::move(done)] {
+    // Finished reads leave their futures: those hold the task (and so its
+    // picture, ~3 MB at 1080p) until dropped.
+    running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                  [](const std::future<void>& f) {
+                                    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+                                  }),
+                   running_.end());
+    running_.push_back(std::async(std::launch::async, [this, reader, pic = std::move(pic), done = std::move(done)]() mutable {
       with_luma(pic.get(), [&](const luma_view& l) { done(readers_[reader].read(l, cancel_), l.height); });
+      pic.reset();  // the picture goes now, not with the future
       std::lock_guard lock{m_};
       free_.push_back(reader);
       cv_.notify_one();
