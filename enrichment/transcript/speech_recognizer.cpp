@@ -54,7 +54,7 @@ result<std::vector<std::pair<std::string, std::string>>> asr_preset_args(const s
 struct speech_recognizer::impl {
   cmd_ln_t* config = nullptr;
   ps_decoder_t* ps = nullptr;
-  ngram_model_t* base_lm = nullptr;  // the full language model (retained by the searches made of it)
+  ngram_model_t* base_lm = nullptr;  // the full language model (set by open; retained by its searches)
   std::vector<mfcc_t> cmn_start;     // the channel estimate every piece starts from
   bool plain_built = false;             // the full model's own search, built on first use
   ngram_model_t* biased_set = nullptr;  // owned by the biased search, once built
@@ -176,7 +176,7 @@ std::size_t speech_recognizer::set_bias(const vocabulary_bias& bias) {
   // Words the full model knows: the biased search's vocabulary is the full
   // model's, fixed when it is built (below).
   auto usable = [&](const std::string& w) {
-    return !w.empty() && knows(w) && s.base_lm && ngram_wid(s.base_lm, w.c_str()) != ngram_unknown_wid(s.base_lm);
+    return !w.empty() && knows(w) && ngram_wid(s.base_lm, w.c_str()) != ngram_unknown_wid(s.base_lm);
   };
   for (const auto& w : bias.background)
     if (usable(w))
@@ -184,7 +184,7 @@ std::size_t speech_recognizer::set_bias(const vocabulary_bias& bias) {
   for (const auto& w : bias.words)
     if (usable(w))
       known[w] = 1.0;
-  if (known.empty() || bias.weight <= 0 || !s.base_lm) {
+  if (known.empty() || bias.weight <= 0) {
     s.use_plain();
     return known.size();
   }

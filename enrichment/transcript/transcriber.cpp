@@ -24,6 +24,7 @@ struct transcriber::impl {
     std::size_t index = 0;
     speech_piece piece;
     std::string key;  // of its bias: pieces of one key go to one decoder when they can
+    vocabulary_bias bias;
   };
   std::deque<queued> queue;
   std::map<std::size_t, std::vector<recognized_word>> done;  // by piece index
@@ -48,8 +49,8 @@ struct transcriber::impl {
           cv.notify_all();
           return;
         }
-        // A piece with this decoder's bias first: a new bias costs 0.3-0.8 s
-        // (a language model set and a search over 134k words).
+        // A piece with this decoder's bias first: each new bias rebuilds
+        // the screen model (an ARPA file read back) in the decoder's set.
         auto it = std::find_if(queue.begin(), queue.end(), [&](const queued& q) { return q.key == current_key; });
         if (it == queue.end())
           it = queue.begin();
@@ -59,11 +60,9 @@ struct transcriber::impl {
       cv.notify_all();
       auto& piece = item.piece;
       auto start_ms = piece.first_sample * 1000 / analysis_rate;
-      auto end_ms = start_ms + std::int64_t(piece.samples.size()) * 1000 / analysis_rate;
       if (o.bias_for) {
         if (item.key != current_key) {
-          std::string key;
-          decoder.set_bias(o.bias_for(start_ms, end_ms, key));
+          decoder.set_bias(item.bias);
           current_key = item.key;
         }
       }
@@ -113,10 +112,12 @@ result<std::unique_ptr<transcriber>> transcriber::open(const transcriber_options
 void transcriber::add(speech_piece&& piece) {
   auto& s = *impl_;
   std::unique_lock<std::mutex> lock{s.mtx};
+  // The bias is worked out once, here: its key picks the decoder.
   std::string key;
+  vocabulary_bias bias;
   if (s.o.bias_for) {
     auto start_ms = piece.first_sample * 1000 / analysis_rate;
-    s.o.bias_for(start_ms, start_ms + std::int64_t(piece.samples.size()) * 1000 / analysis_rate, key);
+    bias = s.o.bias_for(start_ms, start_ms + std::int64_t(piece.samples.size()) * 1000 / analysis_rate, key);
   }
   // Room for a few pieces per decoder (~1 MB each), so each can find more
   // of its chapter.
@@ -129,7 +130,7 @@ void transcriber::add(speech_piece&& piece) {
     }
   }
   s.samples_added += std::int64_t(piece.samples.size());
-  s.queue.push_back({s.next_index++, std::move(piece), std::move(key)});
+  s.queue.push_back({s.next_index++, std::move(piece), std::move(key), std::move(bias)});
   lock.unlock();
   s.cv.notify_all();
 }
