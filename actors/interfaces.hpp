@@ -58,6 +58,8 @@ using lease_atom = caf::atom_constant<caf::atom("lease")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using end_atom = caf::atom_constant<caf::atom("end")>;
 
 /// The EVENT SINK interface: anything that wants the event stream.
 using event_sink_actor = caf::typed_actor<caf::reacts_to<event>>;
@@ -124,6 +126,10 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<submit_atom, submit_request>::with<job_reply>,
   // One job's record.
   caf::replies_to<status_atom, std::string>::with<job_reply>,
+  // A live job: a file the recorder finished (kind, path, offset ms).
+  caf::replies_to<append_atom, std::string, std::string, std::string, std::int64_t>::with<job_reply>,
+  // A live job: the recording ended (its session.json gets endedAt).
+  caf::replies_to<end_atom, std::string>::with<job_reply>,
   // The newest jobs (at most N).
   caf::replies_to<list_atom, std::uint32_t>::with<job_list>,
   // A page of jobs matching a filter, newest first, with the next page's cursor.
@@ -197,7 +203,12 @@ using janitor_actor = caf::typed_actor<
   caf::replies_to<delete_atom, job_record>::with<std::string>,
   // Deletes trashed originals older than the cutoff (Unix ms) that
   // completed jobs' records point to; answers how many folders went.
-  caf::replies_to<purge_atom, std::int64_t>::with<std::uint32_t>>;
+  caf::replies_to<purge_atom, std::int64_t>::with<std::uint32_t>,
+  // Adds a file (kind, path, offset ms) to a live session's session.json,
+  // atomically and durably; answers the fault (none when taken).
+  caf::replies_to<append_atom, std::string, std::string, std::string, std::int64_t>::with<fault>,
+  // Writes endedAt (Unix ms) into a live session's session.json.
+  caf::replies_to<end_atom, std::string, std::int64_t>::with<fault>>;
 
 /// The SUPERVISOR actor interface: starts the others and restarts crashed workers.
 using supervisor_actor = caf::typed_actor<

@@ -9,6 +9,7 @@
 #include "pipelines/repair.hpp"
 #include "postroll/stage_results.hpp"
 #include "session/session_removal.hpp"
+#include "session/live_manifest.hpp"
 #include "session/manifest.hpp"
 #include "session/session_folder.hpp"
 
@@ -35,13 +36,21 @@ struct janitor_state {
 
 using janitor_ptr = janitor_actor::stateful_pointer<janitor_state>;
 
-session_check check_session(const janitor_config& cfg, const submit_request& req) {
-  session_check c;
+manifest_options manifest_options_of(const janitor_config& cfg) {
   manifest_options mo;
   mo.missing_audio_as_silence = cfg.missing_audio_as_silence;
   mo.roots = cfg.session_roots;
   mo.max_session_ms = cfg.max_session_ms;
   mo.max_entries = cfg.max_session_files;
+  return mo;
+}
+
+session_check check_session(const janitor_config& cfg, const submit_request& req) {
+  session_check c;
+  auto mo = manifest_options_of(cfg);
+  // A recording still being made (a live job) may list nothing yet, and
+  // its screen video may still be empty.
+  mo.recording = req.live;
   auto m = load_manifest(req.session_dir, mo);
   if (!m) {
     c.failure = fault::of(m.err());
@@ -51,6 +60,15 @@ session_check check_session(const janitor_config& cfg, const submit_request& req
   c.session_dir = m->dir.string();
   c.session_name = m->name;
   c.originals_retired = m->originals_retired;
+  c.media_bytes = m->media_bytes();  // each file once, however often it is listed
+  if (req.live && m->ended_at == 0) {
+    // Only the follower until the recording ends; the rest is planned then
+    // (the queue asks again with live = false), from what it turned out to hold.
+    stage_record s;
+    s.name = stage_live;
+    c.stages.push_back(std::move(s));
+    return c;
+  }
   plan_options plan;
   plan.compress = (req.compress < 0 ? cfg.compress : req.compress > 0) && cfg.playable != "compressed";
   plan.enrich = req.enrich < 0 ? cfg.enrich : req.enrich > 0;
@@ -64,7 +82,6 @@ session_check check_session(const janitor_config& cfg, const submit_request& req
   for (const auto& d : damaged)
     spdlog::warn("queue: {} is damaged ({}): media.repair will recover it", (m->dir / d.path).string(), d.reason);
   c.stages = plan_stages(*m, plan);
-  c.media_bytes = m->media_bytes();  // each file once, however often it is listed
   return c;
 }
 
@@ -124,6 +141,14 @@ janitor_actor::behavior_type janitor(janitor_ptr self, janitor_config cfg, std::
     [self](submit_atom, const submit_request& req) { return check_session(self->state.cfg, req); },
     [self](delete_atom, const job_record& job) { return remove_files(self->state.cfg, job); },
     [self](purge_atom, std::int64_t cutoff) { return purge(*self->state.store, cutoff, *self->state.stop); },
+    [self](append_atom, const std::string& dir, const std::string& kind, const std::string& path, std::int64_t offset) {
+      auto err = append_to_manifest(dir, live_file{kind, path, offset}, manifest_options_of(self->state.cfg));
+      return err ? fault::of(*err) : fault{};
+    },
+    [self](end_atom, const std::string& dir, std::int64_t at) {
+      auto err = end_manifest(dir, at);
+      return err ? fault::of(*err) : fault{};
+    },
   };
 }
 

@@ -36,6 +36,7 @@ struct submit_request {
   std::int8_t compress = -1;  ///< 1: run media.compress, 0: skip it, -1: the node's config
   std::int8_t enrich = -1;    ///< 1: run the enrich.* stages, 0: skip them, -1: the node's config
   std::string retention;      ///< "keep", "trash", "delete" ("" = the node's config)
+  bool live = false;          ///< a live job: the recording is still being made
 };
 
 /// Queue -> worker: run one stage of one job.
@@ -56,6 +57,7 @@ struct stage_progress {
   std::string stage;
   int attempt = 0;
   double fraction = 0;  ///< 0..1
+  std::string note;     ///< what the stage says beside it ("" = nothing)
 };
 
 /// Worker -> queue: a stage ended.
@@ -217,7 +219,7 @@ typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.id, x.session_id, x.session_dir,
            x.session_name, x.state, x.prio, x.created_at, x.updated_at, x.stages, x.error,
            x.error_code, x.cancel_requested, x.output, x.media_bytes, x.bytes_written, x.bytes_reclaimed, x.waiting,
-           x.removing);
+           x.removing, x.live);
 }
 
 template <class Inspector>
@@ -229,7 +231,7 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit_request& x) {
   return f(caf::meta::type_name("submit_request"), x.session_dir, x.priority, x.compress, x.enrich,
-           x.retention);
+           x.retention, x.live);
 }
 
 template <class Inspector>
@@ -240,7 +242,7 @@ typename Inspector::result_type inspect(Inspector& f, stage_order& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_progress& x) {
-  return f(caf::meta::type_name("stage_progress"), x.job_id, x.stage, x.attempt, x.fraction);
+  return f(caf::meta::type_name("stage_progress"), x.job_id, x.stage, x.attempt, x.fraction, x.note);
 }
 
 template <class Inspector>

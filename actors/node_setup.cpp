@@ -74,6 +74,7 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.queue.transcript_after_chapters = cfg.screen_vocabulary > 0;
   sc.queue.max_enrich_jobs = cfg.max_enrich_jobs;
   sc.enrich_workers = cfg.enrich_workers;
+  sc.live_workers = cfg.role == "worker" ? 0 : cfg.live_workers;  // where the queue is: it follows the folders
   auto& e = sc.enrich;
   e.output_dir = cfg.output_dir;
   e.missing_audio_as_silence = cfg.undecodable_as_silence;
@@ -105,6 +106,9 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.notify.webhook_secret_env = cfg.webhook_secret_env;
   sc.notify.command = cfg.notify_command;
   sc.notify.command_timeout_ms = long(cfg.notify_command_timeout_ms);
+  sc.live.enrich = sc.enrich;
+  sc.live.output_dir = cfg.output_dir;
+  sc.live.idle_timeout_ms = cfg.live_idle_timeout_ms;
   sc.queue.outbox = sc.notify.durable();
   sc.queue.local_node = node_info_for(cfg, sc);
   sc.queue.lease_ms = cfg.lease_ms;

@@ -226,8 +226,24 @@ result<job_record> runtime::submit(const std::string& session_dir, priority prio
 
 result<job_record> runtime::submit(const std::string& session_dir, const submit_options& options) {
   auto tri = [](const std::optional<bool>& v) { return std::int8_t(v ? (*v ? 1 : 0) : -1); };
-  submit_request r{session_dir, to_string(options.prio), tri(options.compress), tri(options.enrich), options.retention};
+  submit_request r{session_dir, to_string(options.prio), tri(options.compress), tri(options.enrich), options.retention,
+                   options.live};
   return impl_->ask_job(submit_atom::value, std::move(r));
+}
+
+result<job_record> runtime::open_live(const std::string& session_dir, const submit_options& options) {
+  auto tri = [](const std::optional<bool>& v) { return std::int8_t(v ? (*v ? 1 : 0) : -1); };
+  submit_request r{session_dir, to_string(options.prio), tri(options.compress), tri(options.enrich), options.retention,
+                   true};
+  return impl_->ask_job(submit_atom::value, std::move(r));
+}
+
+result<job_record> runtime::append_file(const std::string& job_id, const live_file& file) {
+  return impl_->ask_job(append_atom::value, job_id, file.kind, file.path, file.offset_ms);
+}
+
+result<job_record> runtime::end_recording(const std::string& job_id) {
+  return impl_->ask_job(end_atom::value, job_id);
 }
 
 result<job_record> runtime::status(const std::string& job_id) {

@@ -164,7 +164,7 @@ worker_impl::behavior_type worker_behavior(worker_ptr self, stage_report_actor q
         caf::anon_send(handle, finished_atom::value, std::move(r));
       });
       // At once: a worker node's agent learns from it which stages it holds.
-      self->send(st.queue, stage_progress{order.job_id, order.stage, order.attempt, 0.0});
+      self->send(st.queue, stage_progress{order.job_id, order.stage, order.attempt, 0.0, {}});
       self->delayed_send(self, progress_interval, wakeup_atom::value, running->tick);
     },
     [self](cancel_atom, const std::string& job_id) {
@@ -178,7 +178,7 @@ worker_impl::behavior_type worker_behavior(worker_ptr self, stage_report_actor q
       if (!running || running->tick != tick)
         return;  // that run has ended
       auto& o = running->order;
-      self->send(st.queue, stage_progress{o.job_id, o.stage, o.attempt, running->fraction->load()});
+      self->send(st.queue, stage_progress{o.job_id, o.stage, o.attempt, running->fraction->load(), running->cancel->note()});
       self->delayed_send(self, progress_interval, wakeup_atom::value, tick);
     },
     [self](finished_atom, stage_result& r) {

@@ -8,6 +8,7 @@
 
 #include "actors/enrichment_worker.hpp"
 #include "actors/media_processor.hpp"
+#include "actors/stage_worker.hpp"
 #include "actors/notifier.hpp"
 
 namespace postroll {
@@ -21,6 +22,7 @@ struct supervisor_state {
   notifier_actor notifier;
   std::vector<media_processor_actor> processors;
   std::vector<enrichment_worker_actor> enrichers;
+  std::vector<stage_worker_actor> followers;  ///< the "live" pool: live.record of recordings being made
   int restarts = 0;
   // Everything started, for shutdown. Shared with the exit functor because a
   // stateful actor's state is gone by the time attached functors run. Weak
@@ -31,15 +33,16 @@ struct supervisor_state {
 
 using supervisor_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
-// Starts a worker of a pool ("media" or "enrich") and offers it to the queue.
-void start_worker(supervisor_ptr self, bool media) {
+// Starts a worker of a pool ("media", "enrich" or "live") and offers it to the queue.
+void start_worker(supervisor_ptr self, const std::string& pool) {
   auto& st = self->state;
-  auto w = media ? spawn_media_processor(self->system(), st.queue, st.cfg.media)
-                 : spawn_enrichment_worker(self->system(), st.queue, st.cfg.enrich);
+  auto w = pool == "media"    ? spawn_media_processor(self->system(), st.queue, st.cfg.media)
+           : pool == "enrich" ? spawn_enrichment_worker(self->system(), st.queue, st.cfg.enrich)
+                              : spawn_pool_worker(self->system(), st.queue, "live", st.cfg.live, {}, false, run_live_stage);
   self->monitor(w);
-  (media ? st.processors : st.enrichers).push_back(w);
+  (pool == "media" ? st.processors : pool == "enrich" ? st.enrichers : st.followers).push_back(w);
   st.children->push_back(w.address());
-  self->send(st.queue, register_atom::value, w, std::string{media ? "media" : "enrich"});
+  self->send(st.queue, register_atom::value, w, pool);
 }
 
 supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervisor_config cfg,
@@ -52,9 +55,11 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
   st.children->push_back(st.queue.address());
   st.children->push_back(st.notifier.address());
   for (int i = 0; i < st.cfg.media_workers; ++i)
-    start_worker(self, true);
+    start_worker(self, "media");
   for (int i = 0; i < st.cfg.enrich_workers; ++i)
-    start_worker(self, false);
+    start_worker(self, "enrich");
+  for (int i = 0; i < st.cfg.live_workers; ++i)
+    start_worker(self, "live");
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (msg.source == st.queue.address()) {
@@ -65,12 +70,15 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
     auto find_in = [&](std::vector<stage_worker_actor>& v) {
       return std::find_if(v.begin(), v.end(), [&](const stage_worker_actor& p) { return p.address() == msg.source; });
     };
-    bool media = true;
+    std::string pool = "media";
     if (auto it = find_in(st.processors); it != st.processors.end()) {
       st.processors.erase(it);
     } else if (auto e = find_in(st.enrichers); e != st.enrichers.end()) {
       st.enrichers.erase(e);
-      media = false;
+      pool = "enrich";
+    } else if (auto l = find_in(st.followers); l != st.followers.end()) {
+      st.followers.erase(l);
+      pool = "live";
     } else {
       return;
     }
@@ -81,9 +89,9 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_ptr self, supervi
     if (msg.reason == caf::exit_reason::normal || msg.reason == caf::exit_reason::user_shutdown)
       return;
     ++st.restarts;
-    spdlog::warn("supervisor: {} crashed ({}); starting a new one (restart {})",
-                 media ? "a media processor" : "an enrichment worker", caf::to_string(msg.reason), st.restarts);
-    start_worker(self, media);
+    spdlog::warn("supervisor: a {} worker crashed ({}); starting a new one (restart {})", pool,
+                 caf::to_string(msg.reason), st.restarts);
+    start_worker(self, pool);
   });
   // Stopping the supervisor stops everything it started.
   self->attach_functor([children = st.children] {

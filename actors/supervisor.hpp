@@ -8,6 +8,7 @@
 #include "actors/notifier.hpp"
 #include "enrichment/enrich_stages.hpp"
 #include "pipelines/stages.hpp"
+#include "enrichment/live/live_follower.hpp"
 
 namespace postroll {
 
@@ -17,6 +18,8 @@ struct supervisor_config {
   int media_workers = 1;
   enrich_options enrich;
   int enrich_workers = 2;  ///< enrichment stages run at once (0: none on this node)
+  live_options live;
+  int live_workers = 4;    ///< recordings followed at once (live.record stages)
   notifier_config notify;
 };
 

@@ -107,7 +107,7 @@ result<std::vector<media_ref>> read_list(const json& doc, const char* key, const
       ref.mtime_ns = opened->mtime_ns();
       // An empty audio segment is what a recorder killed right after opening
       // one leaves: media.repair turns it into silence. An empty video is not.
-      if (!audio && ref.bytes == 0)
+      if (!audio && ref.bytes == 0 && !o.recording)
         return bad(ref.resolved, "is empty (" + where + ")");
     }
     out.push_back(std::move(ref));
@@ -240,6 +240,11 @@ result<manifest> load_manifest(const fs::path& session_dir, const manifest_optio
       return bad(path, "startedAt: must be a non-negative integer (Unix milliseconds)");
     m.started_at = s->get<std::int64_t>();
   }
+  if (auto e = doc.find("endedAt"); e != doc.end() && !e->is_null()) {
+    if (!e->is_number_integer() || !e->is_number_unsigned() || e->get<std::uint64_t>() > 253402300799999ull)
+      return bad(path, "endedAt: must be a non-negative integer (Unix milliseconds)");
+    m.ended_at = std::max<std::int64_t>(1, e->get<std::int64_t>());
+  }
   if (auto r = doc.find("originalsRetired"); r != doc.end() && r->is_object()) {
     auto policy = r->value("policy", json("retired"));
     m.originals_retired = policy.is_string() ? one_line(policy.get<std::string>().substr(0, 32)) : "retired";
@@ -260,7 +265,7 @@ result<manifest> load_manifest(const fs::path& session_dir, const manifest_optio
   if (!shots)
     return shots.err();
   m.screenshots = std::move(*shots);
-  if (m.video.empty() && m.audio.empty())
+  if (m.video.empty() && m.audio.empty() && !options.recording)
     return bad(path, "lists no video and no audio: nothing to finalize");
   // Files are placed by offset, not by list order.
   auto by_offset = [](const media_ref& a, const media_ref& b) { return a.offset_ms < b.offset_ms; };

@@ -56,6 +56,9 @@ struct manifest_options {
   /// The folder must be inside one of these ("" = anywhere). Checked on the
   /// folder as opened, so a symlink swapped in later cannot move it.
   std::vector<std::string> roots;
+  /// A session still being recorded (a live job): it may list no file
+  /// yet, and its video may still be empty (the recorder grows it).
+  bool recording = false;
 };
 
 /// A validated manifest: every path is a regular readable file inside the
@@ -66,6 +69,9 @@ struct manifest {
   std::string id;
   std::string name;
   std::int64_t started_at = 0;  ///< Unix ms, 0 when absent
+  /// Unix ms when the recorder ended the session ("endedAt"); 0 while it
+  /// still records (what a live job waits for, docs/session-format.md).
+  std::int64_t ended_at = 0;
   std::filesystem::path dir;    ///< absolute session folder (where its descriptor points)
   session_folder_ptr folder;    ///< the folder, held open
   std::vector<media_ref> video;

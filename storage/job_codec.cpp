@@ -82,6 +82,8 @@ json to_json_value(const job_record& job) {
     j["errorCode"] = to_string(job.error_code);
   if (!job.waiting.empty())
     j["waiting"] = job.waiting;
+  if (job.live)
+    j["live"] = true;
   if (job.removing)
     j["removing"] = job.removing == 2 ? "everything" : "outputs";
   return j;
@@ -109,6 +111,7 @@ result<job_record> job_from_json(const std::string& text) {
     r.bytes_written = j.value("bytesWritten", std::int64_t{0});
     r.bytes_reclaimed = j.value("bytesReclaimed", std::int64_t{0});
     r.cancel_requested = j.value("cancelRequested", false);
+    r.live = j.value("live", false);
     r.error = j.value("error", "");
     if (auto rm = j.find("removing"); rm != j.end() && rm->is_string())
       r.removing = *rm == "everything" ? 2 : 1;

@@ -31,6 +31,10 @@ namespace {
 std::string completion_note(const stage_result& r) {
   if (r.stage == stage_compress)
     return compress_result_of(r.output).note();
+  if (r.stage == stage_live) {
+    auto j = nlohmann::json::parse(r.output, nullptr, false);
+    return j.is_object() ? j.value("warning", std::string{}) : std::string{};
+  }
   if (r.stage != stage_repair)
     return {};
   std::string note;
@@ -78,19 +82,27 @@ void queue_logic::on_progress(const stage_progress& p) {
     return;
   auto& job = *st_.jobs.find(p.job_id);
   auto key = run_key(p.job_id, p.stage);
-  if (auto w = st_.watches.find(key); w != st_.watches.end() && p.fraction != w->second.fraction) {
+  // live.record has no fraction to move: its beat every second while it
+  // follows the recording is what shows it is alive.
+  if (auto w = st_.watches.find(key); w != st_.watches.end() && (p.fraction != w->second.fraction || p.stage == stage_live)) {
     w->second.fraction = p.fraction;
     w->second.changed_at = t;
   }
   auto& last = st_.last_progress[key];
   if (t - last < 100 && p.fraction < 1.0)
     return;  // at most one progress event per job per 100 ms
+  // A live job's follower beats ten times a second for hours: one event a
+  // second, or when what it says changed.
+  if (p.stage == stage_live && t - last < 1000 && p.note == st_.live_notes[key])
+    return;
   last = t;
+  if (p.stage == stage_live)
+    st_.live_notes[key] = p.note;
   std::int64_t eta = -1;
   auto elapsed = t - s->started_at;
   if (p.fraction > 0.02 && elapsed > 0)
     eta = std::int64_t(double(elapsed) * (1.0 - p.fraction) / p.fraction);
-  emit(job, events::stage_progress, p.stage, {}, p.fraction, eta);
+  emit(job, events::stage_progress, p.stage, p.note, p.fraction, p.stage == stage_live ? -1 : eta);
 }
 
 void queue_logic::on_result(const stage_result& r, bool worker_already_freed) {
@@ -126,7 +138,10 @@ void queue_logic::on_result(const stage_result& r, bool worker_already_freed) {
   bool stalled = st_.watches[key].stalled;
   bool preempted = st_.watches[key].preempted;
   st_.watches.erase(key);
-  if (r.ok() && !it->second.cancel_requested) {
+  if (r.ok() && !it->second.cancel_requested && r.stage == stage_live) {
+    live_ended(r);  // completes once the rest is planned
+    return;
+  } else if (r.ok() && !it->second.cancel_requested) {
     stage_completed(r);
   } else if (preempted && !it->second.cancel_requested) {
     // Stopped for a higher-priority job (or lost while stopping): its run

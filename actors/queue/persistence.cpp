@@ -88,6 +88,7 @@ void queue_logic::persist(job_record& j, const job_record* before, const std::st
   if (is_terminal(j.state)) {
     for (const auto& s : j.stages) {
       st_.last_progress.erase(run_key(j.id, s.name));
+      st_.live_notes.erase(run_key(j.id, s.name));
       st_.preempted_at.erase(run_key(j.id, s.name));
     }
     st_.unflushed[j.id] = {st_.commits.last_enqueued(), j};

@@ -77,10 +77,14 @@ queue_internal_actor::behavior_type queue_behavior(queue_ptr self, queue_config 
   return {
     // -- clients ---------------------------------------------------------------
     [self](submit_atom, const std::string& dir, const std::string& prio) {
-      return queue_logic{self}.submit(submit_request{dir, prio, -1, -1, {}});
+      return queue_logic{self}.submit(submit_request{dir, prio, -1, -1, {}, false});
     },
     [self](submit_atom, const submit_request& r) { return queue_logic{self}.submit(r); },
     [self](status_atom, const std::string& id) { return queue_logic{self}.status(id); },
+    [self](append_atom, const std::string& id, const std::string& kind, const std::string& path, std::int64_t offset) {
+      return queue_logic{self}.append(id, kind, path, offset);
+    },
+    [self](end_atom, const std::string& id) { return queue_logic{self}.end_recording(id); },
     [self](list_atom, std::uint32_t limit) { return queue_logic{self}.list(limit); },
     [self](list_atom, const list_query& q) { return queue_logic{self}.list(q); },
     [self](drain_atom) { return queue_logic{self}.drain(); },

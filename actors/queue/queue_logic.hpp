@@ -96,6 +96,16 @@ public:
   caf::result<job_reply> cancel(const std::string& id);
   caf::result<job_reply> retry(const std::string& id);
 
+  // -- live.cpp -------------------------------------------------------------
+  caf::result<job_reply> append(const std::string& id, const std::string& kind, const std::string& path,
+                                std::int64_t offset_ms);
+  caf::result<job_reply> end_recording(const std::string& id);
+  /// Keeps a live job's submit choices for the plan made when it ends.
+  void remember_choices(job_record& j, const submit_request& req);
+  /// live.record completed: plan the rest, then complete it.
+  void live_ended(const stage_result& r);
+  void plan_after_recording(const stage_result& r, const session_check& c);
+
   // -- removal.cpp ----------------------------------------------------------
   caf::result<job_reply> remove(const std::string& id, std::uint8_t what);
   void drop_record(const job_record& job);
@@ -149,6 +159,8 @@ public:
   void start_run(const std::string& id, const std::string& stage, int attempt, const caf::actor_addr& worker);
 
 private:
+  template <class... Ts>
+  caf::result<job_reply> live_change(const std::string& id, const char* what, Ts... xs);
   // dispatch.cpp
   bool has_disk_space(job_record& j);
   void fail_disk_expired();

@@ -77,6 +77,7 @@ struct queue_state {
   /// to re-adopt them until adopt_ms has passed.
   std::unordered_set<std::string> orphans;
   std::unordered_map<std::string, std::int64_t> last_progress;  ///< run_key -> ms of last event
+  std::unordered_map<std::string, std::string> live_notes;  ///< run_key -> the live follower's last note
   std::mt19937_64 rng{std::random_device{}()};  ///< retry jitter
   /// Running stages' last progress, for the stall watchdog.
   struct watch {

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config_checks.hpp"
+#include "postroll/stages.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll::queue {
@@ -75,6 +76,9 @@ job_reply queue_logic::accept(const submit_request& req, const session_check& c)
   j.created_at = now();
   j.stages = c.stages;
   j.media_bytes = c.media_bytes;
+  j.live = j.stages.size() == 1 && j.stages[0].name == stage_live;
+  if (j.live)
+    remember_choices(j, req);
   persist(j, nullptr, "submitted");
   emit(j, events::job_created);
   auto reply = reply_ok(*st_.jobs.find(j.id));

@@ -124,6 +124,12 @@ struct config {
   };
   std::vector<enricher_command> enrich_commands;
 
+  // [live] (live jobs: docs/session-format.md)
+  int live_workers = 4;                ///< recordings followed at once on this node
+  /// A live job nobody feeds for this long is ended as it stands, with a
+  /// warning that the recorder went away (0: never).
+  std::int64_t live_idle_timeout_ms = 600000;
+
   // [notify]
   bool desktop_notifications = true;   ///< when a D-Bus notification service runs
   std::string webhook_url;             ///< POST the final record when a job completes or fails ("" = none)

@@ -90,6 +90,10 @@ struct job_record {
   /// record itself goes last): 1 the outputs, 2 the outputs and the
   /// recording's files. 0 otherwise.
   std::uint8_t removing = 0;
+  /// A live job whose recording is still being made: files are appended as
+  /// the recorder writes them and live.record follows them; it turns false
+  /// when the recording ends and the job goes on as a batch job would.
+  bool live = false;
 };
 
 /// What `runtime::remove` deletes besides the job's record and history.
@@ -119,6 +123,17 @@ struct submit_options {
   /// The originals once the job completed: "keep", "trash" (moved to the
   /// session's trash, purged later) or "delete"; "" follows the config.
   std::string retention;
+  /// Open the job while the recording is made (runtime::open_live): it
+  /// follows the folder's session.json until that carries `endedAt`.
+  bool live = false;
+};
+
+/// A file a live job is fed (runtime::append_file): one the recorder has
+/// finished writing (or, for the screen video, started: it may grow).
+struct live_file {
+  std::string kind;            ///< "audio", "video" or "screenshot"
+  std::string path;            ///< relative to the session folder
+  std::int64_t offset_ms = 0;  ///< where it starts on the session timeline
 };
 
 struct job_counts {

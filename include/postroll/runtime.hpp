@@ -73,6 +73,29 @@ public:
   /// The same, with per-job choices (unset ones follow the node's config).
   result<job_record> submit(const std::string& session_dir, const submit_options& options);
 
+  // --- live jobs (docs/session-format.md: "Live sessions") ------------------
+
+  /// Opens a live job for a session whose recording is being made: the
+  /// folder's session.json must exist (its id at least) and may list no
+  /// file yet. The job follows the manifest (live.record) until it carries
+  /// `endedAt`, doing per-file work as files are listed; then it goes on as
+  /// a submitted job would, reusing that work. Files come either from
+  /// append_file (postroll rewrites session.json) or from a recorder that
+  /// rewrites session.json itself by atomic rename — not both.
+  /// @returns the job (`live` set), or `errc::bad_input` naming the file.
+  result<job_record> open_live(const std::string& session_dir, const submit_options& options = {});
+
+  /// Lists a file the recorder finished in the live job's session.json
+  /// (written and fsynced before this returns). Appending the same path at
+  /// the same offset again changes nothing.
+  /// @returns the job, or `bad_input` (not live, the file is outside the
+  ///          folder or missing, the offset out of range).
+  result<job_record> append_file(const std::string& job_id, const live_file& file);
+
+  /// The recording is over: session.json gets `endedAt`; the job finishes
+  /// what is left (the final mux, compression, summary, canvas).
+  result<job_record> end_recording(const std::string& job_id);
+
   /// @returns the job's current record, or `errc::not_found`.
   result<job_record> status(const std::string& job_id);
 

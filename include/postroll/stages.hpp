@@ -4,6 +4,9 @@
 
 namespace postroll {
 
+/// A live job's first stage: follows the recording while it is made
+/// (per-file work as files arrive) and completes when it ends.
+inline constexpr const char* stage_live = "live.record";
 inline constexpr const char* stage_repair = "media.repair";      ///< rebuild files a crashed recorder left
 inline constexpr const char* stage_timeline = "media.timeline";  ///< audio segments -> one timeline
 inline constexpr const char* stage_merge = "media.merge";        ///< video + timeline -> playable MP4

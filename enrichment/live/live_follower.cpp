@@ -1,0 +1,139 @@
+#include "enrichment/live/live_follower.hpp"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "session/manifest.hpp"
+#include "session/session_folder.hpp"
+
+namespace postroll {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::int64_t ms_since(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t).count();
+}
+
+// Live work yields to the recorder: this thread (and the threads it
+// starts, which inherit it) runs at the lowest CPU priority.
+void lower_priority() {
+  auto tid = id_t(::syscall(SYS_gettid));
+  if (::setpriority(PRIO_PROCESS, tid, 19) != 0)
+    spdlog::debug("live: cannot lower the CPU priority: {}", std::strerror(errno));
+}
+
+std::string clock_of(std::int64_t ms) {
+  auto s = ms / 1000;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+// The end of the last file on the timeline the manifest shows (offsets
+// only: a file's length is known once it is read).
+std::int64_t latest_offset(const manifest& m) {
+  std::int64_t t = 0;
+  for (const auto* list : {&m.audio, &m.video, &m.screenshots})
+    for (const auto& r : *list)
+      t = std::max(t, r.offset_ms);
+  return t;
+}
+
+// What the manifest lists, for "did anything change".
+std::size_t files_of(const manifest& m) { return m.audio.size() + m.video.size() + m.screenshots.size(); }
+
+}  // namespace
+
+result<std::string> run_live_stage(const std::string& stage, const fs::path& session_dir, const live_options& o,
+                                   const cancel_token& cancel, const progress_fn& progress) {
+  if (stage != stage_live)
+    return error{errc::internal, "unknown live stage \"" + stage + "\""};
+  lower_priority();
+  // The folder is watched, not polled: the manifest arrives by rename.
+  unique_fd watch{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
+  if (watch.get() < 0 ||
+      ::inotify_add_watch(watch.get(), session_dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ATTRIB) < 0)
+    return error{errc::io, session_dir.string() + ": cannot watch the folder: " + std::strerror(errno)};
+  manifest_options mo;
+  mo.recording = true;
+  mo.missing_audio_as_silence = o.enrich.missing_audio_as_silence;
+  mo.max_session_ms = o.enrich.max_session_ms;
+  mo.max_entries = o.enrich.max_session_files;
+  auto last_change = steady::now();
+  std::size_t files = 0;
+  std::int64_t timeline_ms = 0;
+  std::string last_problem;
+  bool reload = true;
+  json out;
+  for (;;) {
+    if (cancel.is_cancelled())
+      return error{errc::cancelled, "cancelled"};
+    if (reload) {
+      reload = false;
+      auto m = load_manifest(session_dir, mo);
+      if (!m) {
+        // A recorder that writes session.json in place, not by rename, is
+        // read mid-write now and then: the next change is read again.
+        if (m.err().message != last_problem)
+          spdlog::warn("live: {}", m.err().message);
+        last_problem = m.err().message;
+      } else {
+        last_problem.clear();
+        if (files_of(*m) != files) {
+          files = files_of(*m);
+          timeline_ms = latest_offset(*m);
+          last_change = steady::now();
+        }
+        if (m->ended_at > 0) {
+          out = {{"ended", "recorder"}, {"files", files}};
+          break;
+        }
+      }
+    }
+    if (o.idle_timeout_ms > 0 && ms_since(last_change) >= o.idle_timeout_ms) {
+      auto warning = "the recorder went away: nothing new for " + std::to_string(o.idle_timeout_ms / 1000) +
+                     " s (live.idle_timeout_ms); the session is finished as it stands";
+      spdlog::warn("live: job {} ({}): {}", o.job_id, session_dir.string(), warning);
+      out = {{"ended", "idle"}, {"warning", warning}, {"files", files}};
+      break;
+    }
+    cancel.set_note("recording · " + std::to_string(files) + (files == 1 ? " file" : " files") + " · " +
+                    clock_of(timeline_ms));
+    if (progress)
+      progress(0.0);
+    // Wakes on a change in the folder; the timeout only bounds how late a
+    // cancel or the idle limit is noticed.
+    pollfd p{watch.get(), POLLIN, 0};
+    if (::poll(&p, 1, 250) > 0 && (p.revents & POLLIN)) {
+      alignas(inotify_event) char buf[4096];
+      ssize_t n;
+      while ((n = ::read(watch.get(), buf, sizeof buf)) > 0)
+        for (char* at = buf; at < buf + n;) {
+          auto* e = reinterpret_cast<inotify_event*>(at);
+          if (e->len > 0 && std::strcmp(e->name, manifest_file_name) == 0)
+            reload = true;
+          at += sizeof(inotify_event) + e->len;
+        }
+    }
+  }
+  cancel.set_note({});
+  if (progress)
+    progress(1.0);
+  return out.dump();
+}
+
+}  // namespace postroll

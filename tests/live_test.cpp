@@ -1,0 +1,217 @@
+// Live jobs: opened while the recording is made, fed by the API or by a
+// recorder that rewrites session.json, ended by `endedAt` or by silence
+// from the recorder. Real actors, RocksDB on disk, real files.
+#define BOOST_TEST_MODULE live
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "postroll/runtime.hpp"
+#include "postroll/stages.hpp"
+#include "support/event_log.hpp"
+#include "support/test_support.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace postroll;
+using namespace postroll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+config live_config(const temp_dir& tmp) {
+  config cfg;
+  cfg.data_dir = (tmp / "data").string();
+  cfg.log_level = "warn";
+  cfg.enrich = false;
+  cfg.desktop_notifications = false;
+  return cfg;
+}
+
+// A recording as a recorder starts it: a folder and a manifest that lists nothing yet.
+fs::path empty_recording(const fs::path& dir, const std::string& id) {
+  fs::create_directories(dir / "audio");
+  write_file(dir / "session.json", json{{"schema", 1}, {"id", id}, {"name", "Live " + id}}.dump());
+  return dir;
+}
+
+// A 2 s audio segment with a tone at `hz`, as a recorder closes one.
+void segment(const fs::path& file, int hz) {
+  sh("sox -n -r 48000 -c 1 -b 16 '" + file.string() + "' synth 2 sine " + std::to_string(hz) + " vol 0.3");
+}
+
+// What a recorder does: writes the manifest beside and renames it over the old one.
+void rewrite_manifest(const fs::path& dir, const json& doc) {
+  write_file(dir / ".session.json.tmp", doc.dump());
+  fs::rename(dir / ".session.json.tmp", dir / "session.json");
+}
+
+auto live_note(const std::string& job, const std::string& text) {
+  return [job, text](const event& e) {
+    return e.job_id == job && e.kind == events::stage_progress && e.stage == stage_live &&
+           e.message.find(text) != std::string::npos;
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_live_job_fed_through_the_api_ends_as_a_batch_job_would) {
+  temp_dir tmp;
+  auto dir = empty_recording(tmp / "rec", "live-api");
+  auto rt = runtime::start(live_config(tmp));
+  BOOST_REQUIRE_MESSAGE(rt, (rt ? "" : rt.err().message));
+  event_log log;
+  auto sub = (*rt)->subscribe(log.sink());
+  auto job = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
+  BOOST_TEST(job->live);
+  BOOST_REQUIRE(job->stages.size() == 1u);
+  BOOST_TEST(job->stages[0].name == stage_live);
+  // Opening it again gets the same job back (one live job per session).
+  auto again = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->id == job->id);
+
+  segment(dir / "audio/0.wav", 440);
+  auto a = (*rt)->append_file(job->id, {"audio", "audio/0.wav", 0});
+  BOOST_REQUIRE_MESSAGE(a, (a ? "" : a.err().message));
+  // Acknowledged means on disk: the manifest lists it now.
+  auto doc = json::parse(read_file(dir / "session.json"));
+  BOOST_TEST(doc["audio"].size() == 1u);
+  BOOST_TEST(doc["name"] == "Live live-api");  // what the recorder wrote stays
+  // A retried append changes nothing.
+  BOOST_REQUIRE((*rt)->append_file(job->id, {"audio", "audio/0.wav", 0}));
+  BOOST_TEST(json::parse(read_file(dir / "session.json"))["audio"].size() == 1u);
+  BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording · 1 file")));
+
+  segment(dir / "audio/1.wav", 660);
+  BOOST_REQUIRE((*rt)->append_file(job->id, {"audio", "audio/1.wav", 3000}));  // a 1 s gap: silence
+  BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording · 2 files")));
+  auto live = (*rt)->status(job->id);
+  BOOST_REQUIRE(live);
+  BOOST_TEST(to_string(live->state) == "processing");
+  BOOST_TEST(live->live);
+
+  // Bad appends say why and change nothing.
+  auto outside = (*rt)->append_file(job->id, {"audio", "../elsewhere.wav", 0});
+  BOOST_REQUIRE(!outside);
+  BOOST_TEST(outside.err().message.find("inside the session folder") != std::string::npos);
+  auto missing = (*rt)->append_file(job->id, {"audio", "audio/none.wav", 0});
+  BOOST_REQUIRE(!missing);
+  BOOST_TEST(missing.err().message.find("audio/none.wav") != std::string::npos);
+  auto kind = (*rt)->append_file(job->id, {"subtitles", "audio/0.wav", 0});
+  BOOST_REQUIRE(!kind);
+  BOOST_TEST(kind.err().message.find("unknown kind") != std::string::npos);
+  BOOST_TEST(json::parse(read_file(dir / "session.json"))["audio"].size() == 2u);
+
+  auto ended = (*rt)->end_recording(job->id);
+  BOOST_REQUIRE_MESSAGE(ended, (ended ? "" : ended.err().message));
+  BOOST_TEST(json::parse(read_file(dir / "session.json")).contains("endedAt"));
+  auto done = (*rt)->wait(job->id, 60s);
+  BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
+  BOOST_TEST(to_string(done->state) == "completed");
+  BOOST_TEST(!done->live);
+  std::vector<std::string> names;
+  for (const auto& s : done->stages)
+    names.push_back(s.name);
+  std::vector<std::string> expected{stage_live, stage_timeline, stage_merge};
+  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  // 0-2 s tone, 2-3 s silence, 3-5 s tone: placed as the manifest says.
+  BOOST_TEST(probe_duration(done->output) == 5.0, boost::test_tools::tolerance(0.05));
+  int rate = 0;
+  auto pcm = decode_audio_with_ffmpeg(done->output, rate);
+  auto beeps = find_beeps(pcm, rate);
+  BOOST_REQUIRE(beeps.size() == 2u);
+  BOOST_TEST(beeps[1] == 3000.0, boost::test_tools::tolerance(0.01));
+  // After the end nothing more is taken.
+  auto late = (*rt)->append_file(job->id, {"audio", "audio/0.wav", 6000});
+  BOOST_REQUIRE(!late);
+  BOOST_TEST(late.err().message.find("completed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_recorder_that_rewrites_its_manifest_is_followed_until_ended_at) {
+  temp_dir tmp;
+  auto dir = empty_recording(tmp / "rec", "live-watch");
+  auto rt = runtime::start(live_config(tmp));
+  BOOST_REQUIRE(rt);
+  event_log log;
+  auto sub = (*rt)->subscribe(log.sink());
+  auto job = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
+  json doc = {{"schema", 1}, {"id", "live-watch"}, {"audio", json::array()}};
+  for (int i = 0; i < 3; ++i) {
+    auto name = "audio/" + std::to_string(i) + ".wav";
+    segment(dir / name, 440 + 110 * i);
+    doc["audio"].push_back({{"path", name}, {"offsetMs", 2000 * i}});
+    rewrite_manifest(dir, doc);
+    BOOST_REQUIRE(log.wait_for(live_note(job->id, std::to_string(i + 1) + (i ? " files" : " file"))));
+  }
+  // A half-written manifest (a recorder that does not rename) is read
+  // again at the next change, not taken as the end or as an error.
+  write_file(dir / "session.json", "{\"schema\": 1, \"id\": \"live-wa");
+  doc["endedAt"] = 1761643806000;
+  rewrite_manifest(dir, doc);
+  auto done = (*rt)->wait(job->id, 60s);
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->state) == "completed");
+  BOOST_TEST(probe_duration(done->output) == 6.0, boost::test_tools::tolerance(0.05));
+  BOOST_TEST(done->stages[0].result.find("\"recorder\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_recording_nobody_feeds_is_ended_as_it_stands_with_a_warning) {
+  temp_dir tmp;
+  auto dir = empty_recording(tmp / "rec", "live-idle");
+  segment(dir / "audio/0.wav", 440);
+  write_file(dir / "session.json",
+             json{{"schema", 1}, {"id", "live-idle"}, {"audio", {{{"path", "audio/0.wav"}, {"offsetMs", 0}}}}}.dump());
+  auto cfg = live_config(tmp);
+  cfg.live_idle_timeout_ms = 1500;
+  auto rt = runtime::start(cfg);
+  BOOST_REQUIRE(rt);
+  event_log log;
+  auto sub = (*rt)->subscribe(log.sink());
+  auto job = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE(job);
+  auto done = (*rt)->wait(job->id, 60s);
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->state) == "completed");
+  BOOST_TEST(decodes_cleanly(done->output));
+  auto warned = [&](const event& e) {
+    return e.job_id == job->id && e.kind == events::stage_completed && e.stage == stage_live &&
+           e.message.find("the recorder went away") != std::string::npos;
+  };
+  BOOST_TEST(log.wait_for(warned, 5s));
+}
+
+BOOST_AUTO_TEST_CASE(a_recording_that_ends_with_nothing_in_it_fails_with_the_reason) {
+  temp_dir tmp;
+  auto dir = empty_recording(tmp / "rec", "live-nothing");
+  auto rt = runtime::start(live_config(tmp));
+  BOOST_REQUIRE(rt);
+  auto job = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE(job);
+  BOOST_REQUIRE((*rt)->end_recording(job->id));
+  auto done = (*rt)->wait(job->id, 60s);
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->state) == "failed");
+  BOOST_TEST(done->error.find("lists no video and no audio") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_live_job_can_be_cancelled_while_it_records) {
+  temp_dir tmp;
+  auto dir = empty_recording(tmp / "rec", "live-cancel");
+  auto rt = runtime::start(live_config(tmp));
+  BOOST_REQUIRE(rt);
+  event_log log;
+  auto sub = (*rt)->subscribe(log.sink());
+  auto job = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE(job);
+  BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording")));
+  BOOST_REQUIRE((*rt)->cancel(job->id));
+  auto done = (*rt)->wait(job->id, 30s);
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->state) == "cancelled");
+}
