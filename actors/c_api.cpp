@@ -155,9 +155,27 @@ int postroll_submit(postroll_runtime* rt, const char* session_dir, const char* o
           return fail(errc::bad_input, "options.retention must be \"keep\", \"trash\" or \"delete\"");
         o.retention = j["retention"].get<std::string>();
       }
+      if (j.contains("live")) {
+        if (!j["live"].is_boolean())
+          return fail(errc::bad_input, "options.live must be true or false");
+        o.live = j["live"].get<bool>();
+      }
     }
     return give_job(rt->rt->submit(session_dir, o), job_json);
   });
+}
+
+int postroll_append_file(postroll_runtime* rt, const char* job_id, const char* kind, const char* path,
+                         long long offset_ms, char** job_json) {
+  return on_job(rt, job_id, [&] {
+    if (int rc = need(kind != nullptr && path != nullptr, "kind and path"))
+      return rc;
+    return give_job(rt->rt->append_file(job_id, postroll::live_file{kind, path, std::int64_t(offset_ms)}), job_json);
+  });
+}
+
+int postroll_end_recording(postroll_runtime* rt, const char* job_id, char** job_json) {
+  return on_job(rt, job_id, [&] { return give_job(rt->rt->end_recording(job_id), job_json); });
 }
 
 int postroll_status(postroll_runtime* rt, const char* job_id, char** job_json) {

@@ -28,6 +28,7 @@ struct args {
   bool outputs = false;
   bool no_compress = false;
   bool no_enrich = false;
+  bool live = false;  ///< submit --live: the node follows a recording being made
   bool with_files = false;
 
   std::optional<std::string> opt(const std::string& k) const {

@@ -10,6 +10,9 @@ namespace postroll::cli {
 const char* usage = R"(usage: postroll COMMAND [ARGS]
 
   process DIR        finalize one session in the foreground (embedded runtime)
+  watch DIR          the same for a recording still being made: follows DIR/session.json
+                     as the recorder rewrites it, does the work as files arrive, and
+                     finishes when the manifest carries endedAt (docs/session-format.md)
   node               run a node: standalone (default), coordinator or worker, as
                      node.role in --config FILE says (docs/scale-out.md)
   nodes              list the nodes serving a node's queue: capabilities, load, leases
@@ -29,10 +32,12 @@ options:
   --priority P       high, normal or low (submit, process)
   --json             print records as JSON
   --wait             submit: wait for the job to end, showing progress
+  --live             submit: the recording is still being made; the node follows
+                     DIR/session.json until it carries endedAt (as watch does)
   --history          status JOB: every state transition with time and reason
   --outputs          delete: also delete what postroll wrote for the session
-  --no-compress      process, submit: keep the playable MP4 as merged (no media.compress)
-  --no-enrich        process, submit: no transcript, chapters, summary, canvas
+  --no-compress      process, watch, submit: keep the playable MP4 as merged (no media.compress)
+  --no-enrich        process, watch, submit: no transcript, chapters, summary, canvas
   --retention R      process, submit: keep, trash or delete the originals once the job
                      completed (default: storage.retention; docs/storage.md)
   --reference FILE   process: a complete recording of the same recorder, to rebuild
@@ -56,6 +61,8 @@ std::optional<args> parse_args(int argc, char** argv) {
       a.outputs = true;
     } else if (s == "--no-compress") {
       a.no_compress = true;
+    } else if (s == "--live") {
+      a.live = true;
     } else if (s == "--no-enrich") {
       a.no_enrich = true;
     } else if (s == "--with-files") {
@@ -98,7 +105,7 @@ result<config> make_config(const args& a) {
     cfg.repair_reference = *r;
   if (auto l = a.opt("log-level"))
     cfg.log_level = *l;
-  else if (!a.opt("config") && (a.command == "process" || a.command == "submit"))
+  else if (!a.opt("config") && (a.command == "process" || a.command == "watch" || a.command == "submit"))
     cfg.log_level = "warn";  // the progress bar speaks for them
   if (auto p = a.opt("port")) {
     try {
@@ -129,6 +136,7 @@ result<submit_options> submit_options_for(const args& a) {
     so.enrich = false;
   if (auto r = a.opt("retention"))
     so.retention = *r;
+  so.live = a.live;
   return so;
 }
 

@@ -72,7 +72,9 @@ int cmd_client(const args& a, signal_waiter& sig) {
     std::error_code ec;
     auto dir = fs::absolute(a.positional[0], ec).string();
     // The session id filters events before the job id is known.
-    auto m = load_manifest(dir);
+    manifest_options mo;
+    mo.recording = a.live;  // a recording just begun may list nothing yet
+    auto m = load_manifest(dir, mo);
     job_follower follower{r, m ? m->id : std::string{}, true};
     if (a.wait)
       if (auto err = follower.subscribe())

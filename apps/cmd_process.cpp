@@ -6,9 +6,12 @@
 
 namespace postroll::cli {
 
+namespace {
+
 // The embedded runtime in the foreground: one session, a progress bar, the
-// playable file's path on stdout.
-int cmd_process(const args& a, signal_waiter& sig) {
+// playable file's path on stdout. `live`: the recording is still being
+// made; the job follows its session.json until that carries endedAt.
+int run_in_foreground(const args& a, signal_waiter& sig, bool live) {
   if (a.positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
@@ -22,6 +25,7 @@ int cmd_process(const args& a, signal_waiter& sig) {
   mo.max_session_ms = std::int64_t(cfg->max_session_hours) * 3600000;
   mo.max_entries = std::size_t(cfg->max_session_files);
   mo.roots = cfg->session_roots;
+  mo.recording = live;
   auto m = load_manifest(a.positional[0], mo);
   if (!m)
     return fail(m.err());
@@ -34,7 +38,10 @@ int cmd_process(const args& a, signal_waiter& sig) {
   job_follower follower{**rt, m->id, true};
   if (auto err = follower.subscribe())
     return fail(*err);
-  auto job = (*rt)->submit(m->dir.string(), *so);
+  if (live && m->ended_at == 0)
+    std::cerr << "postroll: following " << (m->dir / manifest_file_name).string()
+              << " until it carries endedAt (Ctrl-C stops following; the job resumes next time)\n";
+  auto job = live ? (*rt)->open_live(m->dir.string(), *so) : (*rt)->submit(m->dir.string(), *so);
   if (!job)
     return fail(job.err());
   auto final = follower.wait(*job, sig);
@@ -51,5 +58,11 @@ int cmd_process(const args& a, signal_waiter& sig) {
   }
   return exit_code_for(*final);
 }
+
+}  // namespace
+
+int cmd_process(const args& a, signal_waiter& sig) { return run_in_foreground(a, sig, false); }
+
+int cmd_watch(const args& a, signal_waiter& sig) { return run_in_foreground(a, sig, true); }
 
 }  // namespace postroll::cli

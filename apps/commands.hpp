@@ -10,6 +10,8 @@ namespace postroll::cli {
 
 int cmd_process(const args& a, signal_waiter& sig);
 int cmd_node(const args& a, signal_waiter& sig);
+/// The same as process for a recording being made (a live job).
+int cmd_watch(const args& a, signal_waiter& sig);
 /// submit, status, cancel, retry, delete, remove, nodes.
 int cmd_client(const args& a, signal_waiter& sig);
 

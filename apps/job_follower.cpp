@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "postroll/stages.hpp"
+
 namespace postroll::cli {
 
 result<job_record> job_follower::wait(const job_record& job, signal_waiter& sig) {
@@ -21,7 +23,17 @@ result<job_record> job_follower::wait(const job_record& job, signal_waiter& sig)
   auto now = rt_.status(job.id);
   if (now && !is_terminal(now->state)) {
     std::unique_lock<std::mutex> lock{w_.mtx};
-    w_.cv.wait(lock, [&] { return w_.ended || w_.interrupted; });
+    for (;;) {
+      w_.cv.wait(lock, [&] { return w_.ended || w_.interrupted || w_.replanned; });
+      if (!w_.replanned)
+        break;
+      w_.replanned = false;
+      lock.unlock();
+      auto grown = rt_.status(job.id);  // not from the event thread: it asks the queue
+      lock.lock();
+      if (grown && bar_)
+        bar_->set_stages(int(grown->stages.size()));
+    }
   }
   sig.quiet();
   sub_.reset();
@@ -45,6 +57,10 @@ void job_follower::on_event(const event& e) {
       bar_->update(e);
     else
       early_.push_back(e);
+  }
+  if (e.kind == events::stage_completed && e.stage == stage_live) {
+    w_.replanned = true;
+    w_.cv.notify_all();
   }
   if (!job_id_.empty() && (e.kind == events::job_completed || e.kind == events::job_failed ||
                            e.kind == events::job_cancelled)) {

@@ -52,6 +52,7 @@ struct job_watch {
   std::condition_variable cv;
   bool ended = false;
   bool interrupted = false;
+  bool replanned = false;  ///< a live job's recording ended: it has more stages now
 };
 
 // Follows the events of one session's job. Subscribe before submitting, so

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   signal_waiter sig;
   if (a->command == "process")
     return cmd_process(*a, sig);
+  if (a->command == "watch")
+    return cmd_watch(*a, sig);
   if (a->command == "node")
     return cmd_node(*a, sig);
   if (a->command == "submit" || a->command == "status" || a->command == "cancel" ||

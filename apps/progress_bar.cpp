@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "postroll/stages.hpp"
+
 #include <unistd.h>
 
 namespace postroll::cli {
@@ -17,6 +19,10 @@ void progress_bar::update(const event& e) {
     auto& s = seen_[e.stage];
     s = stage_view{};
     s.index = index;
+  } else if (e.kind == events::stage_progress && e.stage == stage_live) {
+    // While it records there is no fraction: the line says what arrived.
+    draw_live(e.message);
+    return;
   } else if (e.kind == events::stage_progress || e.kind == events::stage_completed) {
     auto it = seen_.find(e.stage);
     if (it == seen_.end())
@@ -39,7 +45,9 @@ void progress_bar::draw(const std::string& stage) {
     if (decile == s.last_decile)
       return;
     s.last_decile = decile;
-    std::fprintf(out_, "progress %d/%d %s %d%%%s\n", s.index, stages_, stage.c_str(), pct, eta_text(s.eta_ms).c_str());
+    // A live job's stages after its recording are counted once it planned them.
+    auto total = s.index > stages_ ? std::string{"?"} : std::to_string(stages_);
+    std::fprintf(out_, "progress %d/%s %s %d%%%s\n", s.index, total.c_str(), stage.c_str(), pct, eta_text(s.eta_ms).c_str());
     std::fflush(out_);
     return;
   }
@@ -63,6 +71,24 @@ void progress_bar::draw(const std::string& stage) {
   std::fprintf(out_, "\r\033[K[%s] %3d%%  %d/%d %s%s", bar.c_str(), int(fraction * 100 + 0.5), done, stages_,
                running.empty() ? stage.c_str() : running.c_str(), eta_text(eta).c_str());
   drawn_ = true;
+  std::fflush(out_);
+}
+
+void progress_bar::draw_live(const std::string& note) {
+  if (note.empty() || note == live_note_)
+    return;
+  live_note_ = note;
+  auto now = std::chrono::steady_clock::now();
+  if (!tty_) {
+    // A log, not a screen: a line every 2 s at most.
+    if (now - live_printed_ < std::chrono::seconds(2))
+      return;
+    live_printed_ = now;
+    std::fprintf(out_, "live %s\n", note.c_str());
+  } else {
+    std::fprintf(out_, "\r\033[K[%s] %s", "live", note.c_str());
+    drawn_ = true;
+  }
   std::fflush(out_);
 }
 

@@ -4,6 +4,7 @@
 // or a pipe.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -21,6 +22,9 @@ public:
   void update(const event& e);
   /// Ends the bar's line (call once the job ended).
   void finish();
+  /// The job has this many stages now (a live job's plan grows when its
+  /// recording ends).
+  void set_stages(int stages) { stages_ = std::max(stages_, stages); }
 
 private:
   struct stage_view {
@@ -31,12 +35,15 @@ private:
     bool done = false;
   };
   void draw(const std::string& stage);
+  void draw_live(const std::string& note);
   std::FILE* out_;
   bool tty_;
   int stages_;
   int started_ = 0;
   std::map<std::string, stage_view> seen_;
   bool drawn_ = false;
+  std::string live_note_;  // what the live follower said last
+  std::chrono::steady_clock::time_point live_printed_{};
 };
 
 }  // namespace postroll::cli

@@ -15,6 +15,9 @@ EVENT_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
 lib.postroll_version.restype = ctypes.c_char_p
 lib.postroll_last_error.restype = ctypes.c_char_p
 lib.postroll_start.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+lib.postroll_append_file.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                     ctypes.c_longlong, ctypes.POINTER(ctypes.c_void_p)]
+lib.postroll_end_recording.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
 lib.postroll_submit.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
 lib.postroll_wait.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p)]
 lib.postroll_status.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
@@ -87,6 +90,28 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 2, "unknown job is status 2 (POSTROLL_ENOT_FOUND)")
     rc = lib.postroll_submit(rt, session.encode(), b"not json", None)
     check(rc == 1 and b"JSON" in lib.postroll_last_error(), "bad options are reported, not thrown")
+
+    # A live job: opened on an empty recording, fed a segment, ended.
+    live = os.path.join(tmp, "live")
+    os.makedirs(os.path.join(live, "audio"))
+    with open(os.path.join(live, "session.json"), "w") as f:
+        json.dump({"schema": 1, "id": "c-live"}, f)
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", os.path.join(live, "audio", "0.wav"),
+                    "synth", "2", "sine", "440", "vol", "0.3"], check=True)
+    rc = lib.postroll_submit(rt, live.encode(), b'{"live": true, "enrich": false}', ctypes.byref(out))
+    check(rc == 0, "live submit")
+    lj = json.loads(take_string(out))
+    check(lj.get("live") is True, "the record says live")
+    rc = lib.postroll_append_file(rt, lj["id"].encode(), b"audio", b"audio/0.wav", 0, ctypes.byref(out))
+    check(rc == 0 and json.loads(take_string(out))["id"] == lj["id"], "append_file")
+    with open(os.path.join(live, "session.json")) as f:
+        check(len(json.load(f)["audio"]) == 1, "appended on disk")
+    rc = lib.postroll_append_file(rt, lj["id"].encode(), b"audio", b"../x.wav", 0, None)
+    check(rc == 1 and b"inside the session folder" in lib.postroll_last_error(), "an escaping path is refused")
+    check(lib.postroll_end_recording(rt, lj["id"].encode(), None) == 0, "end_recording")
+    rc = lib.postroll_wait(rt, lj["id"].encode(), 60000, ctypes.byref(out))
+    lf = json.loads(take_string(out))
+    check(rc == 0 and lf["state"] == "completed" and "live" not in lf, "the live job completed")
 
     lib.postroll_unsubscribe(sub)
     lib.postroll_free(rt)

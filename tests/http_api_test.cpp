@@ -226,3 +226,51 @@ BOOST_AUTO_TEST_CASE(a_non_default_output_dir_is_where_the_api_finds_the_outputs
   BOOST_TEST(media->status == 200);
   BOOST_TEST(media->body == read_file(dir / "finalized/session.m4a"));
 }
+
+BOOST_AUTO_TEST_CASE(a_live_job_is_opened_fed_and_ended_over_http) {
+  node_fixture f;
+  auto c = f.client();
+  auto dir = f.t / "sessions/live";
+  fs::create_directories(dir / "audio");
+  write_file(dir / "session.json", json{{"schema", 1}, {"id", "http-live"}}.dump());
+  auto opened = c.Post("/api/jobs", json{{"session", dir.string()}, {"live", true}}.dump(), "application/json");
+  BOOST_REQUIRE(opened);
+  BOOST_TEST(opened->status == 201, opened->body);
+  auto job = json::parse(opened->body);
+  BOOST_TEST(job["live"] == true);
+  auto id = job["id"].get<std::string>();
+  // The session route shows a recording that lists nothing yet.
+  BOOST_TEST(c.Get("/api/sessions/http-live")->status == 200);
+  sh("sox -n -r 16000 -c 1 -b 16 '" + (dir / "audio/0.wav").string() + "' synth 2 sine 440 vol 0.3");
+  auto files = "/api/jobs/" + id + "/files";
+  auto added = c.Post(files.c_str(), R"({"kind": "audio", "path": "audio/0.wav", "offsetMs": 0})", "application/json");
+  BOOST_REQUIRE(added);
+  BOOST_TEST(added->status == 200, added->body);
+  BOOST_TEST(json::parse(read_file(dir / "session.json"))["audio"].size() == 1u);
+  // Numbers and paths from the request are checked before use.
+  for (const char* bad : {R"({"kind": "audio", "path": "audio/0.wav", "offsetMs": -5})",
+                          R"({"kind": "audio", "path": "audio/0.wav", "offsetMs": 1e300})",
+                          R"({"kind": "audio", "path": "audio/0.wav", "offsetMs": 18446744073709551615})",
+                          R"({"kind": "audio", "path": "/etc/passwd", "offsetMs": 0})",
+                          R"({"kind": "audio"})"}) {
+    auto r = c.Post(files.c_str(), bad, "application/json");
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->status == 400, bad << " -> " << r->body);
+  }
+  // A page of another origin cannot feed or end it.
+  httplib::Headers foreign{{"Origin", "http://evil.example"}};
+  auto csrf = c.Post(("/api/jobs/" + id + "/end").c_str(), foreign, "{}", "application/json");
+  BOOST_REQUIRE(csrf);
+  BOOST_TEST(csrf->status == 403);
+  BOOST_TEST(!json::parse(read_file(dir / "session.json")).contains("endedAt"));
+  auto ended = c.Post(("/api/jobs/" + id + "/end").c_str(), "{}", "application/json");
+  BOOST_REQUIRE(ended);
+  BOOST_TEST(ended->status == 200, ended->body);
+  auto client = runtime::connect(f.caf_host, f.caf_port);
+  BOOST_REQUIRE(client);
+  auto done = (*client)->wait(id, 60s);
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->state) == "completed");
+  auto late = c.Post(files.c_str(), R"({"kind": "audio", "path": "audio/0.wav", "offsetMs": 2000})", "application/json");
+  BOOST_TEST(late->status == 400);
+}

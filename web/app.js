@@ -42,12 +42,14 @@ function jobFraction(job) {
 
 // The status badge: processing / ready / failed (and the quieter states).
 function badgeText(job) {
+  if (job.live) return "recording";
   if (job.state === "completed") return "ready";
   if (job.state === "pending" && job.waiting) return "waiting";
   return job.state;
 }
 
 function badgeClass(job) {
+  if (job.live) return "recording";
   return job.state === "completed" ? "ready" : job.state;
 }
 
@@ -94,11 +96,14 @@ function renderRow(tr, job) {
   const where = (job.stages || []).filter((s) => s.state === "processing")
     .map((s) => s.name + (s.node ? " on " + s.node : ""));
   stage.textContent = where.join(" + ") || (job.state === "failed" ? job.error : job.state === "pending" ? job.waiting || "" : "");
+  // A recording being made: what has arrived and how far the live work is.
+  const liveNote = job.live ? (progress.get(job.id + "/live.record") || {}).note : "";
+  if (liveNote) stage.textContent = liveNote;
   stage.title = stage.textContent;
   const fraction = jobFraction(job);
   tr.querySelector("progress").value = fraction;
   const p = running.length ? progress.get(job.id + "/" + running[0]) : null;
-  tr.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (p ? eta(p.etaMs) : "");
+  tr.querySelector(".eta").textContent = job.live ? "" : Math.round(fraction * 100) + "%" + (p ? eta(p.etaMs) : "");
   if (tr.dataset.state !== job.state) {
     tr.dataset.state = job.state;
     fillActions(tr.querySelector(".actions"), job);
@@ -173,8 +178,8 @@ function renderStages(job) {
     li.querySelector(".badge").textContent = skipped ? "not compressed" : s.state;
     li.title = skipped ? "not compressed: " + r.reason : "";
     li.querySelector("progress").value = fraction;
-    li.querySelector(".eta").textContent = Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "") +
-      (s.node ? " · " + s.node : "");
+    li.querySelector(".eta").textContent = (s.name === "live.record" && s.state === "processing" ? (p && p.note) || "recording"
+      : Math.round(fraction * 100) + "%" + (s.state === "processing" && p ? eta(p.etaMs) : "")) + (s.node ? " · " + s.node : "");
     // An attempt's error while it retries (the job's own error is shown above).
     li.querySelector(".stage-error").textContent = skipped ? r.reason :
       s.error && s.state !== "completed" && !(job.error || "").includes(s.error) ? "last attempt: " + s.error : "";
@@ -456,7 +461,7 @@ function connect() {
   });
   events.addEventListener("progress", (msg) => {
     const e = JSON.parse(msg.data);
-    progress.set(e.jobId + "/" + e.stage, { progress: e.progress, etaMs: e.etaMs ?? -1 });
+    progress.set(e.jobId + "/" + e.stage, { progress: e.progress, etaMs: e.etaMs ?? -1, note: e.message || "" });
     const job = jobs.get(e.jobId);
     if (!job) return;
     // A stage the record does not show running yet (the record was

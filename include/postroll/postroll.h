@@ -65,10 +65,22 @@ POSTROLL_API int postroll_stop(postroll_runtime* rt, int grace_ms);
 POSTROLL_API void postroll_free(postroll_runtime* rt);
 
 /* Accepts a job for a session folder. `options_json` may be NULL or e.g.
- * {"priority": "high", "compress": false, "enrich": true}. On success
- * `*job_json` (if not NULL) receives the job record. */
+ * {"priority": "high", "compress": false, "enrich": true}. With
+ * {"live": true} the job is opened while the recording is made (see
+ * postroll_append_file, postroll_end_recording). On success `*job_json`
+ * (if not NULL) receives the job record. */
 POSTROLL_API int postroll_submit(postroll_runtime* rt, const char* session_dir, const char* options_json,
                                  char** job_json);
+
+/* A live job: lists a file the recorder finished in the session's
+ * session.json (on disk before this returns). `kind` is "audio", "video" or
+ * "screenshot"; `path` is relative to the session folder; `offset_ms` places
+ * it on the session timeline. Appending the same file again changes nothing. */
+POSTROLL_API int postroll_append_file(postroll_runtime* rt, const char* job_id, const char* kind, const char* path,
+                                      long long offset_ms, char** job_json);
+
+/* A live job: the recording is over (session.json gets "endedAt"). */
+POSTROLL_API int postroll_end_recording(postroll_runtime* rt, const char* job_id, char** job_json);
 
 /* One job's record. */
 POSTROLL_API int postroll_status(postroll_runtime* rt, const char* job_id, char** job_json);

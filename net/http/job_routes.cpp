@@ -121,7 +121,11 @@ void add_job_routes(api_server::impl& api) {
         *slot = opts[key].get<bool>();
     if (opts.contains("retention") && opts["retention"].is_string())
       so.retention = opts["retention"].get<std::string>();
-    auto job = rt.submit(dir, so);
+    if (body.contains("live") && !body["live"].is_boolean())
+      return send_error(res, 400, "bad_input", "\"live\" must be true or false");
+    // live: the recording is being made; files come by the append route
+    // (or the recorder's own rewrites of session.json) until the end route.
+    auto job = body.value("live", false) ? rt.open_live(dir, so) : rt.submit(dir, so);
     if (!job) {
       if (job.err().message.find("not under a configured session root") != std::string::npos)
         return send_error(res, 403, "forbidden", job.err().message);
@@ -166,6 +170,27 @@ void add_job_routes(api_server::impl& api) {
   });
   svr.route("POST", R"(/api/jobs/([A-Za-z0-9_-]{1,64})/cancel)", [&rt](const request& req, response& res) {
     auto job = rt.cancel(req.matches[1]);
+    job ? send_json(res, to_json(*job)) : send_error(res, job.err());
+  });
+  // A live job: a file the recorder finished ({"kind", "path", "offsetMs"}).
+  svr.route("POST", R"(/api/jobs/([A-Za-z0-9_-]{1,64})/files)", [&rt](const request& req, response& res) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("kind") || !body["kind"].is_string() || !body.contains("path") ||
+        !body["path"].is_string())
+      return send_error(res, 400, "bad_input",
+                        "expected a JSON object with \"kind\" (audio, video, screenshot), \"path\" and \"offsetMs\"");
+    auto offset = body.value("offsetMs", json(0));
+    // Range-checked before it becomes a number: a week at most.
+    if (!offset.is_number_unsigned() || offset.get<std::uint64_t>() > std::uint64_t(max_session_ms_limit))
+      return send_error(res, 400, "bad_input", "\"offsetMs\" must be a non-negative integer (milliseconds)");
+    auto kind = body["kind"].get<std::string>(), path = body["path"].get<std::string>();
+    if (kind.size() > 32 || path.size() > 4096)
+      return send_error(res, 400, "bad_input", "\"kind\" or \"path\" is too long");
+    auto job = rt.append_file(req.matches[1], live_file{kind, path, offset.get<std::int64_t>()});
+    job ? send_json(res, to_json(*job)) : send_error(res, job.err());
+  });
+  svr.route("POST", R"(/api/jobs/([A-Za-z0-9_-]{1,64})/end)", [&rt](const request& req, response& res) {
+    auto job = rt.end_recording(req.matches[1]);
     job ? send_json(res, to_json(*job)) : send_error(res, job.err());
   });
   svr.route("POST", R"(/api/jobs/([A-Za-z0-9_-]{1,64})/retry)", [&rt](const request& req, response& res) {

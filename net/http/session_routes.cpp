@@ -59,6 +59,7 @@ json manifest_json(const manifest& m, const std::string& session_id) {
 manifest_options lenient() {
   manifest_options mo;
   mo.missing_audio_as_silence = true;  // the player shows what is there
+  mo.recording = true;  // a live session: what has arrived so far
   return mo;
 }
 
