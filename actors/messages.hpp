@@ -49,6 +49,9 @@ struct stage_order {
   /// The session's seal key (session/seal.hpp): the stage seals postroll's
   /// own records in the session folder with it and trusts only those.
   std::string seal_key;
+  /// live.record: the job's submit choices (JSON; which stages follow),
+  /// so the follower does live only the work the job will use.
+  std::string choices;
 };
 
 /// Worker -> queue: how far a running stage is.
@@ -237,7 +240,7 @@ typename Inspector::result_type inspect(Inspector& f, submit_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_order& x) {
   return f(caf::meta::type_name("stage_order"), x.job_id, x.session_id, x.session_dir, x.stage,
-           x.attempt, x.seal_key);
+           x.attempt, x.seal_key, x.choices);
 }
 
 template <class Inspector>

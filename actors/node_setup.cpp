@@ -109,6 +109,7 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.live.enrich = sc.enrich;
   sc.live.output_dir = cfg.output_dir;
   sc.live.idle_timeout_ms = cfg.live_idle_timeout_ms;
+  sc.live.transcribe = cfg.enrich;
   sc.queue.outbox = sc.notify.durable();
   sc.queue.local_node = node_info_for(cfg, sc);
   sc.queue.lease_ms = cfg.lease_ms;

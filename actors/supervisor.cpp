@@ -8,6 +8,7 @@
 
 #include "actors/enrichment_worker.hpp"
 #include "actors/media_processor.hpp"
+#include "actors/live_worker.hpp"
 #include "actors/stage_worker.hpp"
 #include "actors/notifier.hpp"
 
@@ -38,7 +39,7 @@ void start_worker(supervisor_ptr self, const std::string& pool) {
   auto& st = self->state;
   auto w = pool == "media"    ? spawn_media_processor(self->system(), st.queue, st.cfg.media)
            : pool == "enrich" ? spawn_enrichment_worker(self->system(), st.queue, st.cfg.enrich)
-                              : spawn_pool_worker(self->system(), st.queue, "live", st.cfg.live, {}, false, run_live_stage);
+                              : spawn_live_follower(self->system(), st.queue, st.cfg.live);
   self->monitor(w);
   (pool == "media" ? st.processors : pool == "enrich" ? st.enrichers : st.followers).push_back(w);
   st.children->push_back(w.address());

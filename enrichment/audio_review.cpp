@@ -63,6 +63,7 @@ result<json> review_audio(const analysis_source& source, std::int64_t duration_m
   to.asr = o.asr;
   to.threads = o.asr_threads;
   to.bias_for = o.bias_for;
+  to.cache = o.cache;
   std::function<void()> report;
   to.on_wait = [&] {
     if (report)
@@ -118,6 +119,7 @@ result<json> review_audio(const analysis_source& source, std::int64_t duration_m
   auto words_done = recognizer.finish();
   if (!words_done)
     return words_done.err();
+  auto reused = recognizer.cached_pieces();
   auto utterances = utterances_of(std::move(*words_done));
   auto spans = speech_spans(frame_db, frame_ms);
   auto audio_ms = total * 1000 / analysis_rate;
@@ -164,6 +166,7 @@ result<json> review_audio(const analysis_source& source, std::int64_t duration_m
               {"model", o.asr.model_dir},
               {"asrSpeed", o.asr.speed},
               {"asrThreads", recognizer.threads()},
+              {"piecesReused", reused},
               {"durationMs", audio_ms},
               {"text", text},
               {"wordCount", word_count},

@@ -20,6 +20,7 @@ struct audio_review_options {
   /// The vocabulary to favour per stretch of the timeline (the screen's
   /// words: enrich_stages); null = none.
   decltype(transcriber_options::bias_for) bias_for;
+  const piece_cache* cache = nullptr;  ///< recognised pieces to reuse and keep (null = none)
 };
 
 /// Hands the 16 kHz mono timeline to `on_chunk` in order (samples, count,

@@ -57,7 +57,7 @@ json read_json(const fs::path& file) {
 json compact(const std::string& stage, const json& full, const fs::path& file) {
   json c = {{"file", file.string()}};
   for (const char* key : {"skipped", "reason", "engine", "wordCount", "speechMs", "durationMs", "count", "source",
-                          "tiles", "image", "fallbackReason", "asrSpeed", "asrThreads", "screenVocabulary"})
+                          "tiles", "image", "fallbackReason", "asrSpeed", "asrThreads", "screenVocabulary", "piecesReused"})
     if (full.contains(key))
       c[key] = full[key];
   if (stage == stage_summary)
@@ -204,6 +204,14 @@ result<json> audio_review(const stage_context& c) {
     return std::nullopt;
   };
   auto options = c.o.audio;
+  // Pieces a live job recognised while the recording was made (or an
+  // earlier attempt did) are taken as they are.
+  auto pieces = c.m.folder->output_dir((fs::path{c.o.output_dir} / "enrichment" / "pieces").string());
+  std::optional<piece_cache> cache;
+  if (pieces) {
+    cache.emplace(*pieces, c.o.seal_key, options.asr);
+    options.cache = &*cache;
+  }
   auto vocabulary = screen_vocabulary_of(read_json(c.dir / file_of(stage_chapters)), c.o.screen_vocabulary);
   if (vocabulary)
     options.bias_for = *vocabulary;

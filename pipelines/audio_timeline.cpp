@@ -1,4 +1,5 @@
 #include "pipelines/audio_timeline.hpp"
+#include "pipelines/timeline_mixer.hpp"
 #include "pipelines/gst_support.hpp"
 
 #include <algorithm>
@@ -18,20 +19,20 @@ namespace fs = std::filesystem;
 
 namespace postroll {
 
-namespace {
-
-// How many decoded segments may wait ahead of the mixer (bounds memory).
-constexpr size_t lookahead = 8;
-
 // A segment from a manifest is opened through its session folder, and
 // only while it is decoded (a session may list thousands).
-result<pcm_audio> decode_segment(const timeline_segment& s, int rate, int channels, const cancel_token& cancel,
-                                 std::int64_t max_end_ms) {
+result<pcm_audio> decode_timeline_segment(const timeline_segment& s, int rate, int channels, const cancel_token& cancel,
+                                          std::int64_t max_end_ms) {
   auto room = std::max<std::int64_t>(1, max_end_ms - s.offset_ms);
   if (!s.ref)
     return decode_audio(s.file, rate, channels, cancel, room);
   return with_file(*s.ref, [&](const std::string& path) { return decode_audio(path, rate, channels, cancel, room); });
 }
+
+namespace {
+
+// How many decoded segments may wait ahead of the mixer (bounds memory).
+constexpr size_t lookahead = 8;
 
 int bitrate_for(int rate, int channels) {
   int per_channel = rate <= 16000 ? 32000 : rate <= 24000 ? 48000 : 64000;
@@ -82,7 +83,7 @@ private:
           return;
         i = next_++;
       }
-      auto decoded = decode_segment(segments_[i], rate_, channels_, cancel_, max_end_ms_);
+      auto decoded = decode_timeline_segment(segments_[i], rate_, channels_, cancel_, max_end_ms_);
       {
         std::lock_guard<std::mutex> guard{mtx_};
         slots_[i].emplace(std::move(decoded));
@@ -155,9 +156,9 @@ result<timeline_result> mix_timeline(const std::vector<timeline_segment>& segmen
   size_t first = 0;
   std::optional<pcm_audio> first_pcm;
   for (; first < segments.size() && !first_pcm; ++first) {
-    auto pcm = decode_segment(segments[first], want_rate, want_channels, cancel, options.max_duration_ms);
+    auto pcm = decode_timeline_segment(segments[first], want_rate, want_channels, cancel, options.max_duration_ms);
     if (pcm && pcm->channels > 2)
-      pcm = decode_segment(segments[first], pcm->rate, 2, cancel, options.max_duration_ms);
+      pcm = decode_timeline_segment(segments[first], pcm->rate, 2, cancel, options.max_duration_ms);
     if (pcm) {
       first_pcm = std::move(*pcm);
       break;
@@ -174,7 +175,8 @@ result<timeline_result> mix_timeline(const std::vector<timeline_segment>& segmen
   res.rate = rate;
   res.channels = ch;
 
-  auto to_frames = [rate](std::int64_t ms) { return (ms * rate + 500) / 1000; };
+  timeline_mixer mixer{rate, ch};
+  auto to_frames = [&mixer](std::int64_t ms) { return mixer.frame_at(ms); };
   // Estimated total for progress and for cutting the encoding into chunks:
   // the last offset plus an average segment.
   std::int64_t estimate = to_frames(segments.back().offset_ms) + first_pcm->frames();
@@ -182,34 +184,7 @@ result<timeline_result> mix_timeline(const std::vector<timeline_segment>& segmen
   if (auto err = sink.start(rate, ch, estimate))
     return *err;
 
-  std::int64_t flushed = 0;           // timeline frames handed to the sink
-  std::vector<std::int16_t> pending;  // mixed frames from `flushed` on
-  auto flush_to = [&](std::int64_t target) -> maybe_error {
-    while (flushed < target) {
-      auto avail = std::int64_t(pending.size()) / ch;
-      if (avail > 0) {
-        auto n = std::min(avail, target - flushed);
-        if (auto err = sink.write(pending.data(), n))
-          return err;
-        pending.erase(pending.begin(), pending.begin() + n * ch);
-        flushed += n;
-      } else {
-        if (auto err = sink.write(nullptr, target - flushed))
-          return err;
-        flushed = target;
-      }
-    }
-    return std::nullopt;
-  };
-  auto mix_in = [&](const pcm_audio& pcm, std::int64_t start) {
-    auto at = size_t(start - flushed) * ch;
-    if (pending.size() < at + pcm.samples.size())
-      pending.resize(at + pcm.samples.size(), 0);
-    for (size_t k = 0; k < pcm.samples.size(); ++k) {
-      int v = int(pending[at + k]) + int(pcm.samples[k]);
-      pending[at + k] = std::int16_t(std::clamp(v, -32768, 32767));
-    }
-  };
+  auto write = [&sink](const std::int16_t* samples, std::int64_t frames) { return sink.write(samples, frames); };
 
   maybe_error failure;
   {
@@ -230,20 +205,20 @@ result<timeline_result> mix_timeline(const std::vector<timeline_segment>& segmen
         }
       }
       auto start = to_frames(segments[i].offset_ms);
-      failure = flush_to(start);
+      failure = mixer.flush_to(start, write);
       if (!failure && pcm)
-        mix_in(*pcm, start);
+        mixer.mix_in(*pcm, start);
       if (progress)
-        progress(std::min(0.99, double(flushed) / double(std::max<std::int64_t>(estimate, 1))));
+        progress(std::min(0.99, double(mixer.flushed()) / double(std::max<std::int64_t>(estimate, 1))));
     }
   }
   if (!failure)
-    failure = flush_to(std::max(flushed + std::int64_t(pending.size()) / ch, to_frames(options.min_duration_ms)));
+    failure = mixer.flush_to(std::max(mixer.end(), to_frames(options.min_duration_ms)), write);
   if (!failure)
     failure = sink.finish();
   if (failure)
     return *failure;
-  res.duration_ms = flushed * 1000 / rate;
+  res.duration_ms = mixer.flushed() * 1000 / rate;
   if (progress)
     progress(1.0);
   return res;

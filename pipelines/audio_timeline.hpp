@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/audio_decoder.hpp"
 #include "postroll/error.hpp"
 #include "session/cancel_token.hpp"
 #include "session/manifest.hpp"
@@ -53,6 +54,11 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
                                              const timeline_options& options,
                                              const cancel_token& cancel,
                                              const progress_fn& progress);
+
+/// One segment decoded as the timeline takes it (`rate`, `channels`),
+/// opened through its session folder; nothing may end past `max_end_ms`.
+result<pcm_audio> decode_timeline_segment(const timeline_segment& s, int rate, int channels,
+                                          const cancel_token& cancel, std::int64_t max_end_ms);
 
 /// The manifest's audio segments as the timeline places them (sorted as the
 /// manifest is: by offset). Segments media.repair found empty are left out,

@@ -215,3 +215,98 @@ BOOST_AUTO_TEST_CASE(a_live_job_can_be_cancelled_while_it_records) {
   BOOST_REQUIRE(done);
   BOOST_TEST(to_string(done->state) == "cancelled");
 }
+
+namespace {
+
+json transcript_of(const fs::path& session) {
+  return json::parse(read_file(session / "postroll/enrichment/transcript.json"));
+}
+
+auto behind_at_most(const std::string& job, int seconds) {
+  return [job, seconds](const event& e) {
+    auto at = e.message.find("transcript ");
+    if (e.job_id != job || e.stage != stage_live || at == std::string::npos || e.message.find(" s behind") == std::string::npos)
+      return false;
+    return std::atoi(e.message.c_str() + at + 11) <= seconds;
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_live_transcript_is_the_batch_transcript_done_while_it_records) {
+  temp_dir tmp;
+  auto dir = empty_recording(tmp / "rec", "live-speech");
+  const std::vector<std::string> lines = {
+    "the queue actor persists every job before it answers the client",
+    "we measured the merge on two cores and it took four seconds",
+    "a sentence said across two audio segments must be heard as one sentence by the recognizer",
+    "the dashboard shows the recording while the session is still being made"};
+  // The recorder's segments: one per line, the third cut in two with no gap.
+  struct seg { std::string path; std::int64_t offset; };
+  std::vector<seg> segs;
+  std::int64_t at = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto wav = tmp / ("line" + std::to_string(i) + ".wav");
+    make_speech(lines[i], wav, "espeak");
+    auto ms = std::int64_t(probe_duration(wav) * 1000);
+    if (i == 2) {
+      auto half = ms / 2 / 10 * 10;
+      sh("sox " + wav.string() + " " + (dir / "audio/2a.wav").string() + " trim 0 " + std::to_string(half / 1000.0));
+      sh("sox " + wav.string() + " " + (dir / "audio/2b.wav").string() + " trim " + std::to_string(half / 1000.0));
+      segs.push_back({"audio/2a.wav", at});
+      segs.push_back({"audio/2b.wav", at + half});
+    } else {
+      auto name = "audio/" + std::to_string(i) + ".wav";
+      fs::copy_file(wav, dir / name);
+      segs.push_back({name, at});
+    }
+    at += ms + 800;
+  }
+  auto cfg = live_config(tmp);
+  cfg.enrich = true;
+  cfg.compress = false;
+  cfg.min_audio_ms = 1000;
+  auto rt = runtime::start(cfg);
+  BOOST_REQUIRE(rt);
+  event_log log;
+  auto sub = (*rt)->subscribe(log.sink());
+  auto job = (*rt)->open_live(dir.string());
+  BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
+  for (const auto& s : segs)
+    BOOST_REQUIRE((*rt)->append_file(job->id, {"audio", s.path, s.offset}));
+  // Only the last segment waits (the next one could still overlap it).
+  BOOST_REQUIRE(log.wait_for(behind_at_most(job->id, 8), 120s));
+  BOOST_REQUIRE((*rt)->end_recording(job->id));
+  auto done = (*rt)->wait(job->id, 120s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(to_string(done->state) == "completed", done->error);
+  auto live = transcript_of(dir);
+  BOOST_TEST(live["piecesReused"].get<int>() >= 2, live.dump());
+
+  // The batch run of the same files in another folder (no cache there).
+  auto batch_dir = tmp / "batch";
+  fs::create_directories(batch_dir / "audio");
+  for (const auto& s : segs)
+    fs::copy_file(dir / s.path, batch_dir / s.path);
+  auto doc = json::parse(read_file(dir / "session.json"));
+  doc["id"] = "batch-speech";
+  write_file(batch_dir / "session.json", doc.dump());
+  auto batch_job = (*rt)->submit(batch_dir.string());
+  BOOST_REQUIRE(batch_job);
+  auto batch_done = (*rt)->wait(batch_job->id, 120s);
+  BOOST_REQUIRE(batch_done && to_string(batch_done->state) == "completed");
+  auto batch = transcript_of(batch_dir);
+  BOOST_TEST(batch["piecesReused"] == 0);
+  // Same words at the same times, same speech and silence, same loudness.
+  BOOST_TEST(live["words"].size() > 30u);
+  BOOST_TEST(live["words"] == batch["words"], live["text"] << "\n vs \n" << batch["text"]);
+  BOOST_TEST(live["speech"] == batch["speech"]);
+  BOOST_TEST(live["loudness"] == batch["loudness"]);
+  // The sentence across the two segments is heard as one: an utterance
+  // runs across the join (no cut there: there is no silence to cut at).
+  auto join = segs[3].offset;
+  bool stitched = false;
+  for (const auto& u : live["utterances"])
+    stitched |= u["startMs"].get<std::int64_t>() < join - 300 && u["endMs"].get<std::int64_t>() > join + 300;
+  BOOST_TEST(stitched, live["utterances"].dump());
+}

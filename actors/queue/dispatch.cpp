@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/stage_plan.hpp"
+#include "postroll/stages.hpp"
 #include "session/output_file.hpp"
 #include "session/seal.hpp"
 
@@ -132,9 +133,11 @@ void queue_logic::start_run(const std::string& id, const std::string& stage, int
     return;
   }
   auto& rec = live->second;
+  auto* s = find_stage(rec, stage);
   self_->send(slot->handle, run_atom::value,
               stage_order{rec.id, rec.session_id, rec.session_dir, stage, attempt,
-                          session_seal_key(st_.store->seal_secret(), rec.session_dir)});
+                          session_seal_key(st_.store->seal_secret(), rec.session_dir),
+                          stage == stage_live && s ? s->result : std::string{}});
 }
 
 // Disk guard: a media stage needs min_free_factor x the session's media

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "enrichment/live/live_transcript.hpp"
 #include "session/manifest.hpp"
 #include "session/session_folder.hpp"
 
@@ -79,6 +80,8 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
   std::string last_problem;
   bool reload = true;
   json out;
+  // The per-file work, once the folder it writes to exists.
+  std::unique_ptr<live_transcript> transcript;
   for (;;) {
     if (cancel.is_cancelled())
       return error{errc::cancelled, "cancelled"};
@@ -93,12 +96,22 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
         last_problem = m.err().message;
       } else {
         last_problem.clear();
+        if (!transcript && o.transcribe) {
+          auto dir = m->folder->output_dir((fs::path{o.output_dir} / "enrichment" / "pieces").string());
+          if (dir)
+            transcript = std::make_unique<live_transcript>(o, *dir);
+          else
+            spdlog::warn("live: no live work: {}", dir.err().message);
+        }
         if (files_of(*m) != files) {
           files = files_of(*m);
           timeline_ms = latest_offset(*m);
           last_change = steady::now();
         }
-        if (m->ended_at > 0) {
+        bool ended = m->ended_at > 0;
+        if (transcript && !ended)
+          transcript->update(std::make_shared<const manifest>(std::move(*m)));
+        if (ended) {
           out = {{"ended", "recorder"}, {"files", files}};
           break;
         }
@@ -111,8 +124,9 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
       out = {{"ended", "idle"}, {"warning", warning}, {"files", files}};
       break;
     }
+    auto live_work = transcript ? transcript->status() : std::string{};
     cancel.set_note("recording · " + std::to_string(files) + (files == 1 ? " file" : " files") + " · " +
-                    clock_of(timeline_ms));
+                    clock_of(timeline_ms) + (live_work.empty() ? "" : " · " + live_work));
     if (progress)
       progress(0.0);
     // Wakes on a change in the folder; the timeout only bounds how late a
@@ -129,6 +143,12 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
           at += sizeof(inotify_event) + e->len;
         }
     }
+  }
+  if (transcript) {
+    // What the end leaves to the transcript stage: the pieces not done yet.
+    out["transcriptPieces"] = transcript->pieces();
+    out["transcriptBehindMs"] = transcript->behind_ms();
+    transcript.reset();
   }
   cancel.set_note({});
   if (progress)

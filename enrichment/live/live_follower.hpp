@@ -23,8 +23,11 @@ struct live_options {
   enrich_options enrich;
   std::int64_t idle_timeout_ms = 600000;  ///< no new file this long: the recorder went away
   std::string output_dir = default_output_dir;
-  std::string seal_key;  ///< set per order (spawn_pool_worker)
+  std::string seal_key;  ///< set per order
   std::string job_id;
+  /// Whether the job runs the enrich.* stages: the follower transcribes
+  /// only then (set per order from the job's choices; the node's default).
+  bool transcribe = true;
 };
 
 /// Runs live.record for the session in `session_dir`.

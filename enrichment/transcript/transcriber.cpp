@@ -25,6 +25,7 @@ struct transcriber::impl {
     speech_piece piece;
     std::string key;  // of its bias: pieces of one key go to one decoder when they can
     vocabulary_bias bias;
+    std::string cache_key;  // "" without a cache
   };
   std::deque<queued> queue;
   std::map<std::size_t, std::vector<recognized_word>> done;  // by piece index
@@ -33,6 +34,7 @@ struct transcriber::impl {
   std::atomic<std::int64_t> samples_done{0};
   std::int64_t samples_added = 0;
   std::size_t running = 0;  // worker threads not yet returned
+  std::size_t cached = 0;   // pieces the cache had
 
   impl(const transcriber_options& opts, const cancel_token& c) : o(opts), cancel(c) {}
 
@@ -69,6 +71,8 @@ struct transcriber::impl {
       std::vector<recognized_word> words;
       if (!cancel.is_cancelled())
         words = decoder.recognize(piece.samples.data(), piece.samples.size(), start_ms, &cancel);
+      if (o.cache && !item.cache_key.empty() && !cancel.is_cancelled())
+        o.cache->store(item.cache_key, words);
       samples_done += std::int64_t(piece.samples.size());
       {
         std::lock_guard<std::mutex> guard{mtx};
@@ -119,6 +123,17 @@ void transcriber::add(speech_piece&& piece) {
     auto start_ms = piece.first_sample * 1000 / analysis_rate;
     bias = s.o.bias_for(start_ms, start_ms + std::int64_t(piece.samples.size()) * 1000 / analysis_rate, key);
   }
+  std::string cache_key;
+  if (s.o.cache) {
+    cache_key = s.o.cache->key_of(piece, bias);
+    if (auto words = s.o.cache->find(cache_key)) {
+      s.samples_added += std::int64_t(piece.samples.size());
+      s.samples_done += std::int64_t(piece.samples.size());
+      s.done[s.next_index++] = std::move(*words);
+      ++s.cached;
+      return;
+    }
+  }
   // Room for a few pieces per decoder (~1 MB each), so each can find more
   // of its chapter.
   while (s.queue.size() >= 6 * s.decoders.size() && !s.cancel.is_cancelled()) {
@@ -130,7 +145,7 @@ void transcriber::add(speech_piece&& piece) {
     }
   }
   s.samples_added += std::int64_t(piece.samples.size());
-  s.queue.push_back({s.next_index++, std::move(piece), std::move(key), std::move(bias)});
+  s.queue.push_back({s.next_index++, std::move(piece), std::move(key), std::move(bias), std::move(cache_key)});
   lock.unlock();
   s.cv.notify_all();
 }
@@ -139,6 +154,10 @@ std::int64_t transcriber::samples_done() const { return impl_->samples_done.load
 std::int64_t transcriber::samples_added() const {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   return impl_->samples_added;
+}
+std::size_t transcriber::cached_pieces() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->cached;
 }
 int transcriber::threads() const { return int(impl_->decoders.size()); }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "enrichment/transcript/piece_cache.hpp"
 #include "enrichment/transcript/speech_pieces.hpp"
 #include "enrichment/transcript/speech_recognizer.hpp"
 #include "postroll/error.hpp"
@@ -25,6 +26,9 @@ struct transcriber_options {
   std::function<vocabulary_bias(std::int64_t start_ms, std::int64_t end_ms, std::string& key)> bias_for;
   /// Called at least every 100 ms while add() or finish() wait (progress).
   std::function<void()> on_wait;
+  /// Pieces recognised before (by a live job's follower, an earlier
+  /// attempt) are taken from here, and new ones stored; null = none.
+  const piece_cache* cache = nullptr;
 };
 
 class transcriber {
@@ -39,6 +43,8 @@ public:
   std::int64_t samples_done() const;
   /// Samples queued so far.
   std::int64_t samples_added() const;
+  /// Pieces found in the cache so far.
+  std::size_t cached_pieces() const;
   /// Waits for every piece. @returns all words in time order, or
   /// `errc::cancelled`.
   result<std::vector<recognized_word>> finish();

@@ -1,0 +1,44 @@
+// The transcript of a recording while it is made: each audio segment is
+// decoded and placed on the 16 kHz timeline as the batch transcript places
+// it (timeline_mixer), cut into the same pieces (piece_cutter: it only
+// looks back, so a piece cut live is the piece the batch cuts), and each
+// piece is recognised and kept in the piece cache. The transcript stage at
+// the end finds them there; what was not done live is done then.
+//
+// Pieces the screen's words would bias (a session with pictures and the
+// screen vocabulary on) wait for the end: their vocabulary comes from the
+// chapters, which are read from the finished video.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "enrichment/live/live_follower.hpp"
+#include "session/manifest.hpp"
+
+namespace postroll {
+
+class live_transcript {
+public:
+  /// Recognised pieces go to `pieces_dir` (the transcript stage's cache).
+  live_transcript(const live_options& o, std::filesystem::path pieces_dir);
+  /// Stops: a piece being recognised is dropped (the end redoes it).
+  ~live_transcript();
+  live_transcript(const live_transcript&) = delete;
+  live_transcript& operator=(const live_transcript&) = delete;
+
+  /// The manifest as it stands now; what is new is taken on another thread.
+  void update(std::shared_ptr<const manifest> m);
+  /// For the follower's line: "transcript 12 s behind", or why it waits.
+  std::string status() const;
+  /// How far it got: pieces recognised (or found recognised), audio placed.
+  std::size_t pieces() const;
+  std::int64_t behind_ms() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace postroll
