@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -148,7 +149,9 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
     // What the end leaves to the transcript stage: the pieces not done yet.
     out["transcriptPieces"] = transcript->pieces();
     out["transcriptBehindMs"] = transcript->behind_ms();
-    transcript.reset();
+    // Its decoders take a few hundred ms to stop and free their models:
+    // the merge need not wait for that (a piece cut short is not stored).
+    std::thread([t = std::move(transcript)]() mutable { t.reset(); }).detach();
   }
   cancel.set_note({});
   if (progress)

@@ -76,12 +76,12 @@ def main():
         os.rename(os.path.join(staging, "%04d.wav" % i), os.path.join(d, name))
         doc["audio"].append({"path": name, "offsetMs": 10000 * i})
         write_manifest(d, doc)
-        print("recorded %s" % name, flush=True)
+        print("recorded %s late_ms=%d" % (name, int((time.monotonic() - due) * 1000)), flush=True)
     if ff:
         ff.wait()
     doc["endedAt"] = int(time.time() * 1000)
     write_manifest(d, doc)
-    print("ended", flush=True)
+    print("ended %d" % doc["endedAt"], flush=True)
 
 
 main()
