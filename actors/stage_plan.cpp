@@ -50,8 +50,12 @@ std::vector<stage_record> plan_stages(const manifest& m, const plan_options& opt
   std::vector<std::string> after_merge{stage_merge};
   add(stage_chapters, after_merge);
   bool pictures = m.has_video() || !m.screenshots.empty();
+  // The transcript reads the segments (and the timeline's length): without
+  // screen words to wait for it starts beside the merge, not after it (a
+  // live job's transcript is then done seconds after the recording).
+  std::vector<std::string> after_timeline{m.has_audio() ? stage_timeline : stage_merge};
   add(stage_audio_review, options.transcript_after_chapters && pictures ? std::vector<std::string>{stage_chapters}
-                                                                        : after_merge);
+                                                                        : after_timeline);
   add(stage_summary, {stage_audio_review, stage_chapters});
   add(stage_canvas, {stage_summary});
   for (const auto& x : options.extra) {

@@ -33,7 +33,8 @@ struct plan_options {
 /// media.merge, then media.compress — one after another. Then, with
 /// enrichment, enrich.chapters once the playable file exists (beside
 /// media.compress: the timestamps do not change), enrich.audio_review after
-/// it (or beside it without the screen vocabulary), enrich.summary after
+/// it (or, without screen words to wait for, once the timeline exists,
+/// beside the merge), enrich.summary after
 /// both, enrich.canvas after the summary, and the extra stages after the
 /// media stages and what they name.
 std::vector<stage_record> plan_stages(const manifest& m, const plan_options& options);
