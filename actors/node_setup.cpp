@@ -75,6 +75,8 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.queue.max_enrich_jobs = cfg.max_enrich_jobs;
   sc.enrich_workers = cfg.enrich_workers;
   sc.live_workers = cfg.role == "worker" ? 0 : cfg.live_workers;  // where the queue is: it follows the folders
+  if (sc.live_workers == 0 && cfg.role != "worker")
+    sc.queue.unserved_pools.push_back("live");
   auto& e = sc.enrich;
   e.output_dir = cfg.output_dir;
   e.missing_audio_as_silence = cfg.undecodable_as_silence;

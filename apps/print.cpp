@@ -59,8 +59,8 @@ void print_record(const job_record& j, bool as_json) {
     std::cout << to_json_value(j).dump(2) << "\n";
     return;
   }
-  std::cout << j.id << "  " << to_string(j.state) << "  " << j.session_id << "  " << j.session_dir
-            << "\n";
+  std::cout << j.id << "  " << (j.live ? "recording" : to_string(j.state)) << "  " << j.session_id << "  "
+            << j.session_dir << "\n";
   for (const auto& s : j.stages) {
     std::cout << "  " << s.name << "  " << to_string(s.state) << "  attempts " << s.attempts;
     if (!s.node.empty())

@@ -137,3 +137,31 @@ BOOST_AUTO_TEST_CASE(a_node_serves_submit_status_cancel_and_retry) {
   BOOST_TEST(nobody.exit_code == 1);
   BOOST_TEST(nobody.err.find("cannot reach a postroll node") != std::string::npos, nobody.err);
 }
+
+BOOST_AUTO_TEST_CASE(watch_follows_a_recorder_and_finishes_when_it_ends_with_default_settings) {
+  temp_dir tmp;
+  auto dir = tmp / "rec";
+  auto ready = tmp / "ready";
+  // A minute of recording at 10x: speech segments and a fragmented MP4
+  // screen video that grows while it is written, as OBS-style recorders do.
+  child_process recorder{{"python3", (source_dir() / "tests/media/live-recorder.py").string(), dir.string(), "60",
+                          "10", "--video", "--ready", ready.string()}};
+  for (int i = 0; i < 600 && !fs::exists(dir / "session.json"); ++i)
+    recorder.wait_for_line([](const std::string&) { return false; }, 50ms);
+  BOOST_REQUIRE(fs::exists(dir / "session.json"));
+  child_process watch{{postroll_binary().string(), "watch", dir.string(), "--data-dir", (tmp / "data").string()}};
+  BOOST_REQUIRE(!watch.wait_for_line([](const std::string& l) { return l.find("following") != std::string::npos; }, 30s).empty());
+  write_file(ready, "go");
+  BOOST_REQUIRE(!watch.wait_for_line([](const std::string& l) { return l.rfind("live recording", 0) == 0; }, 30s).empty());
+  BOOST_TEST(recorder.wait() == 0);
+  int code = watch.wait();
+  watch.drain();
+  BOOST_TEST(code == 0, code << ": " << watch.transcript());
+  auto out = fs::canonical(dir) / "postroll/session.mp4";
+  BOOST_TEST(watch.transcript().find(out.string()) != std::string::npos, watch.transcript());
+  BOOST_TEST(decodes_cleanly(out));
+  BOOST_TEST(probe_duration(out) == 60.0, boost::test_tools::tolerance(0.02));
+  BOOST_TEST(probe_codecs(out) == (std::vector<std::string>{"h264", "aac"}), boost::test_tools::per_element());
+  BOOST_TEST(fs::exists(dir / "postroll/enrichment/transcript.json"));
+  BOOST_TEST(fs::exists(dir / "postroll/enrichment/canvas.json"));
+}
