@@ -9,8 +9,11 @@ namespace postroll::queue {
 
 void queue_logic::add_worker(stage_worker_actor w, std::string pool) {
   self_->monitor(w);
+  // Live followers alone do not make this node one that runs stages.
   auto& local = st_.nodes[st_.cfg.local_node.id];
-  if (local.joined_at == 0) {
+  if (local.joined_at == 0 && pool == "live") {
+    st_.nodes.erase(st_.cfg.local_node.id);
+  } else if (local.joined_at == 0) {
     local.info = st_.cfg.local_node;
     local.local = true;
     local.joined_at = now();
@@ -158,7 +161,9 @@ std::vector<node_summary> queue_logic::node_list() {
     s.completed = n.completed;
     s.failed = n.failed;
     for (const auto& w : st_.workers) {
-      if (w.node != id)
+      // Live followers are not stage slots a node offers (they follow the
+      // recordings this queue's node sees): a coordinator is no worker node.
+      if (w.node != id || w.pool == "live")
         continue;
       ++s.slots;
       if (w.job.empty())

@@ -94,6 +94,12 @@ struct live_transcript::impl {
       }
       return std::nullopt;
     };
+    if (!segments.empty()) {
+      // Listed but not decoded yet counts as behind too (to its start: its
+      // length is known once it is read).
+      std::lock_guard<std::mutex> g{mtx};
+      known_ms = std::max(known_ms, segments.back().offset_ms);
+    }
     for (; next < segments.size() && !cancel.is_cancelled(); ++next) {
       const auto& seg = segments[next];
       auto start = mixer->frame_at(seg.offset_ms);
@@ -112,7 +118,7 @@ struct live_transcript::impl {
         mixer->mix_in(*pcm, start);
       taken.push_back(seg.ref ? seg.ref->path : seg.file.string());
       std::lock_guard<std::mutex> g{mtx};
-      known_ms = mixer->end() * 1000 / analysis_rate;
+      known_ms = std::max(known_ms, mixer->end() * 1000 / analysis_rate);
     }
     set_waiting({});
   }
