@@ -226,3 +226,32 @@ BOOST_AUTO_TEST_CASE(a_session_not_merged_yet_plays_its_video_with_the_segments_
   save(b, "dashboard-original.png");
   BOOST_TEST(job_of(f, id)["state"] == "pending");
 }
+
+BOOST_AUTO_TEST_CASE(a_live_job_shows_recording_and_what_has_arrived) {
+  node_fixture f{web_dir_line(), /*enrich=*/false};
+  auto dir = f.t / "sessions" / "rec";
+  fs::create_directories(dir / "audio");
+  write_file(dir / "session.json", json{{"schema", 1}, {"id", "rec-demo"}, {"name", "Design review"}}.dump());
+  auto c = f.client();
+  auto opened = c.Post("/api/jobs", json{{"session", dir.string()}, {"live", true}}.dump(), "application/json");
+  BOOST_REQUIRE(opened && opened->status == 201);
+  auto id = json::parse(opened->body)["id"].get<std::string>();
+  browser b;
+  b.go(f.url("/"));
+  b.wait_for(row(id) + " && " + row(id) + ".querySelector('.badge').textContent === 'recording'", 20s,
+             "the recording badge", "document.body.innerText.slice(0, 2000)");
+  for (int i = 0; i < 2; ++i) {
+    auto name = "audio/" + std::to_string(i) + ".wav";
+    sh("sox -n -r 16000 -c 1 -b 16 '" + (dir / name).string() + "' synth 3 sine 440 vol 0.2");
+    auto r = c.Post(("/api/jobs/" + id + "/files").c_str(),
+                    json{{"kind", "audio"}, {"path", name}, {"offsetMs", 3000 * i}}.dump(), "application/json");
+    BOOST_REQUIRE(r && r->status == 200);
+  }
+  // What the follower says reaches the row over the event stream.
+  b.wait_for(row(id) + ".querySelector('.eta').textContent.includes('recording · 2 files')", 20s,
+             "the follower's line", row(id) + ".innerText");
+  save(b, "dashboard-recording.png");
+  BOOST_REQUIRE(c.Post(("/api/jobs/" + id + "/end").c_str(), "{}", "application/json")->status == 200);
+  b.wait_for(row(id) + ".querySelector('.badge').textContent === 'ready'", 60s, "ready once it ended",
+             row(id) + ".innerText");
+}

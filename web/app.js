@@ -96,14 +96,16 @@ function renderRow(tr, job) {
   const where = (job.stages || []).filter((s) => s.state === "processing")
     .map((s) => s.name + (s.node ? " on " + s.node : ""));
   stage.textContent = where.join(" + ") || (job.state === "failed" ? job.error : job.state === "pending" ? job.waiting || "" : "");
-  // A recording being made: what has arrived and how far the live work is.
-  const liveNote = job.live ? (progress.get(job.id + "/live.record") || {}).note : "";
-  if (liveNote) stage.textContent = liveNote;
+  // A recording being made: no bar (nothing to measure yet), but what has
+  // arrived and how far the live work is, where the percentage goes.
+  const liveNote = job.live ? (progress.get(job.id + "/live.record") || {}).note || "recording" : "";
+  if (job.live) stage.textContent = "";
   stage.title = stage.textContent;
+  tr.querySelector("progress").hidden = job.live;
   const fraction = jobFraction(job);
   tr.querySelector("progress").value = fraction;
   const p = running.length ? progress.get(job.id + "/" + running[0]) : null;
-  tr.querySelector(".eta").textContent = job.live ? "" : Math.round(fraction * 100) + "%" + (p ? eta(p.etaMs) : "");
+  tr.querySelector(".eta").textContent = job.live ? liveNote : Math.round(fraction * 100) + "%" + (p ? eta(p.etaMs) : "");
   if (tr.dataset.state !== job.state) {
     tr.dataset.state = job.state;
     fillActions(tr.querySelector(".actions"), job);
