@@ -49,6 +49,28 @@ void rewrite_manifest(const fs::path& dir, const json& doc) {
   fs::rename(dir / ".session.json.tmp", dir / "session.json");
 }
 
+// A runtime with its events, and a live job opened on an empty recording.
+struct live_run {
+  temp_dir tmp;
+  fs::path dir;
+  std::unique_ptr<runtime> rt;
+  event_log log;
+  subscription sub;
+  job_record job;
+
+  explicit live_run(const std::string& id) : dir(empty_recording(tmp / "rec", id)) {
+    auto started = runtime::start(live_config(tmp));
+    BOOST_REQUIRE_MESSAGE(started, (started ? "" : started.err().message));
+    rt = std::move(*started);
+    auto s = rt->subscribe(log.sink());
+    BOOST_REQUIRE(s);
+    sub = std::move(*s);
+    auto opened = rt->open_live(dir.string());
+    BOOST_REQUIRE_MESSAGE(opened, (opened ? "" : opened.err().message));
+    job = *opened;
+  }
+};
+
 auto live_note(const std::string& job, const std::string& text) {
   return [job, text](const event& e) {
     return e.job_id == job && e.kind == events::stage_progress && e.stage == stage_live &&
@@ -59,14 +81,11 @@ auto live_note(const std::string& job, const std::string& text) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_live_job_fed_through_the_api_ends_as_a_batch_job_would) {
-  temp_dir tmp;
-  auto dir = empty_recording(tmp / "rec", "live-api");
-  auto rt = runtime::start(live_config(tmp));
-  BOOST_REQUIRE_MESSAGE(rt, (rt ? "" : rt.err().message));
-  event_log log;
-  auto sub = (*rt)->subscribe(log.sink());
-  auto job = (*rt)->open_live(dir.string());
-  BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
+  live_run r{"live-api"};
+  auto& dir = r.dir;
+  auto* rt = &r.rt;
+  auto& log = r.log;
+  auto job = &r.job;
   BOOST_TEST(job->live);
   BOOST_REQUIRE(job->stages.size() == 1u);
   BOOST_TEST(job->stages[0].name == stage_live);
@@ -133,14 +152,11 @@ BOOST_AUTO_TEST_CASE(a_live_job_fed_through_the_api_ends_as_a_batch_job_would) {
 }
 
 BOOST_AUTO_TEST_CASE(a_recorder_that_rewrites_its_manifest_is_followed_until_ended_at) {
-  temp_dir tmp;
-  auto dir = empty_recording(tmp / "rec", "live-watch");
-  auto rt = runtime::start(live_config(tmp));
-  BOOST_REQUIRE(rt);
-  event_log log;
-  auto sub = (*rt)->subscribe(log.sink());
-  auto job = (*rt)->open_live(dir.string());
-  BOOST_REQUIRE_MESSAGE(job, (job ? "" : job.err().message));
+  live_run r{"live-watch"};
+  auto& dir = r.dir;
+  auto* rt = &r.rt;
+  auto& log = r.log;
+  auto job = &r.job;
   json doc = {{"schema", 1}, {"id", "live-watch"}, {"audio", json::array()}};
   for (int i = 0; i < 3; ++i) {
     auto name = "audio/" + std::to_string(i) + ".wav";
@@ -187,12 +203,9 @@ BOOST_AUTO_TEST_CASE(a_recording_nobody_feeds_is_ended_as_it_stands_with_a_warni
 }
 
 BOOST_AUTO_TEST_CASE(a_recording_that_ends_with_nothing_in_it_fails_with_the_reason) {
-  temp_dir tmp;
-  auto dir = empty_recording(tmp / "rec", "live-nothing");
-  auto rt = runtime::start(live_config(tmp));
-  BOOST_REQUIRE(rt);
-  auto job = (*rt)->open_live(dir.string());
-  BOOST_REQUIRE(job);
+  live_run r{"live-nothing"};
+  auto* rt = &r.rt;
+  auto job = &r.job;
   BOOST_REQUIRE((*rt)->end_recording(job->id));
   auto done = (*rt)->wait(job->id, 60s);
   BOOST_REQUIRE(done);
@@ -201,14 +214,10 @@ BOOST_AUTO_TEST_CASE(a_recording_that_ends_with_nothing_in_it_fails_with_the_rea
 }
 
 BOOST_AUTO_TEST_CASE(a_live_job_can_be_cancelled_while_it_records) {
-  temp_dir tmp;
-  auto dir = empty_recording(tmp / "rec", "live-cancel");
-  auto rt = runtime::start(live_config(tmp));
-  BOOST_REQUIRE(rt);
-  event_log log;
-  auto sub = (*rt)->subscribe(log.sink());
-  auto job = (*rt)->open_live(dir.string());
-  BOOST_REQUIRE(job);
+  live_run r{"live-cancel"};
+  auto* rt = &r.rt;
+  auto& log = r.log;
+  auto job = &r.job;
   BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording")));
   BOOST_REQUIRE((*rt)->cancel(job->id));
   auto done = (*rt)->wait(job->id, 30s);
