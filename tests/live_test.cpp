@@ -288,7 +288,7 @@ BOOST_AUTO_TEST_CASE(the_live_transcript_is_the_batch_transcript_done_while_it_r
   BOOST_REQUIRE((*rt)->end_recording(job->id));
   auto done = (*rt)->wait(job->id, 120s);
   BOOST_REQUIRE(done);
-  BOOST_REQUIRE_MESSAGE(to_string(done->state) == "completed", done->error);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
   auto live = transcript_of(dir);
   BOOST_TEST(live["piecesReused"].get<int>() >= 2, live.dump());
 
@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(the_live_transcript_is_the_batch_transcript_done_while_it_r
   auto batch_job = (*rt)->submit(batch_dir.string());
   BOOST_REQUIRE(batch_job);
   auto batch_done = (*rt)->wait(batch_job->id, 120s);
-  BOOST_REQUIRE(batch_done && to_string(batch_done->state) == "completed");
+  BOOST_REQUIRE(batch_done && batch_done->state == job_state::completed);
   auto batch = transcript_of(batch_dir);
   BOOST_TEST(batch["piecesReused"] == 0);
   // Same words at the same times, same speech and silence, same loudness.
