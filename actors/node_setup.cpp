@@ -109,6 +109,7 @@ result<supervisor_config> supervisor_config_for(const config& cfg) {
   sc.notify.command = cfg.notify_command;
   sc.notify.command_timeout_ms = long(cfg.notify_command_timeout_ms);
   sc.live.enrich = sc.enrich;
+  sc.live.media = sc.media;
   sc.live.output_dir = cfg.output_dir;
   sc.live.idle_timeout_ms = cfg.live_idle_timeout_ms;
   sc.live.transcribe = cfg.enrich;

@@ -11,7 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "enrichment/cache_key.hpp"
+#include "session/cache_key.hpp"
 #include "pipelines/audio_samples.hpp"
 #include "pipelines/audio_timeline.hpp"
 #include "pipelines/media_probe.hpp"

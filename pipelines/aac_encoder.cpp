@@ -2,98 +2,61 @@
 #include "pipelines/gst_support.hpp"
 
 #include <algorithm>
-#include <mutex>
-#include <vector>
+#include <cstdio>
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 
 namespace postroll {
 
-// One encoder: takes encoder-input samples [first, last) and keeps its output
-// frames from `skip` on.
-struct aac_encoder::chunk {
-  std::int64_t first = 0;  // encoder-input sample where this chunk's input starts
-  std::int64_t last = 0;   // one past its last input sample (INT64_MAX: to the end)
-  std::int64_t skip = 0;   // output frames to drop (the preroll)
-  std::int64_t pushed = 0;
-  bool ended = false;
-  guint64 max_queue = 0;
-  gst::element_ptr pipeline;
-  gst::element_ptr src;
-  gst::element_ptr sink;
-  std::mutex mtx;
-  std::vector<GstBuffer*> frames;  // encoded, owned
-  gst::caps_ptr caps;
+namespace {
 
-  ~chunk() {
-    if (pipeline)
-      gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-    for (auto* b : frames)
-      gst_buffer_unref(b);
+// Collects an encoder's ADTS frames.
+GstFlowReturn take_sample(GstAppSink* sink, gpointer user) {
+  GstSample* s = gst_app_sink_pull_sample(sink);
+  if (!s)
+    return GST_FLOW_ERROR;
+  GstMapInfo map;
+  GstBuffer* b = gst_sample_get_buffer(s);
+  if (b && gst_buffer_map(b, &map, GST_MAP_READ)) {
+    static_cast<std::string*>(user)->append(reinterpret_cast<const char*>(map.data), map.size);
+    gst_buffer_unmap(b, &map);
   }
+  gst_sample_unref(s);
+  return GST_FLOW_OK;
+}
 
-  static GstFlowReturn on_sample(GstAppSink* sink, gpointer user) {
-    auto* self = static_cast<chunk*>(user);
-    GstSample* s = gst_app_sink_pull_sample(sink);
-    if (!s)
-      return GST_FLOW_ERROR;
-    std::lock_guard<std::mutex> guard{self->mtx};
-    if (!self->caps)
-      self->caps.reset(gst_caps_ref(gst_sample_get_caps(s)));
-    self->frames.push_back(gst_buffer_ref(gst_sample_get_buffer(s)));
-    gst_sample_unref(s);
-    return GST_FLOW_OK;
+}  // namespace
+
+std::int64_t aac_encoder::piece_frames(int rate) { return std::max<std::int64_t>(8, std::int64_t(rate) * 30 / frame); }
+
+aac_encoder::aac_encoder(int rate, int channels, int bitrate, int threads, const cancel_token& cancel,
+                         const aac_piece_store* store)
+  : rate_(rate), channels_(channels), bitrate_(bitrate), cancel_(cancel), store_(store),
+    piece_len_(piece_frames(rate) * frame), zeros_(size_t(rate) * channels, 0) {
+  for (int i = 0; i < std::max(1, threads); ++i)
+    workers_.emplace_back([this] { work(); });
+}
+
+aac_encoder::~aac_encoder() {
+  {
+    std::lock_guard<std::mutex> g{mtx_};
+    stopping_ = true;
+    queue_.clear();
   }
-};
+  cv_.notify_all();
+  for (auto& t : workers_)
+    t.join();
+}
 
-aac_encoder::aac_encoder(int rate, int channels, int bitrate, std::int64_t expected_frames,
-                         int max_chunks, const cancel_token& cancel)
-  : rate_(rate), channels_(channels), bitrate_(bitrate), expected_(expected_frames),
-    max_chunks_(std::max(1, max_chunks)), cancel_(cancel), zeros_(size_t(rate) * channels, 0) {}
+std::int64_t aac_encoder::pieces_reused() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  return reused_;
+}
 
-aac_encoder::~aac_encoder() = default;
-
-maybe_error aac_encoder::start() {
-  // Splitting pays off only when each chunk has minutes of work.
-  auto input = std::max<std::int64_t>(0, expected_ - priming);
-  int n = int(std::clamp<std::int64_t>(input / (std::int64_t(rate_) * 120), 1, max_chunks_));
-  std::int64_t frames_per_chunk = input / frame / n;
-  for (int i = 0; i < n; ++i) {
-    auto c = std::make_unique<chunk>();
-    std::int64_t start_frame = i * frames_per_chunk;  // first kept output frame
-    c->skip = i == 0 ? 0 : preroll_frames;
-    // Output frame k of an encoder fed from sample s covers input
-    // [s + k*frame - priming, ...): start early by the preroll.
-    c->first = i == 0 ? 0 : (start_frame - preroll_frames) * frame;
-    // It must emit exactly the frames up to the next chunk's first one; it
-    // emits floor(input / frame) frames.
-    c->last = i + 1 == n ? INT64_MAX : (i + 1) * frames_per_chunk * frame;
-    // Earlier chunks may hold input while the mixer feeds later ones; 64 MB
-    // holds half of a 30-minute 16 kHz mono timeline (29 MB) so both encoders
-    // run at once. Beyond that (48 kHz stereo) the mixer waits: memory stays
-    // bounded, at the cost of less overlap.
-    c->max_queue = i + 1 == n ? 4u << 20 : 64u << 20;
-    auto p = gst::parse("appsrc name=src format=time ! audioconvert ! voaacenc name=enc ! appsink name=sink sync=false",
-                        "audio encoder");
-    if (!p)
-      return p.err();
-    c->pipeline = std::move(*p);
-    c->src = gst::by_name(c->pipeline.get(), "src");
-    c->sink = gst::by_name(c->pipeline.get(), "sink");
-    gst::caps_ptr caps{gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "layout",
-                                           G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate_,
-                                           "channels", G_TYPE_INT, channels_, nullptr)};
-    g_object_set(c->src.get(), "caps", caps.get(), nullptr);
-    g_object_set(gst::by_name(c->pipeline.get(), "enc").get(), "bitrate", bitrate_, nullptr);
-    GstAppSinkCallbacks cb{};
-    cb.new_sample = &chunk::on_sample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(c->sink.get()), &cb, c.get(), nullptr);
-    if (gst_element_set_state(c->pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-      return gst::pending_error(c->pipeline.get()).value_or(error{errc::media, "audio encoder refused to start"});
-    chunks_.push_back(std::move(c));
-  }
-  return std::nullopt;
+std::int64_t aac_encoder::pieces_done() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  return std::int64_t(done_.size());
 }
 
 maybe_error aac_encoder::push(const std::int16_t* data, std::int64_t frames) {
@@ -120,89 +83,175 @@ maybe_error aac_encoder::feed(const std::int16_t* data, std::int64_t frames) {
     frames -= k;
   }
   while (frames > 0) {
-    auto n = std::min<std::int64_t>(frames, rate_);  // at most 1 s per buffer
-    auto begin = fed_, end = fed_ + n;
-    for (auto& c : chunks_) {
-      if (c->ended || end <= c->first)
-        continue;
-      auto from = std::max(begin, c->first), to = std::min(end, c->last);
-      if (from < to) {
-        // Wait while this encoder is far behind; an error or cancel ends the wait.
-        auto* src = GST_APP_SRC(c->src.get());
-        while (gst_app_src_get_current_level_bytes(src) > c->max_queue) {
-          if (cancel_.is_cancelled())
-            return error{errc::cancelled, "cancelled"};
-          if (auto err = gst::pending_error(c->pipeline.get(), 10 * GST_MSECOND))
-            return err;
-        }
-        auto bytes = size_t(to - from) * channels_ * sizeof(std::int16_t);
-        GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
-        gst_buffer_fill(buf, 0, data + (from - begin) * channels_, bytes);
-        GST_BUFFER_PTS(buf) = gst_util_uint64_scale(c->pushed, GST_SECOND, rate_);
-        GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(c->pushed + (to - from), GST_SECOND, rate_) - GST_BUFFER_PTS(buf);
-        if (gst_app_src_push_buffer(src, buf) != GST_FLOW_OK)
-          return gst::pending_error(c->pipeline.get()).value_or(error{errc::media, "audio encoder stopped"});
-        c->pushed += to - from;
-      }
-      if (end >= c->last) {
-        gst_app_src_end_of_stream(GST_APP_SRC(c->src.get()));
-        c->ended = true;
-      }
-    }
-    fed_ = end;
+    auto piece_end = (next_piece_ + 1) * piece_len_;
+    auto n = std::min(frames, piece_end - fed_);
+    held_.insert(held_.end(), data, data + n * channels_);
+    fed_ += n;
     data += n * channels_;
     frames -= n;
+    if (fed_ == piece_end) {
+      // Memory stays bounded: wait while the encoders are two pieces behind each.
+      std::unique_lock<std::mutex> lock{mtx_};
+      while (queue_.size() >= 2 * workers_.size() && !failure_) {
+        if (cancel_.is_cancelled())
+          return error{errc::cancelled, "cancelled"};
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+      if (failure_)
+        return failure_;
+      lock.unlock();
+      submit(piece_end);
+    }
   }
   return std::nullopt;
 }
 
+// Hands the piece being gathered (its input up to `end`) to the encoders
+// and starts the next one, keeping its preroll.
+void aac_encoder::submit(std::int64_t end) {
+  job j;
+  j.index = next_piece_;
+  j.skip = next_piece_ == 0 ? 0 : preroll_frames;
+  j.last = end < 0;
+  auto keep_from = (next_piece_ + 1) * piece_len_ - preroll_frames * frame;
+  if (j.last) {
+    j.samples = std::move(held_);
+    held_.clear();
+  } else {
+    j.samples = held_;
+    held_.erase(held_.begin(), held_.begin() + (keep_from - held_from_) * channels_);
+    held_from_ = keep_from;
+  }
+  ++next_piece_;
+  {
+    std::lock_guard<std::mutex> g{mtx_};
+    queue_.push_back(std::move(j));
+  }
+  cv_.notify_all();
+}
+
+void aac_encoder::work() {
+  for (;;) {
+    job j;
+    {
+      std::unique_lock<std::mutex> lock{mtx_};
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_)
+        return;
+      j = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    std::string out;
+    bool reused = false;
+    maybe_error err;
+    std::string key;
+    // Whole input frames come out, the preroll is dropped.
+    auto frames = std::int64_t(j.samples.size()) / channels_ / frame - j.skip;
+    if (store_) {
+      key = store_->key_of({j.index, rate_, channels_, bitrate_, j.skip, j.samples.data(),
+                            std::int64_t(j.samples.size()) / channels_});
+      if (auto found = store_->find(key, frames)) {
+        out = std::move(*found);
+        reused = true;
+      }
+    }
+    if (!reused) {
+      err = encode(j, out);
+      if (!err && adts_frame_count(out) != frames)
+        err = error{errc::media, "audio encoder: piece " + std::to_string(j.index) + " came out with " +
+                                   std::to_string(adts_frame_count(out)) + " frames, not " + std::to_string(frames)};
+      if (!err && store_)
+        store_->store(key, out);
+    }
+    {
+      std::lock_guard<std::mutex> g{mtx_};
+      --running_;
+      if (err && !failure_)
+        failure_ = err;
+      if (!err)
+        done_[j.index] = std::move(out);
+      reused_ += reused;
+    }
+    cv_.notify_all();
+  }
+}
+
+// One piece through its own encoder; `out` gets its frames after the preroll.
+maybe_error aac_encoder::encode(const job& j, std::string& out) const {
+  auto p = gst::parse("appsrc name=src format=time ! audioconvert ! voaacenc name=enc ! "
+                      "audio/mpeg,stream-format=adts ! appsink name=sink sync=false",
+                      "audio encoder");
+  if (!p)
+    return p.err();
+  auto src = gst::by_name(p->get(), "src");
+  gst::caps_ptr caps{gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "layout", G_TYPE_STRING,
+                                         "interleaved", "rate", G_TYPE_INT, rate_, "channels", G_TYPE_INT, channels_,
+                                         nullptr)};
+  g_object_set(src.get(), "caps", caps.get(), "max-bytes", guint64(0), nullptr);
+  g_object_set(gst::by_name(p->get(), "enc").get(), "bitrate", bitrate_, nullptr);
+  std::string all;
+  GstAppSinkCallbacks cb{};
+  cb.new_sample = &take_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(gst::by_name(p->get(), "sink").get()), &cb, &all, nullptr);
+  if (gst_element_set_state(p->get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    return gst::pending_error(p->get()).value_or(error{errc::media, "audio encoder refused to start"});
+  auto total = std::int64_t(j.samples.size()) / channels_;
+  for (std::int64_t at = 0; at < total;) {
+    auto n = std::min<std::int64_t>(total - at, rate_);  // at most 1 s per buffer
+    auto bytes = size_t(n) * channels_ * sizeof(std::int16_t);
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
+    gst_buffer_fill(buf, 0, j.samples.data() + at * channels_, bytes);
+    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(at, GST_SECOND, rate_);
+    GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(at + n, GST_SECOND, rate_) - GST_BUFFER_PTS(buf);
+    if (gst_app_src_push_buffer(GST_APP_SRC(src.get()), buf) != GST_FLOW_OK)
+      return gst::pending_error(p->get()).value_or(error{errc::media, "audio encoder stopped"});
+    at += n;
+  }
+  gst_app_src_end_of_stream(GST_APP_SRC(src.get()));
+  if (auto err = gst::run(p->get(), cancel_))
+    return err;
+  out = all.substr(adts_frame_offset(all, j.skip));
+  // voaacenc marks its ADTS headers MPEG-2 (ID 1); aacparse then says
+  // mpegversion 2, which mp4mux refuses. AAC-LC is the same bitstream in
+  // both: the headers say MPEG-4.
+  adts_mark_mpeg4(out);
+  return std::nullopt;
+}
+
+maybe_error aac_encoder::wait_idle() {
+  std::unique_lock<std::mutex> lock{mtx_};
+  while (!(queue_.empty() && running_ == 0) && !failure_) {
+    if (cancel_.is_cancelled())
+      return error{errc::cancelled, "cancelled"};
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  return failure_;
+}
+
+maybe_error aac_encoder::drain() { return wait_idle(); }
+
 maybe_error aac_encoder::finish(const std::filesystem::path& out_file) {
   if (auto err = silence(priming + frame))
     return err;
-  for (auto& c : chunks_) {
-    if (!c->ended) {
-      gst_app_src_end_of_stream(GST_APP_SRC(c->src.get()));
-      c->ended = true;
-    }
-    if (auto err = gst::run(c->pipeline.get(), cancel_))
-      return err;
-  }
-  // Join the chunks' frames into one ADTS stream. ADTS, not MP4: mp4mux (an
-  // aggregator) hands every buffer between two threads and spent 1.1 s on
-  // the 28,751 frames of a 30-minute timeline; aacparse writes them in 0.07 s,
-  // and the merge muxes them once, into the final file.
-  auto mux = gst::parse("appsrc name=src format=time ! aacparse ! audio/mpeg,stream-format=adts ! "
-                        "filesink name=sink", out_file.string());
-  if (!mux)
-    return mux.err();
-  auto src = gst::by_name(mux->get(), "src");
-  g_object_set(src.get(), "caps", chunks_.front()->caps.get(), nullptr);
-  g_object_set(gst::by_name(mux->get(), "sink").get(), "location", out_file.c_str(), nullptr);
-  if (gst_element_set_state(mux->get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    return gst::pending_error(mux->get()).value_or(error{errc::media, "cannot write " + out_file.string()});
-  std::int64_t index = 0;
-  bool covered = false;  // an earlier chunk already holds the rest of the input
-  for (auto& c : chunks_) {
-    std::lock_guard<std::mutex> guard{c->mtx};
-    if (covered)
-      continue;
-    // A chunk whose input ended before its planned end (the timeline was
-    // shorter than estimated) encoded everything after it too.
-    covered = c->last != INT64_MAX && c->pushed < c->last - c->first;
-    for (size_t k = size_t(c->skip); k < c->frames.size(); ++k, ++index) {
-      GstBuffer* b = gst_buffer_make_writable(c->frames[k]);
-      c->frames[k] = nullptr;
-      GST_BUFFER_PTS(b) = GST_BUFFER_DTS(b) = gst_util_uint64_scale(index * frame, GST_SECOND, rate_);
-      GST_BUFFER_DURATION(b) = gst_util_uint64_scale((index + 1) * frame, GST_SECOND, rate_) - GST_BUFFER_PTS(b);
-      if (gst_app_src_push_buffer(GST_APP_SRC(src.get()), b) != GST_FLOW_OK)
-        return gst::pending_error(mux->get()).value_or(error{errc::media, "cannot write " + out_file.string()});
-    }
-    for (size_t k = 0; k < std::min(c->frames.size(), size_t(c->skip)); ++k)
-      gst_buffer_unref(c->frames[k]);
-    c->frames.clear();
-  }
-  gst_app_src_end_of_stream(GST_APP_SRC(src.get()));
-  return gst::run(mux->get(), cancel_);
+  submit(-1);
+  if (auto err = wait_idle())
+    return err;
+  // The pieces' frames, joined: ADTS frames carry no times, so the stream
+  // is their bytes in order (the merge muxes it once, into the final file).
+  std::FILE* f = std::fopen(out_file.c_str(), "wb");
+  if (!f)
+    return error{errc::io, out_file.string() + ": cannot write"};
+  bool ok = true;
+  std::lock_guard<std::mutex> g{mtx_};
+  if (std::int64_t(done_.size()) != next_piece_)
+    ok = false;
+  for (const auto& [index, adts] : done_)
+    ok = ok && std::fwrite(adts.data(), 1, adts.size(), f) == adts.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok)
+    return error{errc::io, out_file.string() + ": cannot write"};
+  return std::nullopt;
 }
 
 }  // namespace postroll

@@ -29,15 +29,47 @@ result<pcm_audio> decode_timeline_segment(const timeline_segment& s, int rate, i
   return with_file(*s.ref, [&](const std::string& path) { return decode_audio(path, rate, channels, cancel, room); });
 }
 
+int timeline_bitrate(int rate, int channels) {
+  int per_channel = rate <= 16000 ? 32000 : rate <= 24000 ? 48000 : 64000;
+  return per_channel * channels;
+}
+
+audio_format timeline_segment_format(const timeline_segment& seg) {
+  if (!seg.ref)
+    return sniff_audio_format(seg.file);
+  if (auto file = seg.ref->open())
+    return sniff_audio_format(file->path());
+  return {};
+}
+
+// The highest rate of the segments (up to 48 kHz) and the most channels (up
+// to 2), unless configured: a telephony 8 kHz segment first must not cut
+// the 44.1 kHz music after it.
+std::pair<int, int> timeline_format_for(int max_rate, int max_channels, const timeline_options& options) {
+  int want_rate = options.rate, want_channels = options.channels;
+  if (want_rate <= 0 && max_rate > 0)
+    want_rate = std::min(max_rate, 48000);
+  if (want_channels <= 0 && max_channels > 0)
+    want_channels = std::min(max_channels, 2);
+  return {want_rate, want_channels};
+}
+
+std::pair<int, int> timeline_format(const std::vector<timeline_segment>& segments, const timeline_options& options) {
+  int max_rate = 0, max_channels = 0;
+  if (options.rate <= 0 || options.channels <= 0)
+    for (const auto& seg : segments) {
+      auto f = timeline_segment_format(seg);
+      max_rate = std::max(max_rate, f.rate);
+      max_channels = std::max(max_channels, f.channels);
+    }
+  return timeline_format_for(max_rate, max_channels, options);
+}
+
 namespace {
 
 // How many decoded segments may wait ahead of the mixer (bounds memory).
 constexpr size_t lookahead = 8;
 
-int bitrate_for(int rate, int channels) {
-  int per_channel = rate <= 16000 ? 32000 : rate <= 24000 ? 48000 : 64000;
-  return per_channel * channels;
-}
 
 // Decodes segments on a few threads, handing them to the mixer in order.
 class segment_decoder {
@@ -105,33 +137,6 @@ private:
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };
-
-// The format a timeline of `segments` takes: the highest rate of the
-// segments (up to 48 kHz) and the most channels (up to 2), unless
-// configured: a telephony 8 kHz segment first must not cut the 44.1 kHz
-// music after it. Read from the files' headers, before anything is decoded.
-std::pair<int, int> timeline_format(const std::vector<timeline_segment>& segments, const timeline_options& options) {
-  int want_rate = options.rate, want_channels = options.channels;
-  if (want_rate <= 0 || want_channels <= 0) {
-    int max_rate = 0, max_channels = 0;
-    for (const auto& seg : segments) {
-      audio_format f;
-      if (seg.ref) {
-        if (auto file = seg.ref->open())
-          f = sniff_audio_format(file->path());
-      } else {
-        f = sniff_audio_format(seg.file);
-      }
-      max_rate = std::max(max_rate, f.rate);
-      max_channels = std::max(max_channels, f.channels);
-    }
-    if (want_rate <= 0 && max_rate > 0)
-      want_rate = std::min(max_rate, 48000);
-    if (want_channels <= 0 && max_channels > 0)
-      want_channels = std::min(max_channels, 2);
-  }
-  return {want_rate, want_channels};
-}
 
 // Where the mixed timeline goes, in order: `samples` frames of PCM, or
 // `frames` of silence when `samples` is null.
@@ -227,14 +232,16 @@ result<timeline_result> mix_timeline(const std::vector<timeline_segment>& segmen
 // The timeline encoded to AAC.
 class aac_sink : public timeline_sink {
 public:
-  aac_sink(const fs::path& out, int threads, const cancel_token& cancel)
-    : out_(out), threads_(threads), cancel_(cancel) {}
+  aac_sink(const fs::path& out, int threads, const aac_piece_store* store, const cancel_token& cancel)
+    : out_(out), threads_(threads), store_(store), cancel_(cancel) {}
   int bitrate = 0;
-  maybe_error start(int rate, int channels, std::int64_t estimate) override {
-    bitrate = bitrate_for(rate, channels);
-    feed_.emplace(rate, channels, bitrate, estimate, threads_, cancel_);
-    return feed_->start();
+  maybe_error start(int rate, int channels, std::int64_t) override {
+    bitrate = timeline_bitrate(rate, channels);
+    feed_.emplace(rate, channels, bitrate, threads_, cancel_, store_);
+    return std::nullopt;
   }
+  std::int64_t reused() const { return feed_ ? feed_->pieces_reused() : 0; }
+  std::int64_t pieces() const { return feed_ ? feed_->pieces_done() : 0; }
   maybe_error write(const std::int16_t* samples, std::int64_t frames) override {
     return samples ? feed_->push(samples, frames) : feed_->silence(frames);
   }
@@ -243,6 +250,7 @@ public:
 private:
   fs::path out_;
   int threads_;
+  const aac_piece_store* store_;
   const cancel_token& cancel_;
   std::optional<aac_encoder> feed_;
 };
@@ -287,11 +295,13 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
                                              const timeline_options& options,
                                              const cancel_token& cancel,
                                              const progress_fn& progress) {
-  aac_sink sink{out_file, options.encode_threads, cancel};
+  aac_sink sink{out_file, options.encode_threads, options.pieces, cancel};
   auto res = mix_timeline(segments, options, cancel, progress, sink);
   if (res) {
     res->bitrate = sink.bitrate;
     res->priming_compensated = aac_encoder::priming;
+    res->pieces = sink.pieces();
+    res->pieces_reused = sink.reused();
   }
   return res;
 }

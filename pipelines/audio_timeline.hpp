@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/aac_pieces.hpp"
 #include "pipelines/audio_decoder.hpp"
+#include "pipelines/audio_format.hpp"
 #include "postroll/error.hpp"
 #include "session/cancel_token.hpp"
 #include "session/manifest.hpp"
@@ -32,7 +34,10 @@ struct timeline_options {
   /// The timeline is padded with silence to at least this length (the video's).
   std::int64_t min_duration_ms = 0;
   int decode_threads = 2;  ///< segments decoded at once
-  int encode_threads = 2;  ///< AAC encoders run at once on long timelines
+  int encode_threads = 2;  ///< AAC pieces encoded at once
+  /// Where encoded pieces are looked up and kept (null: none): what a live
+  /// job's follower encoded is only joined.
+  const aac_piece_store* pieces = nullptr;
   /// Nothing may end beyond this on the timeline (the longest session).
   std::int64_t max_duration_ms = 24LL * 3600 * 1000;
 };
@@ -43,6 +48,7 @@ struct timeline_result {
   int bitrate = 0;
   std::int64_t duration_ms = 0;          ///< timeline length
   std::int64_t priming_compensated = 0;  ///< samples cut for the AAC encoder's priming
+  std::int64_t pieces = 0, pieces_reused = 0;  ///< AAC pieces, and those found encoded
   std::vector<std::string> warnings;     ///< segments replaced by silence, and why
 };
 
@@ -54,6 +60,17 @@ result<timeline_result> build_audio_timeline(const std::vector<timeline_segment>
                                              const timeline_options& options,
                                              const cancel_token& cancel,
                                              const progress_fn& progress);
+
+/// The AAC bitrate of a timeline at `rate` with `channels`.
+int timeline_bitrate(int rate, int channels);
+/// One segment's format as its header states it (0s when unknown).
+audio_format timeline_segment_format(const timeline_segment& s);
+/// The format (rate, channels) a timeline takes whose segments have at most
+/// `max_rate` and `max_channels`: the highest up to 48 kHz and 2 channels,
+/// unless `options` sets them; 0 where nothing is known.
+std::pair<int, int> timeline_format_for(int max_rate, int max_channels, const timeline_options& options);
+/// The same for `segments`, read from their headers.
+std::pair<int, int> timeline_format(const std::vector<timeline_segment>& segments, const timeline_options& options);
 
 /// One segment decoded as the timeline takes it (`rate`, `channels`),
 /// opened through its session folder; nothing may end past `max_end_ms`.

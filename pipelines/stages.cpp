@@ -70,18 +70,33 @@ result<std::string> timeline_stage(const manifest& m, const fs::path& out_dir,
   auto segments = timeline_segments_of(m, &skipped);
   if (segments.empty())
     return error{errc::bad_input, m.audio.front().resolved.string() + ": no audio segment has any audio in it"};
+  // Pieces a live job's follower encoded while the recording was made (or
+  // an earlier attempt did) are joined as they are.
+  std::optional<aac_piece_store> pieces;
+  auto pieces_dir = m.folder->output_dir((fs::path{options.output_dir} / audio_pieces_dir).string());
+  if (pieces_dir) {
+    pieces.emplace(*pieces_dir, options.seal_key);
+    topt.pieces = &*pieces;
+  }
   auto final_path = out_dir / timeline_file;
   auto built = write_atomically(final_path, [&](const fs::path& partial) {
     return build_audio_timeline(segments, partial, topt, cancel, progress);
   });
   if (!built)
     return built.err();
+  if (pieces_dir) {
+    // timeline.aac holds them all now.
+    std::error_code ec;
+    fs::remove_all(*pieces_dir, ec);
+  }
   json out = {{"file", final_path.string()},
               {"rate", built->rate},
               {"channels", built->channels},
               {"bitrate", built->bitrate},
               {"durationMs", built->duration_ms},
               {"primingSamplesCompensated", built->priming_compensated},
+              {"pieces", built->pieces},
+              {"piecesReused", built->pieces_reused},
               {"segments", segments.size()},
               {"warnings", built->warnings}};
   for (const auto& w : skipped)

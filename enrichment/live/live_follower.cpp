@@ -13,7 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "enrichment/live/live_audio.hpp"
 #include "enrichment/live/live_transcript.hpp"
+#include "pipelines/aac_pieces.hpp"
 #include "session/manifest.hpp"
 #include "session/session_folder.hpp"
 
@@ -83,6 +85,7 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
   json out;
   // The per-file work, once the folder it writes to exists.
   std::unique_ptr<live_transcript> transcript;
+  std::unique_ptr<live_audio> audio;
   for (;;) {
     if (cancel.is_cancelled())
       return error{errc::cancelled, "cancelled"};
@@ -97,6 +100,13 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
         last_problem = m.err().message;
       } else {
         last_problem.clear();
+        if (!audio) {
+          auto dir = m->folder->output_dir((fs::path{o.output_dir} / audio_pieces_dir).string());
+          if (dir)
+            audio = std::make_unique<live_audio>(o, *dir);
+          else
+            spdlog::warn("live: no live audio: {}", dir.err().message);
+        }
         if (!transcript && o.transcribe) {
           auto dir = m->folder->output_dir((fs::path{o.output_dir} / "enrichment" / "pieces").string());
           if (dir)
@@ -110,8 +120,13 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
           last_change = steady::now();
         }
         bool ended = m->ended_at > 0;
-        if (transcript && !ended)
-          transcript->update(std::make_shared<const manifest>(std::move(*m)));
+        if (!ended) {
+          auto shared = std::make_shared<const manifest>(std::move(*m));
+          if (audio)
+            audio->update(shared);
+          if (transcript)
+            transcript->update(shared);
+        }
         if (ended) {
           out = {{"ended", "recorder"}, {"files", files}};
           break;
@@ -145,14 +160,20 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
         }
     }
   }
+  if (audio)
+    out["audioPieces"] = audio->pieces();
   if (transcript) {
     // What the end leaves to the transcript stage: the pieces not done yet.
     out["transcriptPieces"] = transcript->pieces();
     out["transcriptBehindMs"] = transcript->behind_ms();
-    // Its decoders take a few hundred ms to stop and free their models:
-    // the merge need not wait for that (a piece cut short is not stored).
-    std::thread([t = std::move(transcript)]() mutable { t.reset(); }).detach();
   }
+  if (audio || transcript)
+    // The transcript's decoders take a few hundred ms to stop and free their
+    // models: the merge need not wait for that (a piece cut short is not stored).
+    std::thread([t = std::move(transcript), a = std::move(audio)]() mutable {
+      a.reset();
+      t.reset();
+    }).detach();
   cancel.set_note({});
   if (progress)
     progress(1.0);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "enrichment/enrich_stages.hpp"
+#include "pipelines/stages.hpp"
 #include "postroll/error.hpp"
 #include "session/cancel_token.hpp"
 
@@ -21,6 +22,7 @@ struct live_options {
   /// The engines of the batch stages: what is done live is their work,
   /// cached where they look for it.
   enrich_options enrich;
+  media_options media;
   std::int64_t idle_timeout_ms = 600000;  ///< no new file this long: the recorder went away
   std::string output_dir = default_output_dir;
   std::string seal_key;  ///< set per order

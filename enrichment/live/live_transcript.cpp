@@ -1,6 +1,5 @@
 #include "enrichment/live/live_transcript.hpp"
 
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -11,7 +10,8 @@
 #include "enrichment/transcript/transcriber.hpp"
 #include "pipelines/audio_samples.hpp"
 #include "pipelines/audio_timeline.hpp"
-#include "pipelines/timeline_mixer.hpp"
+#include "enrichment/live/live_segments.hpp"
+#include "enrichment/live/manifest_inbox.hpp"
 
 namespace postroll {
 
@@ -22,9 +22,7 @@ struct live_transcript::impl {
   piece_cache cache;
   cancel_token cancel;  // its own: the end of the recording stops it, not the stage's cancel
   mutable std::mutex mtx;
-  std::condition_variable cv;
-  std::shared_ptr<const manifest> latest;  // set by update(), taken by the thread
-  bool stopping = false;
+  manifest_inbox inbox;
   std::string waiting;                     // why it does not transcribe ("" = it does)
   std::int64_t known_ms = 0, emitted_ms = 0;  // timeline placed, and cut into pieces
   std::size_t pieces = 0;
@@ -32,18 +30,16 @@ struct live_transcript::impl {
 
   // The thread's own state.
   std::unique_ptr<transcriber> pool;
-  std::optional<timeline_mixer> mixer;
+  std::optional<live_segments> timeline;
   std::optional<piece_cutter> cutter;
-  std::size_t next = 0;       // segments of the current manifest taken
-  std::int64_t last_start = -1;
-  std::vector<std::string> taken;  // their paths, in order: a change before them starts over
+  bool given_up = false;  // a segment could not be decoded: the rest is the end's
 
   impl(const live_options& opts, fs::path dir) : o(opts), cache(std::move(dir), opts.seal_key, opts.enrich.audio.asr) {}
 
   void reset() {
     // The cutter's pieces go to the pool; recognition of what was cut
     // before is found in the cache when the same piece comes again.
-    mixer.emplace(analysis_rate, 1);
+    timeline.emplace(analysis_rate, 1, o.enrich.max_session_ms, o.enrich.missing_audio_as_silence);
     cutter.emplace([this](speech_piece&& p) {
       {
         std::lock_guard<std::mutex> g{mtx};
@@ -52,10 +48,9 @@ struct live_transcript::impl {
       }
       pool->add(std::move(p));
     }, analysis_rate);
-    next = 0;
-    last_start = -1;
-    taken.clear();
+    at = 0;
   }
+  std::int64_t at = 0;  // timeline frames handed to the cutter
 
   void set_waiting(std::string why) {
     std::lock_guard<std::mutex> g{mtx};
@@ -69,28 +64,26 @@ struct live_transcript::impl {
       set_waiting("transcript at the end (it waits for the screen's words)");
       return;
     }
+    if (given_up)
+      return;
     auto segments = timeline_segments_of(m);
-    // A segment listed before one already placed (out of order, or the
-    // list changed): the timeline from there is not what was placed.
-    bool same = taken.size() <= segments.size();
-    for (std::size_t i = 0; same && i < taken.size(); ++i)
-      same = segments[i].ref && segments[i].ref->path == taken[i];
-    if (!same) {
+    if (!timeline->continues(segments)) {
       spdlog::info("live: {}: the audio segments changed order; the live transcript starts over", m.dir.string());
       reset();
     }
     auto write = [this](const std::int16_t* s, std::int64_t frames) -> maybe_error {
       if (s) {
-        cutter->feed(s, std::size_t(frames), mixer->flushed());
-      } else {
-        // Silence as the batch hands it over: zeros in bounded chunks.
-        std::vector<std::int16_t> zeros(std::size_t(std::min<std::int64_t>(frames, analysis_rate)), 0);
-        for (std::int64_t at = mixer->flushed(), left = frames; left > 0;) {
-          auto n = std::min<std::int64_t>(left, analysis_rate);
-          cutter->feed(zeros.data(), std::size_t(n), at);
-          at += n;
-          left -= n;
-        }
+        cutter->feed(s, std::size_t(frames), at);
+        at += frames;
+        return std::nullopt;
+      }
+      // Silence as the batch hands it over: zeros in bounded chunks.
+      std::vector<std::int16_t> zeros(std::size_t(std::min<std::int64_t>(frames, analysis_rate)), 0);
+      for (std::int64_t left = frames; left > 0;) {
+        auto n = std::min<std::int64_t>(left, analysis_rate);
+        cutter->feed(zeros.data(), std::size_t(n), at);
+        at += n;
+        left -= n;
       }
       return std::nullopt;
     };
@@ -100,25 +93,16 @@ struct live_transcript::impl {
       std::lock_guard<std::mutex> g{mtx};
       known_ms = std::max(known_ms, segments.back().offset_ms);
     }
-    for (; next < segments.size() && !cancel.is_cancelled(); ++next) {
-      const auto& seg = segments[next];
-      auto start = mixer->frame_at(seg.offset_ms);
-      auto pcm = decode_timeline_segment(seg, analysis_rate, 1, cancel, o.enrich.max_session_ms);
-      if (!pcm && cancel.is_cancelled())
-        return;
-      if (!pcm && !(pcm.err().code == errc::bad_input && o.enrich.missing_audio_as_silence)) {
-        // The transcript stage reports it, as for any session.
-        spdlog::warn("live: {}; the transcript is made at the end", pcm.err().message);
-        set_waiting("transcript at the end (" + seg.file.filename().string() + " cannot be decoded)");
-        next = segments.size();
-        return;
-      }
-      mixer->flush_to(start, write);
-      if (pcm)
-        mixer->mix_in(*pcm, start);
-      taken.push_back(seg.ref ? seg.ref->path : seg.file.string());
+    if (auto bad = timeline->take(segments, write, cancel)) {
+      // The transcript stage reports it, as for any session.
+      spdlog::warn("live: {}; the transcript is made at the end", *bad);
+      set_waiting("transcript at the end (a segment cannot be decoded)");
+      given_up = true;
+      return;
+    }
+    {
       std::lock_guard<std::mutex> g{mtx};
-      known_ms = std::max(known_ms, mixer->end() * 1000 / analysis_rate);
+      known_ms = std::max(known_ms, timeline->end_ms());
     }
     set_waiting({});
   }
@@ -128,16 +112,7 @@ struct live_transcript::impl {
     to.asr = o.enrich.audio.asr;
     to.threads = o.enrich.audio.asr_threads;
     to.cache = &cache;
-    std::shared_ptr<const manifest> m;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock{mtx};
-        cv.wait(lock, [&] { return stopping || latest; });
-        if (stopping)
-          return;
-        m = std::move(latest);
-        latest.reset();
-      }
+    while (auto m = inbox.take()) {
       if (!pool) {
         // Decoders are loaded once there is audio to hear.
         if (!m->has_audio())
@@ -162,12 +137,8 @@ live_transcript::live_transcript(const live_options& o, fs::path pieces_dir)
 }
 
 live_transcript::~live_transcript() {
-  {
-    std::lock_guard<std::mutex> g{impl_->mtx};
-    impl_->stopping = true;
-  }
   impl_->cancel.cancel();
-  impl_->cv.notify_all();
+  impl_->inbox.close();
   impl_->thread.join();
   impl_->cutter.reset();
   impl_->pool.reset();  // joins its decoders: each drops its piece (cancelled)
@@ -176,9 +147,12 @@ live_transcript::~live_transcript() {
 void live_transcript::update(std::shared_ptr<const manifest> m) {
   {
     std::lock_guard<std::mutex> g{impl_->mtx};
-    impl_->latest = std::move(m);
+    // What is listed is behind until the thread has taken it: the line
+    // never says "0 s behind" for a manifest not read yet.
+    if (!m->audio.empty())
+      impl_->known_ms = std::max(impl_->known_ms, m->audio.back().offset_ms);
   }
-  impl_->cv.notify_all();
+  impl_->inbox.put(std::move(m));
 }
 
 std::int64_t live_transcript::behind_ms() const {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "enrichment/cache_key.hpp"
+#include "session/cache_key.hpp"
 #include "session/output_file.hpp"
 #include "session/seal.hpp"
 
@@ -20,7 +20,11 @@ constexpr const char* piece_version = "1";
 }  // namespace
 
 piece_cache::piece_cache(fs::path dir, std::string seal_key, const recognizer_options& asr)
-  : dir_(std::move(dir)), seal_key_(std::move(seal_key)), asr_(asr.model_dir + "|" + asr.speed) {}
+  : dir_(std::move(dir)), seal_key_(std::move(seal_key)), asr_(asr.model_dir + "|" + asr.speed) {
+  // A writer killed mid-store leaves its .partial behind; one run of a
+  // session's transcript at a time owns the folder, so none is live now.
+  remove_stale_partials(dir_);
+}
 
 std::string piece_cache::key_of(const speech_piece& piece, const vocabulary_bias& bias) const {
   cache_key k;

@@ -20,6 +20,7 @@ namespace postroll {
 class piece_cache {
 public:
   /// Entries live in `dir` (created by the caller); `seal_key` is the session's.
+  /// Removes what a killed writer left half-written there.
   piece_cache(std::filesystem::path dir, std::string seal_key, const recognizer_options& asr);
 
   /// The key of `piece` recognised with `bias` (empty words: none).

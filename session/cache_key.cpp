@@ -1,4 +1,4 @@
-#include "enrichment/cache_key.hpp"
+#include "session/cache_key.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -8,9 +8,12 @@
 
 namespace postroll {
 
-cache_key& cache_key::add(const std::string& text) {
-  for (unsigned char c : text) {
-    h_ ^= c;
+cache_key& cache_key::add(const std::string& text) { return add_bytes(text.data(), text.size()); }
+
+cache_key& cache_key::add_bytes(const void* data, std::size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < size; ++i) {
+    h_ ^= p[i];
     h_ *= 1099511628211ull;
   }
   h_ ^= 0xff;  // field separator: ("ab","c") != ("a","bc")
