@@ -23,7 +23,8 @@ for name, what in (("audio", "speech segments only"), ("video", "speech + growin
     live, batch = r["live"], r["batch"]
     rows.append(f"| {what}: live (from endedAt) | {f(live['playable'])} | {f(live['transcript'])} | {f(live['done'])} | "
                 f"{r['cpuShare'] * 100:.0f} % of {r['cores']} cores, recorder at most {r['recorderWorstLateMs']} ms late | "
-                f"{r['piecesReused']} pieces reused, same words: {'yes' if r['sameWords'] else 'NO'} |")
+                f"{r['piecesReused']} transcript pieces and {r['audioPiecesReused']} of {r['audioPieces']} AAC pieces reused, "
+                f"same words: {'yes' if r['sameWords'] else 'NO'}, same timeline.aac bytes: {'yes' if r['sameTimeline'] else 'NO'} |")
     rows.append(f"| {what}: batch (from submit) | {f(batch['playable'])} | {f(batch['transcript'])} | {f(batch['done'])} | | |")
 print(f"| {minutes}-min session replayed at {speed}x | end -> playable | end -> transcript | end -> completed (no compress) | live work while recording | |")
 print("|---|---|---|---|---|---|")

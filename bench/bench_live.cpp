@@ -66,6 +66,11 @@ json since(const std::map<std::string, std::int64_t>& t, std::int64_t from) {
 
 }  // namespace
 
+std::string read_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 int main(int argc, char** argv) {
   if (argc < 4) {
     std::cerr << "usage: bench_live WORK_DIR MINUTES SPEED [--video]\n";
@@ -124,6 +129,11 @@ int main(int argc, char** argv) {
   auto final = (*rt)->status(job->id);
   json live_stage = final ? json::parse(final->stages[0].result, nullptr, false) : json();
   json transcript = json::parse(std::ifstream{dir / "postroll/enrichment/transcript.json"}, nullptr, false);
+  json timeline;
+  if (final)
+    for (const auto& s : final->stages)
+      if (s.name == stage_timeline)
+        timeline = json::parse(s.result, nullptr, false);
 
   // The same files as a batch job.
   auto batch = work / "batch";
@@ -159,6 +169,9 @@ int main(int argc, char** argv) {
               {"recorderWorstLateMs", worst_late},
               {"liveStage", live_stage},
               {"piecesReused", transcript.value("piecesReused", -1)},
+              {"audioPieces", timeline.is_object() ? timeline.value("pieces", -1) : -1},
+              {"audioPiecesReused", timeline.is_object() ? timeline.value("piecesReused", -1) : -1},
+              {"sameTimeline", read_bytes(dir / "postroll/timeline.aac") == read_bytes(batch / "postroll/timeline.aac")},
               {"sameWords", transcript.value("words", json()) == batch_transcript.value("words", json())}};
   std::cout << out.dump(2) << "\n";
   return 0;

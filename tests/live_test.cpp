@@ -82,54 +82,50 @@ auto live_note(const std::string& job, const std::string& text) {
 
 BOOST_AUTO_TEST_CASE(a_live_job_fed_through_the_api_ends_as_a_batch_job_would) {
   live_run r{"live-api"};
-  auto& dir = r.dir;
-  auto* rt = &r.rt;
-  auto& log = r.log;
-  auto job = &r.job;
-  BOOST_TEST(job->live);
-  BOOST_REQUIRE(job->stages.size() == 1u);
-  BOOST_TEST(job->stages[0].name == stage_live);
+  BOOST_TEST(r.job.live);
+  BOOST_REQUIRE(r.job.stages.size() == 1u);
+  BOOST_TEST(r.job.stages[0].name == stage_live);
   // Opening it again gets the same job back (one live job per session).
-  auto again = (*rt)->open_live(dir.string());
+  auto again = r.rt->open_live(r.dir.string());
   BOOST_REQUIRE(again);
-  BOOST_TEST(again->id == job->id);
+  BOOST_TEST(again->id == r.job.id);
 
-  segment(dir / "audio/0.wav", 440);
-  auto a = (*rt)->append_file(job->id, {"audio", "audio/0.wav", 0});
+  segment(r.dir / "audio/0.wav", 440);
+  auto a = r.rt->append_file(r.job.id, {"audio", "audio/0.wav", 0});
   BOOST_REQUIRE_MESSAGE(a, (a ? "" : a.err().message));
   // Acknowledged means on disk: the manifest lists it now.
-  auto doc = json::parse(read_file(dir / "session.json"));
+  auto doc = json::parse(read_file(r.dir / "session.json"));
   BOOST_TEST(doc["audio"].size() == 1u);
   BOOST_TEST(doc["name"] == "Live live-api");  // what the recorder wrote stays
   // A retried append changes nothing.
-  BOOST_REQUIRE((*rt)->append_file(job->id, {"audio", "audio/0.wav", 0}));
-  BOOST_TEST(json::parse(read_file(dir / "session.json"))["audio"].size() == 1u);
-  BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording · 1 file")));
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", "audio/0.wav", 0}));
+  BOOST_TEST(json::parse(read_file(r.dir / "session.json"))["audio"].size() == 1u);
+  BOOST_REQUIRE(r.log.wait_for(live_note(r.job.id, "recording · 1 file")));
 
-  segment(dir / "audio/1.wav", 660);
-  BOOST_REQUIRE((*rt)->append_file(job->id, {"audio", "audio/1.wav", 3000}));  // a 1 s gap: silence
-  BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording · 2 files")));
-  auto live = (*rt)->status(job->id);
+  segment(r.dir / "audio/1.wav", 660);
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", "audio/1.wav", 3000}));  // a 1 s gap: silence
+  BOOST_REQUIRE(r.log.wait_for(live_note(r.job.id, "recording · 2 files")));
+  auto live = r.rt->status(r.job.id);
   BOOST_REQUIRE(live);
   BOOST_TEST(to_string(live->state) == "processing");
   BOOST_TEST(live->live);
 
   // Bad appends say why and change nothing.
-  auto outside = (*rt)->append_file(job->id, {"audio", "../elsewhere.wav", 0});
+  auto outside = r.rt->append_file(r.job.id, {"audio", "../elsewhere.wav", 0});
   BOOST_REQUIRE(!outside);
   BOOST_TEST(outside.err().message.find("inside the session folder") != std::string::npos);
-  auto missing = (*rt)->append_file(job->id, {"audio", "audio/none.wav", 0});
+  auto missing = r.rt->append_file(r.job.id, {"audio", "audio/none.wav", 0});
   BOOST_REQUIRE(!missing);
   BOOST_TEST(missing.err().message.find("audio/none.wav") != std::string::npos);
-  auto kind = (*rt)->append_file(job->id, {"subtitles", "audio/0.wav", 0});
+  auto kind = r.rt->append_file(r.job.id, {"subtitles", "audio/0.wav", 0});
   BOOST_REQUIRE(!kind);
   BOOST_TEST(kind.err().message.find("unknown kind") != std::string::npos);
-  BOOST_TEST(json::parse(read_file(dir / "session.json"))["audio"].size() == 2u);
+  BOOST_TEST(json::parse(read_file(r.dir / "session.json"))["audio"].size() == 2u);
 
-  auto ended = (*rt)->end_recording(job->id);
+  auto ended = r.rt->end_recording(r.job.id);
   BOOST_REQUIRE_MESSAGE(ended, (ended ? "" : ended.err().message));
-  BOOST_TEST(json::parse(read_file(dir / "session.json")).contains("endedAt"));
-  auto done = (*rt)->wait(job->id, 60s);
+  BOOST_TEST(json::parse(read_file(r.dir / "session.json")).contains("endedAt"));
+  auto done = r.rt->wait(r.job.id, 60s);
   BOOST_REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
   BOOST_TEST(to_string(done->state) == "completed");
   BOOST_TEST(!done->live);
@@ -146,31 +142,27 @@ BOOST_AUTO_TEST_CASE(a_live_job_fed_through_the_api_ends_as_a_batch_job_would) {
   BOOST_REQUIRE(beeps.size() == 2u);
   BOOST_TEST(beeps[1] == 3000.0, boost::test_tools::tolerance(0.01));
   // After the end nothing more is taken.
-  auto late = (*rt)->append_file(job->id, {"audio", "audio/0.wav", 6000});
+  auto late = r.rt->append_file(r.job.id, {"audio", "audio/0.wav", 6000});
   BOOST_REQUIRE(!late);
   BOOST_TEST(late.err().message.find("completed") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_recorder_that_rewrites_its_manifest_is_followed_until_ended_at) {
   live_run r{"live-watch"};
-  auto& dir = r.dir;
-  auto* rt = &r.rt;
-  auto& log = r.log;
-  auto job = &r.job;
   json doc = {{"schema", 1}, {"id", "live-watch"}, {"audio", json::array()}};
   for (int i = 0; i < 3; ++i) {
     auto name = "audio/" + std::to_string(i) + ".wav";
-    segment(dir / name, 440 + 110 * i);
+    segment(r.dir / name, 440 + 110 * i);
     doc["audio"].push_back({{"path", name}, {"offsetMs", 2000 * i}});
-    rewrite_manifest(dir, doc);
-    BOOST_REQUIRE(log.wait_for(live_note(job->id, std::to_string(i + 1) + (i ? " files" : " file"))));
+    rewrite_manifest(r.dir, doc);
+    BOOST_REQUIRE(r.log.wait_for(live_note(r.job.id, std::to_string(i + 1) + (i ? " files" : " file"))));
   }
   // A half-written manifest (a recorder that does not rename) is read
   // again at the next change, not taken as the end or as an error.
-  write_file(dir / "session.json", "{\"schema\": 1, \"id\": \"live-wa");
+  write_file(r.dir / "session.json", "{\"schema\": 1, \"id\": \"live-wa");
   doc["endedAt"] = 1761643806000;
-  rewrite_manifest(dir, doc);
-  auto done = (*rt)->wait(job->id, 60s);
+  rewrite_manifest(r.dir, doc);
+  auto done = r.rt->wait(r.job.id, 60s);
   BOOST_REQUIRE(done);
   BOOST_TEST(to_string(done->state) == "completed");
   BOOST_TEST(probe_duration(done->output) == 6.0, boost::test_tools::tolerance(0.05));
@@ -204,10 +196,8 @@ BOOST_AUTO_TEST_CASE(a_recording_nobody_feeds_is_ended_as_it_stands_with_a_warni
 
 BOOST_AUTO_TEST_CASE(a_recording_that_ends_with_nothing_in_it_fails_with_the_reason) {
   live_run r{"live-nothing"};
-  auto* rt = &r.rt;
-  auto job = &r.job;
-  BOOST_REQUIRE((*rt)->end_recording(job->id));
-  auto done = (*rt)->wait(job->id, 60s);
+  BOOST_REQUIRE(r.rt->end_recording(r.job.id));
+  auto done = r.rt->wait(r.job.id, 60s);
   BOOST_REQUIRE(done);
   BOOST_TEST(to_string(done->state) == "failed");
   BOOST_TEST(done->error.find("lists no video and no audio") != std::string::npos);
@@ -215,12 +205,9 @@ BOOST_AUTO_TEST_CASE(a_recording_that_ends_with_nothing_in_it_fails_with_the_rea
 
 BOOST_AUTO_TEST_CASE(a_live_job_can_be_cancelled_while_it_records) {
   live_run r{"live-cancel"};
-  auto* rt = &r.rt;
-  auto& log = r.log;
-  auto job = &r.job;
-  BOOST_REQUIRE(log.wait_for(live_note(job->id, "recording")));
-  BOOST_REQUIRE((*rt)->cancel(job->id));
-  auto done = (*rt)->wait(job->id, 30s);
+  BOOST_REQUIRE(r.log.wait_for(live_note(r.job.id, "recording")));
+  BOOST_REQUIRE(r.rt->cancel(r.job.id));
+  auto done = r.rt->wait(r.job.id, 30s);
   BOOST_REQUIRE(done);
   BOOST_TEST(to_string(done->state) == "cancelled");
 }
