@@ -34,15 +34,15 @@ gst::sample_ptr copy_frame(GstSample* s) {
 // stage, and the decoder must not wait for it.
 class ocr_pool {
 public:
-  ocr_pool(std::vector<screen_reader> readers, const cancel_token& cancel)
-    : readers_(std::move(readers)), cancel_(cancel) {
+  ocr_pool(std::vector<screen_reader> readers, const screen_text_cache* cache, const cancel_token& cancel)
+    : readers_(std::move(readers)), cache_(cache), cancel_(cancel) {
     for (std::size_t i = 0; i < readers_.size(); ++i)
       free_.push_back(i);
   }
   ~ocr_pool() { wait_all(); }
 
-  // Reads `pic` on a free engine (waits for one); `done` gets the lines.
-  void read(gst::sample_ptr pic, std::function<void(const std::vector<text_line>&, int height)> done) {
+  // Reads `pic` on a free engine (waits for one); `done` gets its words.
+  void read(gst::sample_ptr pic, std::function<void(const screen_page&)> done) {
     std::size_t reader = 0;
     {
       std::unique_lock lock{m_};
@@ -58,7 +58,7 @@ public:
                                   }),
                    running_.end());
     running_.push_back(std::async(std::launch::async, [this, reader, pic = std::move(pic), done = std::move(done)]() mutable {
-      with_luma(pic.get(), [&](const luma_view& l) { done(readers_[reader].read(l, cancel_), l.height); });
+      with_luma(pic.get(), [&](const luma_view& l) { done(read_screen_page(readers_[reader], l, cache_, cancel_)); });
       pic.reset();  // the picture goes now, not with the future
       std::lock_guard lock{m_};
       free_.push_back(reader);
@@ -74,6 +74,7 @@ public:
 
 private:
   std::vector<screen_reader> readers_;
+  const screen_text_cache* cache_;
   const cancel_token& cancel_;
   std::mutex m_;
   std::condition_variable cv_;
@@ -87,7 +88,7 @@ public:
   chapter_builder(const fs::path& thumbs, const chapter_options& o, std::vector<screen_reader> readers,
                   const cancel_token& cancel)
       : thumbs_(thumbs), o_(o), cancel_(cancel), detector_(o.scene),
-        ocr_(std::make_unique<ocr_pool>(std::move(readers), cancel)) {}
+        ocr_(std::make_unique<ocr_pool>(std::move(readers), o.ocr_cache, cancel)) {}
 
   // `settled`: the picture is final at once (a screenshot).
   maybe_error push(GstSample* frame, const luma_view& luma, std::int64_t t, bool settled) {
@@ -165,9 +166,9 @@ private:
       c["thumbnail"] = std::string{"thumbs/"} + name;
       c["pictureMs"] = pic_ms;
       auto* slot = &read_.back();  // a deque: slots stay put as chapters are added
-      ocr_->read(std::move(pic), [slot](const std::vector<text_line>& lines, int height) {
-        slot->title = title_line(lines, height);
-        slot->text = screen_text(lines);
+      ocr_->read(std::move(pic), [slot](const screen_page& page) {
+        slot->title = page.title;
+        slot->text = page.text;
       });
     } else {
       c["thumbnail"] = nullptr;

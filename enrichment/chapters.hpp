@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "enrichment/scene_detector.hpp"
+#include "enrichment/screen_text_cache.hpp"
 #include "postroll/error.hpp"
 #include "session/cancel_token.hpp"
 
@@ -26,6 +27,9 @@ struct chapter_options {
   std::string ocr_language = "eng";
   int ocr_threads = 0;  ///< chapter pictures read at once; 0 = one per core, at most 4
   int thumbnail_width = 480;
+  /// Words read before (a live job's follower, an earlier attempt) are
+  /// taken from here, and what is read is kept (null: none).
+  const screen_text_cache* ocr_cache = nullptr;
   scene_options scene;
 };
 

@@ -223,11 +223,22 @@ result<json> audio_review(const stage_context& c) {
 
 result<json> chapters(const stage_context& c) {
   auto thumbs = c.dir / "thumbs";
+  // Pictures read before (a live job's screenshots as they arrived, an
+  // earlier attempt) are not read again.
+  auto o = c.o.chapters;
+  std::optional<screen_text_cache> cache;
+  if (auto dir = c.m.folder->output_dir((fs::path{c.o.output_dir} / ocr_cache_dir).string())) {
+    cache.emplace(*dir, c.o.seal_key, o.ocr_language);
+    o.ocr_cache = &*cache;
+  }
   if (c.m.has_video()) {
     auto duration = duration_of(c.playable());
     if (!duration)
       return duration.err();
-    return video_chapters(c.playable(), *duration, thumbs, c.o.chapters, c.cancel, c.progress);
+    auto out = video_chapters(c.playable(), *duration, thumbs, o, c.cancel, c.progress);
+    if (out && cache)
+      (*out)["picturesReused"] = cache->hits();
+    return out;
   }
   if (!c.m.screenshots.empty()) {
     std::vector<timed_picture> shots;
@@ -243,9 +254,11 @@ result<json> chapters(const stage_context& c) {
     std::int64_t duration = 0;
     if (auto d = duration_of(c.playable()))
       duration = *d;
-    auto out = screenshot_chapters(shots, duration, thumbs, c.o.chapters, c.cancel, c.progress);
+    auto out = screenshot_chapters(shots, duration, thumbs, o, c.cancel, c.progress);
     if (!out)
       return error{out.err().code, name_opened_files(out.err().message)};
+    if (cache)
+      (*out)["picturesReused"] = cache->hits();
     return json::parse(name_opened_files(out->dump()));
   }
   return skipped("the session has no video and no screenshots");

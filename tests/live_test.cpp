@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -58,8 +59,12 @@ struct live_run {
   subscription sub;
   job_record job;
 
-  explicit live_run(const std::string& id) : dir(empty_recording(tmp / "rec", id)) {
-    auto started = runtime::start(live_config(tmp));
+  explicit live_run(const std::string& id, const std::function<void(config&)>& tweak = {})
+    : dir(empty_recording(tmp / "rec", id)) {
+    auto cfg = live_config(tmp);
+    if (tweak)
+      tweak(cfg);
+    auto started = runtime::start(cfg);
     BOOST_REQUIRE_MESSAGE(started, (started ? "" : started.err().message));
     rt = std::move(*started);
     auto s = rt->subscribe(log.sink());
@@ -305,4 +310,36 @@ BOOST_AUTO_TEST_CASE(the_live_transcript_is_the_batch_transcript_done_while_it_r
   for (const auto& u : live["utterances"])
     stitched |= u["startMs"].get<std::int64_t>() < join - 300 && u["endMs"].get<std::int64_t>() > join + 300;
   BOOST_TEST(stitched, live["utterances"].dump());
+}
+
+// Screenshots are OCR'd as they are listed; the chapters stage at the end
+// takes their words and reads no picture again.
+BOOST_AUTO_TEST_CASE(screenshots_are_read_as_they_arrive_and_the_chapters_take_their_words) {
+  live_run r{"live-shots", [](config& cfg) {
+                cfg.enrich = true;
+                cfg.compress = false;
+              }};
+  const std::vector<slide> pages = {{"Release Checklist", "tag the build and sign the packages"},
+                                    {"Quarterly Budget", "travel and hardware for the next quarter"},
+                                    {"Incident Review", "what failed and how the node recovered"}};
+  fs::create_directories(r.dir / "shots");
+  for (std::size_t i = 0; i < pages.size(); ++i)
+    make_slide_picture(r.dir / ("shots/" + std::to_string(i) + ".png"), pages[i]);
+  sh("sox -n -r 16000 -c 1 '" + (r.dir / "audio/a.wav").string() + "' synth 36 sine 200 vol 0.1");
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", "audio/a.wav", 0}));
+  for (std::size_t i = 0; i < pages.size(); ++i)
+    BOOST_REQUIRE(r.rt->append_file(r.job.id, {"screenshot", "shots/" + std::to_string(i) + ".png",
+                                               std::int64_t(i) * 12000}));
+  BOOST_REQUIRE(r.log.wait_for(live_note(r.job.id, "3 screenshots read"), 120s));
+  BOOST_REQUIRE(r.rt->end_recording(r.job.id));
+  auto done = r.rt->wait(r.job.id, 300s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  BOOST_TEST(json::parse(done->stages[0].result)["screenshotsRead"] == 3);
+  auto chapters = json::parse(read_file(r.dir / "postroll/enrichment/chapters.json"));
+  BOOST_TEST(chapters["source"] == "screenshots");
+  BOOST_REQUIRE_EQUAL(chapters["chapters"].size(), 3u);
+  BOOST_TEST(chapters["picturesReused"] == 3);  // no picture was read at the end
+  for (std::size_t i = 0; i < pages.size(); ++i)
+    BOOST_TEST(chapters["chapters"][i]["title"].get<std::string>() == pages[i].title);
 }

@@ -14,7 +14,9 @@
 #include <spdlog/spdlog.h>
 
 #include "enrichment/live/live_audio.hpp"
+#include "enrichment/live/live_screens.hpp"
 #include "enrichment/live/live_transcript.hpp"
+#include "enrichment/screen_text_cache.hpp"
 #include "pipelines/aac_pieces.hpp"
 #include "session/manifest.hpp"
 #include "session/session_folder.hpp"
@@ -86,6 +88,7 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
   // The per-file work, once the folder it writes to exists.
   std::unique_ptr<live_transcript> transcript;
   std::unique_ptr<live_audio> audio;
+  std::unique_ptr<live_screens> screens;
   for (;;) {
     if (cancel.is_cancelled())
       return error{errc::cancelled, "cancelled"};
@@ -107,6 +110,13 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
           else
             spdlog::warn("live: no live audio: {}", dir.err().message);
         }
+        if (!screens && o.transcribe && !m->screenshots.empty()) {
+          auto dir = m->folder->output_dir((fs::path{o.output_dir} / ocr_cache_dir).string());
+          if (dir)
+            screens = std::make_unique<live_screens>(o, *dir);
+          else
+            spdlog::warn("live: screenshots read at the end: {}", dir.err().message);
+        }
         if (!transcript && o.transcribe) {
           auto dir = m->folder->output_dir((fs::path{o.output_dir} / "enrichment" / "pieces").string());
           if (dir)
@@ -124,6 +134,8 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
           auto shared = std::make_shared<const manifest>(std::move(*m));
           if (audio)
             audio->update(shared);
+          if (screens)
+            screens->update(shared);
           if (transcript)
             transcript->update(shared);
         }
@@ -141,6 +153,9 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
       break;
     }
     auto live_work = transcript ? transcript->status() : std::string{};
+    if (screens && screens->read() > 0)
+      live_work += (live_work.empty() ? "" : " · ") + std::to_string(screens->read()) +
+                   (screens->read() == 1 ? " screenshot read" : " screenshots read");
     cancel.set_note("recording · " + std::to_string(files) + (files == 1 ? " file" : " files") + " · " +
                     clock_of(timeline_ms) + (live_work.empty() ? "" : " · " + live_work));
     if (progress)
@@ -162,16 +177,19 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
   }
   if (audio)
     out["audioPieces"] = audio->pieces();
+  if (screens)
+    out["screenshotsRead"] = screens->read();
   if (transcript) {
     // What the end leaves to the transcript stage: the pieces not done yet.
     out["transcriptPieces"] = transcript->pieces();
     out["transcriptBehindMs"] = transcript->behind_ms();
   }
-  if (audio || transcript)
+  if (audio || transcript || screens)
     // The transcript's decoders take a few hundred ms to stop and free their
     // models: the merge need not wait for that (a piece cut short is not stored).
-    std::thread([t = std::move(transcript), a = std::move(audio)]() mutable {
+    std::thread([t = std::move(transcript), a = std::move(audio), s = std::move(screens)]() mutable {
       a.reset();
+      s.reset();
       t.reset();
     }).detach();
   cancel.set_note({});
