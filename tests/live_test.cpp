@@ -6,6 +6,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <chrono>
+#include <thread>
+#include <map>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -342,4 +345,67 @@ BOOST_AUTO_TEST_CASE(screenshots_are_read_as_they_arrive_and_the_chapters_take_t
   BOOST_TEST(chapters["picturesReused"] == 3);  // no picture was read at the end
   for (std::size_t i = 0; i < pages.size(); ++i)
     BOOST_TEST(chapters["chapters"][i]["title"].get<std::string>() == pages[i].title);
+}
+
+namespace {
+// The sealed AAC pieces stored so far, with their modification times.
+std::map<std::string, fs::file_time_type> audio_pieces_in(const fs::path& session) {
+  std::map<std::string, fs::file_time_type> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(session / "postroll/audio-pieces", ec))
+    if (e.path().extension() == ".aac")
+      out[e.path().filename().string()] = e.last_write_time();
+  return out;
+}
+
+// Waits (a deadline, not a pace) until `n` pieces are stored.
+std::map<std::string, fs::file_time_type> wait_audio_pieces(const fs::path& session, std::size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  auto got = audio_pieces_in(session);
+  for (; got.size() < n && std::chrono::steady_clock::now() < deadline; got = audio_pieces_in(session))
+    std::this_thread::sleep_for(20ms);
+  return got;
+}
+}  // namespace
+
+// The audio's AAC is encoded in pieces while it records; a segment listed
+// out of order changes only the piece it falls in: the others are not
+// encoded again, live or at the end.
+BOOST_AUTO_TEST_CASE(a_segment_listed_out_of_order_reencodes_only_its_piece) {
+  live_run r{"live-order"};
+  for (int i = 0; i <= 8; ++i) {
+    auto name = "audio/" + std::to_string(i) + ".wav";
+    segment(r.dir / name, 440);
+    BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", name, i * 10000}));
+  }
+  // Final up to the last start (80 s): the pieces up to 60 s (~30 s each).
+  auto before = wait_audio_pieces(r.dir, 2);
+  BOOST_REQUIRE_EQUAL(before.size(), 2u);
+  // A segment at 35 s, listed last: the second piece changes.
+  segment(r.dir / "audio/late.wav", 880);
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", "audio/late.wav", 35000}));
+  auto after = wait_audio_pieces(r.dir, 3);
+  BOOST_REQUIRE_EQUAL(after.size(), 3u);
+  for (const auto& [name, time] : before) {
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_REQUIRE(after.count(name) == 1u);
+      BOOST_TEST((after[name] == time));  // the first is not written again
+    }
+  }
+  BOOST_REQUIRE(r.rt->end_recording(r.job.id));
+  auto done = r.rt->wait(r.job.id, 60s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  json timeline;
+  for (const auto& s : done->stages)
+    if (s.name == stage_timeline)
+      timeline = json::parse(s.result);
+  BOOST_TEST(timeline["pieces"] == 3);        // 82 s: two whole pieces and the rest
+  BOOST_TEST(timeline["piecesReused"] == 2);  // the first, and the second as changed
+  BOOST_TEST(!fs::exists(r.dir / "postroll/audio-pieces"));  // timeline.aac holds them
+  int rate = 0;
+  auto pcm = decode_audio_with_ffmpeg(done->output, rate);
+  auto beeps = find_beeps(pcm, rate);
+  BOOST_REQUIRE_EQUAL(beeps.size(), 10u);
+  BOOST_TEST(beeps[4] == 35000.0, boost::test_tools::tolerance(0.001));
 }
