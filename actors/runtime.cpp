@@ -12,6 +12,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/node_setup.hpp"
 #include "actors/supervisor.hpp"
+#include "enrichment/live/retired_work.hpp"
 #include "pipelines/encoder_choice.hpp"
 #include "pipelines/gst_init.hpp"
 
@@ -445,6 +446,7 @@ void runtime::stop() {
   impl_->notifier = nullptr;
   impl_->supervisor = nullptr;
   impl_->sys.reset();  // waits for every actor to finish
+  join_retired();      // live work still tearing down
 }
 
 }  // namespace postroll

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +15,7 @@
 #include "enrichment/live/live_audio.hpp"
 #include "enrichment/live/live_screens.hpp"
 #include "enrichment/live/live_transcript.hpp"
+#include "enrichment/live/retired_work.hpp"
 #include "enrichment/screen_text_cache.hpp"
 #include "pipelines/aac_pieces.hpp"
 #include "session/manifest.hpp"
@@ -184,14 +184,18 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
     out["transcriptPieces"] = transcript->pieces();
     out["transcriptBehindMs"] = transcript->behind_ms();
   }
-  if (audio || transcript || screens)
-    // The transcript's decoders take a few hundred ms to stop and free their
-    // models: the merge need not wait for that (a piece cut short is not stored).
-    std::thread([t = std::move(transcript), a = std::move(audio), s = std::move(screens)]() mutable {
+  if (audio || transcript || screens) {
+    // The merge need not wait for the transcript's decoders to stop (a
+    // piece cut short is not stored).
+    // (shared: std::function copies what it holds)
+    retire([t = std::shared_ptr<live_transcript>(std::move(transcript)),
+            a = std::shared_ptr<live_audio>(std::move(audio)),
+            s = std::shared_ptr<live_screens>(std::move(screens))]() mutable {
       a.reset();
       s.reset();
       t.reset();
-    }).detach();
+    });
+  }
   cancel.set_note({});
   if (progress)
     progress(1.0);
