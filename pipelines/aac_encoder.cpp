@@ -100,21 +100,20 @@ maybe_error aac_encoder::feed(const std::int16_t* data, std::int64_t frames) {
       if (failure_)
         return failure_;
       lock.unlock();
-      submit(piece_end);
+      submit(false);
     }
   }
   return std::nullopt;
 }
 
-// Hands the piece being gathered (its input up to `end`) to the encoders
-// and starts the next one, keeping its preroll.
-void aac_encoder::submit(std::int64_t end) {
+// Hands the piece being gathered to the encoders and, unless it is the
+// last, starts the next one with its preroll.
+void aac_encoder::submit(bool last) {
   job j;
   j.index = next_piece_;
   j.skip = next_piece_ == 0 ? 0 : preroll_frames;
-  j.last = end < 0;
   auto keep_from = (next_piece_ + 1) * piece_len_ - preroll_frames * frame;
-  if (j.last) {
+  if (last) {
     j.samples = std::move(held_);
     held_.clear();
   } else {
@@ -229,12 +228,10 @@ maybe_error aac_encoder::wait_idle() {
   return failure_;
 }
 
-maybe_error aac_encoder::drain() { return wait_idle(); }
-
 maybe_error aac_encoder::finish(const std::filesystem::path& out_file) {
   if (auto err = silence(priming + frame))
     return err;
-  submit(-1);
+  submit(true);
   if (auto err = wait_idle())
     return err;
   // The pieces' frames, joined: ADTS frames carry no times, so the stream

@@ -51,9 +51,6 @@ public:
   maybe_error silence(std::int64_t frames);
   /// Ends the input, waits for the encoders and writes the ADTS stream to `out_file`.
   maybe_error finish(const std::filesystem::path& out_file);
-  /// Waits for the pieces whose input is complete (a live follower's end:
-  /// the rest is the timeline stage's).
-  maybe_error drain();
 
   /// Pieces taken from the store, and pieces complete so far.
   std::int64_t pieces_reused() const;
@@ -71,11 +68,10 @@ private:
   struct job {
     std::int64_t index = 0;
     std::int64_t skip = 0;
-    bool last = false;
     std::vector<std::int16_t> samples;
   };
   maybe_error feed(const std::int16_t* data, std::int64_t frames);
-  void submit(std::int64_t end);
+  void submit(bool last);
   void work();
   maybe_error encode(const job& j, std::string& out) const;
   maybe_error wait_idle();

@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -22,14 +23,15 @@ struct live_audio::impl {
   cancel_token cancel;  // its own: the end of the recording stops it, not the stage's cancel
   mutable std::mutex mtx;
   manifest_inbox inbox;
-  std::string waiting;
   std::int64_t done_before = 0;  // pieces of encoders replaced by a restart
   std::thread thread;
 
   // The thread's own state.
   timeline_options topt;
   int max_rate = 0, max_channels = 0;
-  std::size_t sniffed = 0;  // segments whose headers were read
+  // Segments whose headers were read, by path: one listed out of order
+  // lands before others, so a count of them would skip it.
+  std::set<std::string> sniffed;
   std::optional<live_segments> timeline;
   std::optional<aac_encoder> encoder;  // guarded by mtx where it is replaced
   bool given_up = false;
@@ -37,11 +39,6 @@ struct live_audio::impl {
   impl(const live_options& opts, fs::path dir) : o(opts), store(std::move(dir), opts.seal_key) {
     topt.rate = o.media.audio_rate;
     topt.max_duration_ms = o.media.max_session_ms;
-  }
-
-  void set_waiting(std::string why) {
-    std::lock_guard<std::mutex> g{mtx};
-    waiting = std::move(why);
   }
 
   void restart(int rate, int channels) {
@@ -58,18 +55,16 @@ struct live_audio::impl {
     if (given_up)
       return;
     auto segments = timeline_segments_of(m);
-    if (segments.size() < sniffed)
-      sniffed = 0, max_rate = 0, max_channels = 0;  // the list changed: read it again
-    for (; sniffed < segments.size(); ++sniffed) {
-      auto f = timeline_segment_format(segments[sniffed]);
+    for (const auto& seg : segments) {
+      if (!sniffed.insert(seg.ref ? seg.ref->path : seg.file.string()).second)
+        continue;
+      auto f = timeline_segment_format(seg);
       max_rate = std::max(max_rate, f.rate);
       max_channels = std::max(max_channels, f.channels);
     }
     auto [rate, channels] = timeline_format_for(max_rate, max_channels, topt);
-    if (rate <= 0 || channels <= 0) {
-      set_waiting("audio at the end (its format is not known yet)");
-      return;
-    }
+    if (rate <= 0 || channels <= 0)
+      return;  // not known yet: the next segment may say
     if (!timeline || timeline->rate() != rate || timeline->channels() != channels) {
       if (timeline)
         spdlog::info("live: {}: the audio timeline is {} Hz, {} channels now; its pieces start over",
@@ -85,12 +80,9 @@ struct live_audio::impl {
     if (auto bad = timeline->take(segments, write, cancel)) {
       if (cancel.is_cancelled())
         return;
-      spdlog::warn("live: {}; the audio is encoded at the end", *bad);
-      set_waiting("audio at the end (" + *bad + ")");
+      spdlog::warn("live: {}; the audio is encoded at the end", bad->message);
       given_up = true;
-      return;
     }
-    set_waiting({});
   }
 
   void run() {
@@ -119,9 +111,5 @@ std::int64_t live_audio::pieces() const {
   return impl_->done_before + (impl_->encoder ? impl_->encoder->pieces_done() : 0);
 }
 
-std::string live_audio::waiting() const {
-  std::lock_guard<std::mutex> g{impl_->mtx};
-  return impl_->waiting;
-}
 
 }  // namespace postroll

@@ -32,8 +32,6 @@ public:
   void update(std::shared_ptr<const manifest> m);
   /// Pieces encoded (or found encoded) so far.
   std::int64_t pieces() const;
-  /// Why it does not encode ("" = it does).
-  std::string waiting() const;
 
 private:
   struct impl;

@@ -21,7 +21,7 @@ bool live_segments::continues(const std::vector<timeline_segment>& segments) con
   return true;
 }
 
-std::optional<std::string> live_segments::take(const std::vector<timeline_segment>& segments,
+std::optional<live_segments::stopped> live_segments::take(const std::vector<timeline_segment>& segments,
                                                const timeline_mixer::write_fn& out, const cancel_token& cancel) {
   for (auto next = taken_.size(); next < segments.size() && !cancel.is_cancelled(); ++next) {
     const auto& seg = segments[next];
@@ -30,9 +30,9 @@ std::optional<std::string> live_segments::take(const std::vector<timeline_segmen
     if (!pcm && cancel.is_cancelled())
       return std::nullopt;
     if (!pcm && !(pcm.err().code == errc::bad_input && as_silence_))
-      return pcm.err().message;
+      return stopped{seg.file, pcm.err().message};
     if (auto err = mixer_.flush_to(start, out))
-      return err->message;
+      return stopped{{}, err->message};
     if (pcm)
       mixer_.mix_in(*pcm, start);
     taken_.push_back(path_of(seg));

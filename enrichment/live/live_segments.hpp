@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,11 +26,18 @@ public:
   /// (else the timeline from the first difference on is not what was
   /// handed out: start over with a new reader).
   bool continues(const std::vector<timeline_segment>& segments) const;
+  /// Why the reading stopped: a segment that cannot be decoded (the batch
+  /// stage reports it, as for any session), or what `out` returned.
+  struct stopped {
+    std::filesystem::path file;  ///< the segment (empty when `out` failed)
+    std::string message;
+  };
   /// Decodes and places the segments not taken yet, handing out to `out`
-  /// what they make final. An undecodable segment stops the reading: its
-  /// message is returned (the batch stage reports it, as for any session).
-  std::optional<std::string> take(const std::vector<timeline_segment>& segments, const timeline_mixer::write_fn& out,
-                                  const cancel_token& cancel);
+  /// what they make final.
+  std::optional<stopped> take(const std::vector<timeline_segment>& segments, const timeline_mixer::write_fn& out,
+                              const cancel_token& cancel);
+  /// Frames handed out so far (during `out`: where its samples start).
+  std::int64_t flushed() const { return mixer_.flushed(); }
   /// Milliseconds of the timeline placed.
   std::int64_t end_ms() const { return mixer_.end() * 1000 / rate_; }
   int rate() const { return rate_; }

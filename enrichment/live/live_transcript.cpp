@@ -48,9 +48,7 @@ struct live_transcript::impl {
       }
       pool->add(std::move(p));
     }, analysis_rate);
-    at = 0;
   }
-  std::int64_t at = 0;  // timeline frames handed to the cutter
 
   void set_waiting(std::string why) {
     std::lock_guard<std::mutex> g{mtx};
@@ -72,9 +70,9 @@ struct live_transcript::impl {
       reset();
     }
     auto write = [this](const std::int16_t* s, std::int64_t frames) -> maybe_error {
+      auto at = timeline->flushed();
       if (s) {
         cutter->feed(s, std::size_t(frames), at);
-        at += frames;
         return std::nullopt;
       }
       // Silence as the batch hands it over: zeros in bounded chunks.
@@ -95,8 +93,9 @@ struct live_transcript::impl {
     }
     if (auto bad = timeline->take(segments, write, cancel)) {
       // The transcript stage reports it, as for any session.
-      spdlog::warn("live: {}; the transcript is made at the end", *bad);
-      set_waiting("transcript at the end (a segment cannot be decoded)");
+      spdlog::warn("live: {}; the transcript is made at the end", bad->message);
+      set_waiting("transcript at the end (" +
+                  (bad->file.empty() ? bad->message : bad->file.filename().string() + " cannot be decoded") + ")");
       given_up = true;
       return;
     }
