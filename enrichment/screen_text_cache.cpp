@@ -35,21 +35,18 @@ std::optional<screen_page> screen_text_cache::find(const std::string& key) const
   if (!in)
     return std::nullopt;
   auto doc = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false);
-  if (!doc.is_object() || !doc["title"].is_string() || !doc["text"].is_string())
-    return std::nullopt;
-  screen_page page{doc["title"].get<std::string>(), doc["text"].get<std::string>()};
-  if (doc.value("seal", "") != keyed_hash(seal_key_, key + json{page.title, page.text}.dump()))
+  // The seal covers the entry's own key: a valid entry copied under
+  // another picture's name is not taken either.
+  if (!seal_valid(doc, seal_key_) || doc.value("key", "") != key || !doc["title"].is_string() ||
+      !doc["text"].is_string())
     return std::nullopt;
   ++hits_;
-  return page;
+  return screen_page{doc["title"].get<std::string>(), doc["text"].get<std::string>()};
 }
 
 void screen_text_cache::store(const std::string& key, const screen_page& page) const {
   write_file_atomically(dir_ / (key + ".json"),
-                        json{{"title", page.title},
-                             {"text", page.text},
-                             {"seal", keyed_hash(seal_key_, key + json{page.title, page.text}.dump())}}
-                          .dump());
+                        sealed(json{{"key", key}, {"title", page.title}, {"text", page.text}}, seal_key_).dump());
 }
 
 screen_page read_screen_page(screen_reader& reader, const luma_view& picture, const screen_text_cache* cache,

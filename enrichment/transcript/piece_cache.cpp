@@ -46,10 +46,9 @@ std::optional<std::vector<recognized_word>> piece_cache::find(const std::string&
   if (!in)
     return std::nullopt;
   auto doc = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false);
-  if (!doc.is_object() || !doc.contains("words") || !doc["words"].is_array())
-    return std::nullopt;
-  auto words = doc["words"].dump();
-  if (doc.value("seal", "") != keyed_hash(seal_key_, key + words))
+  // The seal covers the entry's own key: a valid entry copied under
+  // another piece's name is not taken either.
+  if (!seal_valid(doc, seal_key_) || doc.value("key", "") != key || !doc["words"].is_array())
     return std::nullopt;
   std::vector<recognized_word> out;
   for (const auto& w : doc["words"]) {
@@ -64,8 +63,7 @@ void piece_cache::store(const std::string& key, const std::vector<recognized_wor
   json list = json::array();
   for (const auto& w : words)
     list.push_back({{"w", w.text}, {"s", w.start_ms}, {"e", w.end_ms}, {"c", w.confidence}});
-  auto text = list.dump();
-  write_file_atomically(dir_ / (key + ".json"), json{{"words", list}, {"seal", keyed_hash(seal_key_, key + text)}}.dump());
+  write_file_atomically(dir_ / (key + ".json"), sealed(json{{"key", key}, {"words", list}}, seal_key_).dump());
 }
 
 }  // namespace postroll
