@@ -1,6 +1,8 @@
 #include "enrichment/chapters.hpp"
 #include "pipelines/gst_support.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "enrichment/screen_text.hpp"
+#include "session/cache_key.hpp"
 #include "pipelines/video_frames.hpp"
 
 namespace postroll {
@@ -82,15 +85,23 @@ private:
   std::vector<std::future<void>> running_;
 };
 
-// Builds chapters from pictures fed in time order.
-class chapter_builder {
-public:
-  chapter_builder(const fs::path& thumbs, const chapter_options& o, std::vector<screen_reader> readers,
-                  const cancel_token& cancel)
+}  // namespace
+
+struct chapter_builder::impl {
+  impl(const fs::path& thumbs, const chapter_options& o, std::vector<screen_reader> readers, const cancel_token& cancel)
       : thumbs_(thumbs), o_(o), cancel_(cancel), detector_(o.scene),
         ocr_(std::make_unique<ocr_pool>(std::move(readers), o.ocr_cache, cancel)) {}
 
-  // `settled`: the picture is final at once (a screenshot).
+  ~impl() {
+    // Reads still running finish without telling anyone: whoever listens
+    // is going away with the builder.
+    {
+      std::lock_guard lock{read_mtx_};
+      closing_ = true;
+    }
+    ocr_->wait_all();
+  }
+
   maybe_error push(GstSample* frame, const luma_view& luma, std::int64_t t, bool settled) {
     change_score score;
     bool cut = detector_.push(luma, &score);
@@ -119,6 +130,21 @@ public:
     return std::nullopt;
   }
 
+  std::vector<screen_span> spans(std::int64_t& final_ms) const {
+    std::lock_guard lock{read_mtx_};
+    std::vector<screen_span> out;
+    final_ms = open_ ? start_ms_ : std::numeric_limits<std::int64_t>::max();
+    for (std::size_t i = 0; i < chapters_.size(); ++i) {
+      if (!read_[i].done) {
+        final_ms = std::min(final_ms, chapters_[i].value("startMs", std::int64_t{0}));
+        break;
+      }
+      out.push_back({chapters_[i].value("startMs", std::int64_t{0}), chapters_[i].value("endMs", std::int64_t{0}),
+                     read_[i].text});
+    }
+    return out;
+  }
+
   result<json> finish(std::int64_t end_ms) {
     if (open_)
       if (auto err = close(std::max(end_ms, start_ms_)))
@@ -127,8 +153,9 @@ public:
     if (cancel_.is_cancelled())
       return error{errc::cancelled, "cancelled"};
     json chapters = json::array();
+    std::lock_guard lock{read_mtx_};
     for (std::size_t i = 0; i < chapters_.size(); ++i) {
-      auto& c = chapters_[i];
+      auto c = chapters_[i];
       c["title"] = read_[i].title;
       c["screenText"] = read_[i].text;
       chapters.push_back(std::move(c));
@@ -136,14 +163,17 @@ public:
     return json{{"chapters", chapters}, {"count", chapters.size()}};
   }
 
-private:
   struct screen_words {
     std::string title, text;
+    bool done = false;
   };
 
   void start(std::int64_t at, std::int64_t change, double score) {
-    open_ = true;
-    start_ms_ = at;
+    {
+      std::lock_guard lock{read_mtx_};
+      open_ = true;
+      start_ms_ = at;
+    }
     last_change_ = change;
     score_ = score;
     picture_.reset();
@@ -157,23 +187,47 @@ private:
     char name[32];
     std::snprintf(name, sizeof name, "chapter-%02zu.jpg", chapters_.size() + 1);
     json c = {{"index", chapters_.size() + 1}, {"startMs", start_ms_}, {"endMs", end}, {"changeScore", std::round(score_ * 1000) / 1000}};
-    read_.emplace_back();
+    screen_words* slot = nullptr;
+    {
+      std::lock_guard lock{read_mtx_};
+      read_.emplace_back();
+      slot = &read_.back();  // a deque: slots stay put as chapters are added
+      if (!pic)
+        slot->done = true;
+    }
     if (pic) {
       if (cancel_.is_cancelled())
         return error{errc::cancelled, "cancelled"};
-      if (auto err = write_jpeg(pic.get(), o_.thumbnail_width, thumbs_ / name))
-        return err;
-      c["thumbnail"] = std::string{"thumbs/"} + name;
+      if (!thumbs_.empty()) {
+        if (auto err = write_jpeg(pic.get(), o_.thumbnail_width, thumbs_ / name))
+          return err;
+        c["thumbnail"] = std::string{"thumbs/"} + name;
+      } else {
+        c["thumbnail"] = nullptr;
+      }
       c["pictureMs"] = pic_ms;
-      auto* slot = &read_.back();  // a deque: slots stay put as chapters are added
-      ocr_->read(std::move(pic), [slot](const screen_page& page) {
-        slot->title = page.title;
-        slot->text = page.text;
+      {
+        std::lock_guard lock{read_mtx_};
+        chapters_.push_back(std::move(c));
+      }
+      ocr_->read(std::move(pic), [this, slot](const screen_page& page) {
+        bool tell = false;
+        {
+          std::lock_guard lock{read_mtx_};
+          slot->title = page.title;
+          slot->text = page.text;
+          slot->done = true;
+          tell = !closing_ && on_read_;
+        }
+        if (tell)
+          on_read_();
       });
     } else {
       c["thumbnail"] = nullptr;
+      std::lock_guard lock{read_mtx_};
+      chapters_.push_back(std::move(c));
     }
-    chapters_.push_back(std::move(c));
+    std::lock_guard lock{read_mtx_};
     open_ = false;
     return std::nullopt;
   }
@@ -182,8 +236,11 @@ private:
   chapter_options o_;
   const cancel_token& cancel_;
   scene_detector detector_;
+  std::function<void()> on_read_;
+  bool closing_ = false;
+  mutable std::mutex read_mtx_;  // chapters_, read_, open_, start_ms_: the OCR threads and spans() look at them
   std::vector<json> chapters_;
-  std::deque<screen_words> read_;  // by chapter, filled by the OCR threads
+  std::deque<screen_words> read_;  // by chapter
   bool open_ = false;
   std::int64_t start_ms_ = 0, last_change_ = 0, picture_ms_ = 0, latest_ms_ = 0;
   double score_ = 0;
@@ -191,11 +248,18 @@ private:
   std::unique_ptr<ocr_pool> ocr_;  // last: its threads finish before the slots go
 };
 
-result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o, const cancel_token& cancel) {
-  std::error_code ec;
-  fs::create_directories(thumbs, ec);
-  if (ec)
-    return error{errc::io, thumbs.string() + ": cannot create: " + ec.message()};
+chapter_builder::chapter_builder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+chapter_builder::chapter_builder(chapter_builder&&) noexcept = default;
+chapter_builder& chapter_builder::operator=(chapter_builder&&) noexcept = default;
+chapter_builder::~chapter_builder() = default;
+
+result<chapter_builder> chapter_builder::open(const fs::path& thumbs, const chapter_options& o, const cancel_token& cancel) {
+  if (!thumbs.empty()) {
+    std::error_code ec;
+    fs::create_directories(thumbs, ec);
+    if (ec)
+      return error{errc::io, thumbs.string() + ": cannot create: " + ec.message()};
+  }
   // One engine per core (at most 4; ~40 MB each): while the pictures are
   // read, the decoder goes on.
   auto n = o.ocr_threads > 0 ? o.ocr_threads : int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
@@ -206,15 +270,36 @@ result<chapter_builder> builder(const fs::path& thumbs, const chapter_options& o
       return reader.err();
     readers.push_back(std::move(*reader));
   }
-  return chapter_builder{thumbs, o, std::move(readers), cancel};
+  return chapter_builder{std::make_unique<impl>(thumbs, o, std::move(readers), cancel)};
 }
 
-}  // namespace
+maybe_error chapter_builder::push(GstSample* frame, const luma_view& luma, std::int64_t t, bool settled) {
+  return impl_->push(frame, luma, t, settled);
+}
+std::vector<screen_span> chapter_builder::spans(std::int64_t& final_ms) const { return impl_->spans(final_ms); }
+void chapter_builder::on_read(std::function<void()> fn) { impl_->on_read_ = std::move(fn); }
+result<json> chapter_builder::finish(std::int64_t end_ms) { return impl_->finish(end_ms); }
 
-result<json> video_chapters(const fs::path& video, std::int64_t duration_ms, const fs::path& thumbs_dir,
+std::string video_chapters_key(const std::string& rel, const fs::path& file, std::int64_t offset_ms,
+                               const chapter_options& o) {
+  cache_key k;
+  k.add("video-chapters-1").add(rel).add(std::to_string(offset_ms));
+  k.add(std::to_string(o.min_chapter_ms) + "|" + std::to_string(o.sample_ms) + "|" + std::to_string(o.settle_ms) + "|" +
+        o.ocr_language + "|" + std::to_string(o.thumbnail_width) + "|" + std::to_string(o.scene.cut_fraction) + "|" +
+        std::to_string(o.scene.tolerance));
+  // The file as it is now (size, modification time): a file changed since
+  // the chapters were read gets another key.
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    return {};
+  k.add(std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
+  return k.hex();
+}
+
+result<json> video_chapters(const frame_source& video, std::int64_t duration_ms, const fs::path& thumbs_dir,
                             const chapter_options& o, const cancel_token& cancel,
                             const progress_fn& progress) {
-  auto b = builder(thumbs_dir, o, cancel);
+  auto b = chapter_builder::open(thumbs_dir, o, cancel);
   if (!b)
     return b.err();
   maybe_error failed;
@@ -236,7 +321,7 @@ result<json> video_chapters(const fs::path& video, std::int64_t duration_ms, con
 result<json> screenshot_chapters(const std::vector<timed_picture>& shots, std::int64_t duration_ms,
                                  const fs::path& thumbs_dir, const chapter_options& o,
                                  const cancel_token& cancel, const progress_fn& progress) {
-  auto b = builder(thumbs_dir, o, cancel);
+  auto b = chapter_builder::open(thumbs_dir, o, cancel);
   if (!b)
     return b.err();
   std::int64_t last = 0;

@@ -5,15 +5,22 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "enrichment/scene_detector.hpp"
+#include "enrichment/screen_vocabulary.hpp"
 #include "enrichment/screen_text_cache.hpp"
+#include "pipelines/frame_source.hpp"
 #include "postroll/error.hpp"
 #include "session/cancel_token.hpp"
+
+// GStreamer's, declared as it declares it: this header stays free of it.
+typedef struct _GstSample GstSample;
 
 namespace postroll {
 
@@ -39,10 +46,48 @@ struct timed_picture {
   std::int64_t offset_ms = 0;
 };
 
-/// Chapters of a video (`video` on the session timeline, `duration_ms`
-/// long); thumbnails go to `thumbs_dir` as chapter-NN.jpg.
+/// Chapters from pictures fed in time order (a video's frames, screenshots):
+/// what video_chapters and screenshot_chapters run, and what a live job
+/// feeds while the recording is made.
+class chapter_builder {
+public:
+  /// Thumbnails go to `thumbs_dir` as chapter-NN.jpg (empty: none are written).
+  static result<chapter_builder> open(const std::filesystem::path& thumbs_dir, const chapter_options& o,
+                                      const cancel_token& cancel);
+  chapter_builder(chapter_builder&&) noexcept;
+  chapter_builder& operator=(chapter_builder&&) noexcept;
+  ~chapter_builder();
+
+  /// A picture at session time `t`; `settled`: final at once (a screenshot).
+  maybe_error push(GstSample* frame, const luma_view& luma, std::int64_t t, bool settled);
+  /// The chapters closed and read so far, in time order, and in
+  /// `final_ms` the time before which no chapter will start or change
+  /// any more (the open chapter's start, or an unread one's).
+  std::vector<screen_span> spans(std::int64_t& final_ms) const;
+  /// `fn` is called (on an OCR thread) each time a chapter's picture has
+  /// been read: spans() may have moved on without a new picture. Set it
+  /// before the first push.
+  void on_read(std::function<void()> fn);
+  /// Closes the last chapter at `end_ms` and waits for the pictures to be
+  /// read. @returns chapters.json's content (docs/enrichment.md).
+  result<nlohmann::json> finish(std::int64_t end_ms);
+
+private:
+  struct impl;
+  explicit chapter_builder(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// The key of a video's chapters: the file (`rel` in the session folder,
+/// opened as `file`; its size and modification time now), its offset and
+/// every option they depend on ("" when the file cannot be looked at). A
+/// live job's chapters are taken under it.
+std::string video_chapters_key(const std::string& rel, const std::filesystem::path& file, std::int64_t offset_ms,
+                               const chapter_options& o);
+
+/// Chapters of a video; thumbnails go to `thumbs_dir` as chapter-NN.jpg.
 /// @returns chapters.json's content (docs/enrichment.md).
-result<nlohmann::json> video_chapters(const std::filesystem::path& video, std::int64_t duration_ms,
+result<nlohmann::json> video_chapters(const frame_source& video, std::int64_t duration_ms,
                                       const std::filesystem::path& thumbs_dir, const chapter_options& o,
                                       const cancel_token& cancel, const progress_fn& progress);
 

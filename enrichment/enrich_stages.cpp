@@ -19,6 +19,8 @@
 #include "pipelines/storyboard.hpp"
 #include "session/manifest.hpp"
 #include "session/seal.hpp"
+#include "enrichment/screen_vocabulary.hpp"
+#include "enrichment/chapters_cache.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -29,7 +31,7 @@ namespace {
 
 // Bumped when a stage's output changes for the same inputs: old cached
 // results are then redone.
-constexpr const char* stage_version = "2";
+constexpr const char* stage_version = "3";
 
 // The file each built-in stage writes.
 std::string file_of(const std::string& stage) {
@@ -97,86 +99,6 @@ json skipped(const std::string& reason) { return {{"skipped", true}, {"reason", 
 
 // -- the stages: each returns the full JSON it writes ---------------------
 
-// Words read on screen, as the recogniser's vocabulary knows them: lower
-// case, letters only, three or more of them.
-std::vector<std::string> screen_words(const std::string& text) {
-  std::vector<std::string> out;
-  std::string w;
-  auto flush = [&] {
-    if (w.size() >= 3 && w.size() <= 24)
-      out.push_back(w);
-    w.clear();
-  };
-  for (unsigned char ch : text) {
-    if (std::isalpha(ch) || (ch == '\'' && !w.empty()))
-      w += char(std::tolower(ch));
-    else
-      flush();
-  }
-  flush();
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-// The screen's words per chapter (chapters.json), for the recogniser: a
-// piece of speech favours the words of the chapter it mostly falls in, and
-// a little the words of the whole session.
-struct screen_vocabulary {
-  struct span {
-    std::int64_t start_ms = 0, end_ms = 0;
-    std::vector<std::string> words;
-  };
-  std::vector<span> spans;
-  std::vector<std::string> all;
-  double weight = 0;
-
-  vocabulary_bias operator()(std::int64_t start_ms, std::int64_t end_ms, std::string& key) const {
-    vocabulary_bias b;
-    b.weight = weight;
-    b.background = all;
-    std::int64_t best = 0;
-    for (std::size_t i = 0; i < spans.size(); ++i) {
-      auto overlap = std::min(end_ms, spans[i].end_ms) - std::max(start_ms, spans[i].start_ms);
-      if (overlap > best) {
-        best = overlap;
-        b.words = spans[i].words;
-        key = std::to_string(i);
-      }
-    }
-    if (key.empty())
-      key = "session";
-    return b;
-  }
-};
-
-std::optional<screen_vocabulary> screen_vocabulary_of(const json& chapters, double weight) {
-  if (weight <= 0 || !chapters.is_object() || !chapters.contains("chapters"))
-    return std::nullopt;
-  screen_vocabulary v;
-  v.weight = weight;
-  for (const auto& ch : chapters["chapters"]) {
-    if (!ch.is_object())
-      continue;
-    screen_vocabulary::span sp;
-    sp.start_ms = ch.value("startMs", std::int64_t{0});
-    sp.end_ms = ch.value("endMs", sp.start_ms);
-    auto text = ch.value("screenText", std::string{});
-    sp.words = screen_words(text);
-    if (sp.words.size() > 400)  // a page of code: its words say little
-      sp.words.resize(400);
-    v.all.insert(v.all.end(), sp.words.begin(), sp.words.end());
-    v.spans.push_back(std::move(sp));
-  }
-  std::sort(v.all.begin(), v.all.end());
-  v.all.erase(std::unique(v.all.begin(), v.all.end()), v.all.end());
-  if (v.all.size() > 2000)
-    v.all.resize(2000);
-  if (v.all.empty())
-    return std::nullopt;
-  return v;
-}
-
 result<json> audio_review(const stage_context& c) {
   if (!c.m.has_audio())
     return skipped("the session has no audio");
@@ -212,13 +134,31 @@ result<json> audio_review(const stage_context& c) {
     cache.emplace(*pieces, c.o.seal_key, options.asr);
     options.cache = &*cache;
   }
-  auto vocabulary = screen_vocabulary_of(read_json(c.dir / file_of(stage_chapters)), c.o.screen_vocabulary);
+  auto vocabulary = screen_vocabulary::of_chapters(read_json(c.dir / file_of(stage_chapters)), c.o.screen_vocabulary);
   if (vocabulary)
     options.bias_for = *vocabulary;
   auto out = review_audio(source, *duration, options, c.cancel, c.progress);
   if (out)
-    (*out)["screenVocabulary"] = vocabulary ? json(vocabulary->all.size()) : json(0);
+    (*out)["screenVocabulary"] = vocabulary ? json(vocabulary->size()) : json(0);
   return out;
+}
+
+// Every thumbnail a chapters result names is there (plain names in `dir`).
+bool thumbnails_exist(const json& chapters, const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& ch : chapters["chapters"]) {
+    if (!ch.is_object())
+      return false;
+    auto t = ch.value("thumbnail", json(nullptr));
+    if (t.is_null())
+      continue;
+    if (!t.is_string())
+      return false;
+    fs::path rel{t.get<std::string>()};
+    if (rel.is_absolute() || rel.lexically_normal().string().rfind("thumbs/", 0) != 0 || !fs::exists(dir / rel, ec))
+      return false;
+  }
+  return true;
 }
 
 result<json> chapters(const stage_context& c) {
@@ -235,7 +175,37 @@ result<json> chapters(const stage_context& c) {
     auto duration = duration_of(c.playable());
     if (!duration)
       return duration.err();
-    auto out = video_chapters(c.playable(), *duration, thumbs, o, c.cancel, c.progress);
+    if (c.m.video.size() > 1) {
+      // Several files: the playable file has them on one timeline.
+      auto out = video_chapters(frame_source{c.playable()}, *duration, thumbs, o, c.cancel, c.progress);
+      if (out && cache)
+        (*out)["picturesReused"] = cache->hits();
+      return out;
+    }
+    // One file: its own frames, as a live job reads them while it grows
+    // (the playable file may be an encode of it).
+    const auto& v = c.m.video.front();
+    auto file = v.open();
+    if (!file)
+      return file.err();
+    auto key = video_chapters_key(v.open_rel.empty() ? v.path : v.open_rel, file->path(), v.offset_ms, o);
+    // A live job still reading the end of the video leaves its chapters in
+    // a moment; reading the video again would take longer.
+    chapters_in_progress::wait_for(c.m.dir, std::chrono::minutes(2));
+    if (auto found = find_chapters(c.dir, key, c.o.seal_key); found && thumbnails_exist(*found, c.dir)) {
+      auto out = *found;
+      auto& list = out["chapters"];
+      if (!list.empty()) {
+        // The live reader did not know how long the playable file is.
+        auto& last = list.back();
+        last["endMs"] = std::max(*duration, last.value("startMs", std::int64_t{0}));
+      }
+      out["source"] = "video";
+      out["chaptersReused"] = true;
+      return out;
+    }
+    auto out = video_chapters(frame_source{file->path(), v.resolved.string(), v.offset_ms}, *duration, thumbs, o,
+                              c.cancel, c.progress);
     if (out && cache)
       (*out)["picturesReused"] = cache->hits();
     return out;

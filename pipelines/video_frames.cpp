@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 
 #include "session/output_file.hpp"
+#include "pipelines/growing_file.hpp"
 #include "pipelines/sample_pull.hpp"
 
 namespace postroll {
@@ -15,26 +16,34 @@ namespace {
 constexpr const char* to_i420 = " ! decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false";
 }
 
-maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t interval_ms, std::int64_t duration_ms,
+maybe_error read_video_frames(const frame_source& source, std::int64_t interval_ms, std::int64_t duration_ms,
                               const cancel_token& cancel, const progress_fn& progress,
                               const std::function<bool(GstSample*, const luma_view&, std::int64_t)>& on_frame) {
   gst::ensure_init();
+  auto name = source.name.empty() ? source.file.string() : source.name;
   // Frames not looked at are dropped before they are converted (a screen
   // recording at 30 fps sampled every 250 ms converts one frame in 7).
   auto max_rate = std::to_string(std::max<std::int64_t>(1, (1000 + interval_ms - 1) / interval_ms));
-  auto pipeline = gst::parse(std::string{"filesrc name=src ! decodebin ! videorate drop-only=true max-rate="} + max_rate +
+  bool growing = bool(source.writer_done);
+  auto pipeline = gst::parse(std::string{growing ? "appsrc name=src" : "filesrc name=src"} +
+                                 " ! decodebin ! videorate drop-only=true max-rate=" + max_rate +
                                  " ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=4",
-                             file.string() + " (video)", {{"src", "location", file.string()}});
+                             name + " (video)",
+                             growing ? std::vector<gst::property>{} : std::vector<gst::property>{{"src", "location", source.file.string()}});
   if (!pipeline)
     return pipeline.err();
+  std::unique_ptr<growing_file_feed> feed;
+  if (growing)
+    feed = std::make_unique<growing_file_feed>(gst::by_name(pipeline->get(), "src").get(), source.file,
+                                               source.writer_done);
   std::int64_t next_ms = 0;
-  return gst::pull_samples(
+  auto err = gst::pull_samples(
     pipeline->get(), cancel,
     [&](GstSample* sample) {
       auto* buffer = gst_sample_get_buffer(sample);
       if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer))
         return true;
-      auto pts_ms = std::int64_t(GST_BUFFER_PTS(buffer) / GST_MSECOND);
+      auto pts_ms = std::int64_t(GST_BUFFER_PTS(buffer) / GST_MSECOND) + source.offset_ms;
       if (pts_ms < next_ms)
         return true;
       next_ms = (pts_ms / interval_ms + 1) * interval_ms;
@@ -44,7 +53,9 @@ maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t in
       with_luma(sample, [&](const luma_view& luma) { go_on = on_frame(sample, luma, pts_ms); });
       return go_on;
     },
-    file.string() + ": cannot decode video");
+    name + ": cannot decode video");
+  feed.reset();  // the pipeline is stopped: the feed's thread is not blocked
+  return err;
 }
 
 result<gst::sample_ptr> read_image(const std::filesystem::path& file) {

@@ -5,17 +5,19 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <string>
 
 #include "pipelines/frame_dedup.hpp"
+#include "pipelines/frame_source.hpp"
 #include "pipelines/gst_support.hpp"
 
 namespace postroll {
 
 /// Calls `on_frame` with the first decoded frame at or after every
-/// multiple of `interval_ms` on the file's timeline (its luma plane and
+/// multiple of `interval_ms` on the session timeline (its luma plane and
 /// the frame itself, I420), until the end, `on_frame` returning false,
-/// cancellation or an error.
-maybe_error read_video_frames(const std::filesystem::path& file, std::int64_t interval_ms, std::int64_t duration_ms,
+/// cancellation or an error. `duration_ms` (0 = unknown) scales progress.
+maybe_error read_video_frames(const frame_source& source, std::int64_t interval_ms, std::int64_t duration_ms,
                               const cancel_token& cancel, const progress_fn& progress,
                               const std::function<bool(GstSample* frame, const luma_view& luma,
                                                        std::int64_t pts_ms)>& on_frame);

@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(slide_changes_become_chapters_with_their_titles) {
   chapter_options o;
   o.min_chapter_ms = 2000;
   cancel_token never;
-  auto r = video_chapters(t / "slides.mp4", slide_ms * 4, t / "thumbs", o, never, {});
+  auto r = video_chapters(frame_source{t / "slides.mp4"}, slide_ms * 4, t / "thumbs", o, never, {});
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
   auto& ch = (*r)["chapters"];
   BOOST_REQUIRE_EQUAL(ch.size(), slides.size());
@@ -310,7 +310,7 @@ BOOST_AUTO_TEST_CASE(light_slides_that_differ_only_in_text_are_separate_chapters
   temp_dir t;
   make_slides_video(t / "light.mp4", pages, 11000);
   cancel_token never;
-  auto r = video_chapters(t / "light.mp4", 44000, t / "thumbs", chapter_options{}, never, {});
+  auto r = video_chapters(frame_source{t / "light.mp4"}, 44000, t / "thumbs", chapter_options{}, never, {});
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
   auto& ch = (*r)["chapters"];
   for (const auto& c : ch)
@@ -328,7 +328,7 @@ BOOST_AUTO_TEST_CASE(a_blinking_cursor_is_one_chapter) {
   chapter_options o;
   o.min_chapter_ms = 1000;
   cancel_token never;
-  auto r = video_chapters(t / "blink.mp4", 12000, t / "thumbs", o, never, {});
+  auto r = video_chapters(frame_source{t / "blink.mp4"}, 12000, t / "thumbs", o, never, {});
   BOOST_REQUIRE(r);
   BOOST_TEST((*r)["chapters"].size() == 1u);
   BOOST_TEST(recall("Meeting notes", (*r)["chapters"][0]["title"].get<std::string>()) >= 0.99);
@@ -501,7 +501,7 @@ BOOST_AUTO_TEST_CASE(every_kind_of_stage_stops_within_a_second_of_cancel) {
   BOOST_TEST(a_ok);
   BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(a_time).count() < 1000);
   auto [v_ok, v_time] = measure([&](const cancel_token& c) {
-    auto r = video_chapters(t / "long.mp4", 120000, t / "thumbs", {}, c, {});
+    auto r = video_chapters(frame_source{t / "long.mp4"}, 120000, t / "thumbs", {}, c, {});
     return !r && r.err().code == errc::cancelled;
   });
   BOOST_TEST(v_ok);

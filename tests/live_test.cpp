@@ -409,3 +409,106 @@ BOOST_AUTO_TEST_CASE(a_segment_listed_out_of_order_reencodes_only_its_piece) {
   BOOST_REQUIRE_EQUAL(beeps.size(), 10u);
   BOOST_TEST(beeps[4] == 35000.0, boost::test_tools::tolerance(0.001));
 }
+
+namespace {
+
+// A recording with a screen video that grows as it is written: `form` is
+// "fmp4" (fragmented MP4, as OBS-style recorders write it) or "webm" (VP8
+// in WebM with unknown sizes, as Chromium's MediaRecorder streams it).
+// Four slides of 12 s, each talked about in a speech segment listed up
+// front; the video is written at 4x real time by ffmpeg while the job runs.
+// Returns what the batch path makes of the same files, for comparison.
+void screen_video_recorded_live_equals_batch(const std::string& form) {
+  live_run r{"live-video-" + form, [](config& cfg) {
+                cfg.enrich = true;
+                cfg.compress = false;
+                cfg.min_audio_ms = 1000;
+              }};
+  const std::vector<slide> pages = {{"Release Checklist", "tag the build and sign the packages"},
+                                    {"Quarterly Budget", "travel and hardware for the next quarter"},
+                                    {"Incident Review", "what failed and how the node recovered"},
+                                    {"Hiring Plan", "two engineers for the storage team"}};
+  const std::vector<std::string> lines = {"the release checklist says tag the build and sign the packages",
+                                          "the quarterly budget covers travel and hardware",
+                                          "the incident review explains what failed",
+                                          "the hiring plan asks for two engineers"};
+  auto source = r.tmp / "slides.mp4";
+  make_slides_video(source, pages, 12000);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto wav = r.dir / ("audio/" + std::to_string(i) + ".wav");
+    make_speech(lines[i], wav, "espeak");
+    BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", "audio/" + std::to_string(i) + ".wav",
+                                               std::int64_t(i) * 12000 + 1000}));
+  }
+  fs::create_directories(r.dir / "video");
+  auto video = r.dir / ("video/screen." + std::string{form == "webm" ? "webm" : "mp4"});
+  std::vector<std::string> argv = {"ffmpeg", "-loglevel", "error", "-readrate", "4", "-i", source.string()};
+  if (form == "webm") {
+    for (const char* a : {"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-f", "webm",
+                          "-live", "1"})
+      argv.push_back(a);
+  } else {
+    for (const char* a : {"-c", "copy", "-movflags", "frag_keyframe+empty_moov", "-f", "mp4"})
+      argv.push_back(a);
+  }
+  argv.push_back(video.string());
+  child_process writer{argv};
+  for (int i = 0; i < 400 && !fs::exists(video); ++i)
+    writer.wait_for_line([](const std::string&) { return false; }, 25ms);
+  BOOST_REQUIRE(fs::exists(video));
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"video", video.lexically_relative(r.dir).string(), 0}));
+  // The video is read as it is written: the reader is at its end once the
+  // writer is done, and the pieces of the closed chapters are recognised.
+  BOOST_REQUIRE(r.log.wait_for(live_note(r.job.id, "screen "), 60s));
+  BOOST_REQUIRE_EQUAL(writer.wait(), 0);
+  BOOST_REQUIRE_MESSAGE(r.log.wait_for(live_note(r.job.id, "screen 0 s behind"), 60s), r.log.last_note(r.job.id, stage_live));
+  BOOST_REQUIRE_MESSAGE(r.log.wait_for(behind_at_most(r.job.id, 14), 120s), r.log.last_note(r.job.id, stage_live));
+  BOOST_REQUIRE(r.rt->end_recording(r.job.id));
+  auto done = r.rt->wait(r.job.id, 300s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  auto chapters = json::parse(read_file(r.dir / "postroll/enrichment/chapters.json"));
+  BOOST_TEST(chapters.value("chaptersReused", false), chapters.dump());  // the video was not read again
+  BOOST_REQUIRE_EQUAL(chapters["chapters"].size(), pages.size());
+  for (std::size_t i = 0; i < pages.size(); ++i)
+    BOOST_TEST(chapters["chapters"][i]["title"].get<std::string>() == pages[i].title);
+  auto live = transcript_of(r.dir);
+  // All but the last two: the newest segment is not final, and the piece
+  // before it is cut at the speech that starts in it.
+  BOOST_TEST(live["piecesReused"].get<int>() >= 2, live.dump());
+
+  // The batch run of the same files in another folder (no cache there).
+  auto batch_dir = r.tmp / "batch";
+  fs::create_directories(batch_dir);
+  for (const char* sub : {"audio", "video"})
+    fs::copy(r.dir / sub, batch_dir / sub, fs::copy_options::recursive);
+  auto doc = json::parse(read_file(r.dir / "session.json"));
+  doc["id"] = "batch-" + form;
+  doc.erase("endedAt");
+  write_file(batch_dir / "session.json", doc.dump());
+  auto batch_job = r.rt->submit(batch_dir.string());
+  BOOST_REQUIRE(batch_job);
+  auto batch_done = r.rt->wait(batch_job->id, 300s);
+  BOOST_REQUIRE(batch_done);
+  BOOST_REQUIRE_MESSAGE(batch_done->state == job_state::completed, batch_done->error);
+  auto batch_chapters = json::parse(read_file(batch_dir / "postroll/enrichment/chapters.json"));
+  BOOST_TEST(!batch_chapters.value("chaptersReused", false));
+  BOOST_TEST(chapters["chapters"] == batch_chapters["chapters"], chapters.dump() << "\n vs \n" << batch_chapters.dump());
+  auto batch = transcript_of(batch_dir);
+  BOOST_TEST(batch["piecesReused"] == 0);
+  BOOST_TEST(live["screenVocabulary"].get<int>() > 10);
+  BOOST_TEST(live["screenVocabulary"] == batch["screenVocabulary"]);
+  BOOST_TEST(live["words"] == batch["words"], live["text"] << "\n vs \n" << batch["text"]);
+}
+
+}  // namespace
+
+// The screen video read while it grows: chapters and their words live,
+// the transcript biased by them live, and both equal to the batch's.
+BOOST_AUTO_TEST_CASE(a_growing_fragmented_mp4_is_read_live_and_its_chapters_equal_the_batch_ones) {
+  screen_video_recorded_live_equals_batch("fmp4");
+}
+
+BOOST_AUTO_TEST_CASE(a_growing_webm_is_read_live_and_its_chapters_equal_the_batch_ones) {
+  screen_video_recorded_live_equals_batch("webm");
+}

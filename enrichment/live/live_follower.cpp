@@ -15,6 +15,7 @@
 #include "enrichment/live/live_audio.hpp"
 #include "enrichment/live/live_screens.hpp"
 #include "enrichment/live/live_transcript.hpp"
+#include "enrichment/live/live_video.hpp"
 #include "enrichment/live/retired_work.hpp"
 #include "enrichment/screen_text_cache.hpp"
 #include "pipelines/aac_pieces.hpp"
@@ -89,6 +90,11 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
   std::unique_ptr<live_transcript> transcript;
   std::unique_ptr<live_audio> audio;
   std::unique_ptr<live_screens> screens;
+  std::unique_ptr<live_video> video;
+  // The screen's words as the video or the screenshots give them, for the transcript.
+  auto words = std::make_shared<live_screen_words>();
+  std::shared_ptr<const manifest> latest;  // handed again when the words move on
+  std::int64_t words_final = 0;
   for (;;) {
     if (cancel.is_cancelled())
       return error{errc::cancelled, "cancelled"};
@@ -113,14 +119,22 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
         if (!screens && o.transcribe && !m->screenshots.empty()) {
           auto dir = m->folder->output_dir((fs::path{o.output_dir} / ocr_cache_dir).string());
           if (dir)
-            screens = std::make_unique<live_screens>(o, *dir);
+            screens = std::make_unique<live_screens>(o, *dir, words);
           else
             spdlog::warn("live: screenshots read at the end: {}", dir.err().message);
+        }
+        if (!video && o.transcribe && m->has_video()) {
+          auto dir = m->folder->output_dir((fs::path{o.output_dir} / "enrichment" / "thumbs").string());
+          auto ocr = m->folder->output_dir((fs::path{o.output_dir} / ocr_cache_dir).string());
+          if (dir && ocr)
+            video = std::make_unique<live_video>(o, dir->parent_path(), *ocr, words);
+          else
+            spdlog::warn("live: chapters at the end: {}", (dir ? ocr.err() : dir.err()).message);
         }
         if (!transcript && o.transcribe) {
           auto dir = m->folder->output_dir((fs::path{o.output_dir} / "enrichment" / "pieces").string());
           if (dir)
-            transcript = std::make_unique<live_transcript>(o, *dir);
+            transcript = std::make_unique<live_transcript>(o, *dir, words);
           else
             spdlog::warn("live: no live work: {}", dir.err().message);
         }
@@ -136,8 +150,11 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
             audio->update(shared);
           if (screens)
             screens->update(shared);
+          if (video)
+            video->update(shared);
           if (transcript)
             transcript->update(shared);
+          latest = shared;
         }
         if (ended) {
           out = {{"ended", "recorder"}, {"files", files}};
@@ -152,7 +169,14 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
       out = {{"ended", "idle"}, {"warning", warning}, {"files", files}};
       break;
     }
+    if (transcript && latest && words->final_ms() != words_final) {
+      // Pieces that waited for the screen's words can go now.
+      words_final = words->final_ms();
+      transcript->update(latest);
+    }
     auto live_work = transcript ? transcript->status() : std::string{};
+    if (auto v = video ? video->status() : std::string{}; !v.empty())
+      live_work += (live_work.empty() ? "" : " · ") + v;
     if (screens && screens->read() > 0)
       live_work += (live_work.empty() ? "" : " · ") + std::to_string(screens->read()) +
                    (screens->read() == 1 ? " screenshot read" : " screenshots read");
@@ -184,16 +208,21 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
     out["transcriptPieces"] = transcript->pieces();
     out["transcriptBehindMs"] = transcript->behind_ms();
   }
-  if (audio || transcript || screens) {
+  if (audio || transcript || screens || video) {
     // The merge need not wait for the transcript's decoders to stop (a
-    // piece cut short is not stored).
+    // piece cut short is not stored), nor for the video's reader to reach
+    // the end of the file (the chapters stage waits for it).
     // (shared: std::function copies what it holds)
     retire([t = std::shared_ptr<live_transcript>(std::move(transcript)),
             a = std::shared_ptr<live_audio>(std::move(audio)),
-            s = std::shared_ptr<live_screens>(std::move(screens))]() mutable {
+            s = std::shared_ptr<live_screens>(std::move(screens)),
+            v = std::shared_ptr<live_video>(std::move(video)), ended = out.value("ended", "") != ""]() mutable {
       a.reset();
       s.reset();
       t.reset();
+      if (v && ended)
+        v->finish();
+      v.reset();
     });
   }
   cancel.set_note({});

@@ -1,5 +1,6 @@
 #include "enrichment/live/live_screens.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -7,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "enrichment/chapters.hpp"
 #include "enrichment/live/manifest_inbox.hpp"
 #include "enrichment/screen_text_cache.hpp"
 #include "pipelines/gst_support.hpp"
@@ -25,13 +27,90 @@ struct live_screens::impl {
   std::size_t count = 0;
   std::thread thread;
 
+  std::shared_ptr<live_screen_words> words;
+
   // The thread's own state.
   std::optional<screen_reader> reader;  // one engine: the recording has the cores
   std::set<std::string> taken;
   bool given_up = false;
+  // The chapters the screenshots make so far, as enrich.chapters makes
+  // them (their words are in the cache by then), for the transcript.
+  std::mutex publishing;  // chapters as publish() reads it (an OCR thread may, during the reset)
+  std::optional<chapter_builder> chapters;
+  std::vector<std::pair<std::int64_t, std::string>> placed;  // (offset, path) pushed, in time order
 
-  impl(const live_options& opts, fs::path dir)
-    : o(opts), cache(std::move(dir), opts.seal_key, opts.enrich.chapters.ocr_language) {}
+  impl(const live_options& opts, fs::path dir, std::shared_ptr<live_screen_words> w)
+    : o(opts), cache(std::move(dir), opts.seal_key, opts.enrich.chapters.ocr_language), words(std::move(w)) {}
+
+  // Feeds the chapters every screenshot listed, in the order the stage
+  // takes them (by offset, the manifest's order among equals).
+  void place(const manifest& m) {
+    std::vector<std::pair<std::int64_t, std::string>> order;
+    for (const auto& s : m.screenshots)
+      order.emplace_back(s.offset_ms, s.path);
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    bool continues = order.size() >= placed.size() && std::equal(placed.begin(), placed.end(), order.begin());
+    if (!chapters || !continues) {
+      std::optional<chapter_builder> old;
+      {
+        // The old builder's reads still running must not publish through
+        // `chapters` while it is replaced: they find none, and it goes
+        // (waiting for them) outside the lock they take.
+        std::lock_guard<std::mutex> g{publishing};
+        old = std::move(chapters);
+        chapters.reset();
+      }
+      old.reset();
+      // One listed before those placed: the chapters start over (the words
+      // are in the cache: only the pictures are decoded again).
+      auto co = o.enrich.chapters;
+      co.ocr_threads = 1;
+      co.ocr_cache = &cache;
+      auto b = chapter_builder::open({}, co, cancel);
+      if (!b) {
+        words->give_up();
+        given_up = true;
+        return;
+      }
+      chapters.emplace(std::move(*b));
+      // A chapter closed by the newest screenshot is read on the OCR
+      // thread: its words count from then, not from the next screenshot.
+      chapters->on_read([this] { publish(); });
+      placed.clear();
+    }
+    for (std::size_t i = placed.size(); i < order.size() && !cancel.is_cancelled(); ++i) {
+      const media_ref* ref = nullptr;
+      for (const auto& s : m.screenshots)
+        if (s.path == order[i].second && s.offset_ms == order[i].first)
+          ref = &s;
+      auto file = ref ? ref->open() : result<opened_file>{error{errc::bad_input, "gone"}};
+      auto pic = file ? read_image(file->path()) : result<gst::sample_ptr>{file.err()};
+      if (!pic) {
+        // The stage reports it (and fails): the transcript waits for the end.
+        words->give_up();
+        given_up = true;
+        return;
+      }
+      maybe_error failed;
+      with_luma(pic->get(), [&](const luma_view& l) { failed = chapters->push(pic->get(), l, order[i].first, true); });
+      if (failed) {
+        words->give_up();
+        given_up = true;
+        return;
+      }
+      placed.push_back(order[i]);
+    }
+    publish();
+  }
+
+  void publish() {
+    std::lock_guard<std::mutex> g{publishing};
+    if (!chapters)
+      return;
+    std::int64_t final_ms = 0;
+    auto spans = chapters->spans(final_ms);
+    words->publish(std::move(spans), final_ms);
+  }
 
   void take(const manifest& m) {
     for (const auto& s : m.screenshots) {
@@ -61,6 +140,8 @@ struct live_screens::impl {
       std::lock_guard<std::mutex> g{mtx};
       ++count;
     }
+    if (!given_up && !cancel.is_cancelled())
+      place(m);
   }
 
   void run() {
@@ -70,8 +151,8 @@ struct live_screens::impl {
   }
 };
 
-live_screens::live_screens(const live_options& o, fs::path cache_dir)
-  : impl_(std::make_unique<impl>(o, std::move(cache_dir))) {
+live_screens::live_screens(const live_options& o, fs::path cache_dir, std::shared_ptr<live_screen_words> words)
+  : impl_(std::make_unique<impl>(o, std::move(cache_dir), std::move(words))) {
   gst::ensure_init();
   impl_->thread = std::thread([p = impl_.get()] { p->run(); });
 }

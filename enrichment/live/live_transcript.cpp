@@ -1,5 +1,7 @@
 #include "enrichment/live/live_transcript.hpp"
 
+#include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "pipelines/audio_timeline.hpp"
 #include "enrichment/live/live_segments.hpp"
 #include "enrichment/live/manifest_inbox.hpp"
+#include "enrichment/screen_vocabulary.hpp"
 
 namespace postroll {
 
@@ -27,27 +30,53 @@ struct live_transcript::impl {
   std::int64_t known_ms = 0, emitted_ms = 0;  // timeline placed, and cut into pieces
   std::size_t pieces = 0;
   std::thread thread;
+  std::shared_ptr<live_screen_words> words;
 
   // The thread's own state.
   std::unique_ptr<transcriber> pool;
   std::optional<live_segments> timeline;
   std::optional<piece_cutter> cutter;
   bool given_up = false;  // a segment could not be decoded: the rest is the end's
+  // With pictures and the screen vocabulary on, a piece waits until the
+  // screen's words before its end are final (live_screen_words): then it
+  // gets the bias the batch gives it.
+  bool biased = false;
+  std::deque<speech_piece> pending;
+  std::optional<screen_vocabulary> vocabulary;
 
-  impl(const live_options& opts, fs::path dir) : o(opts), cache(std::move(dir), opts.seal_key, opts.enrich.audio.asr) {}
+  impl(const live_options& opts, fs::path dir, std::shared_ptr<live_screen_words> w)
+    : o(opts), cache(std::move(dir), opts.seal_key, opts.enrich.audio.asr), words(std::move(w)) {}
+
+  // Hands the pool every waiting piece whose bias is final.
+  void flush() {
+    std::int64_t final_ms = std::numeric_limits<std::int64_t>::max();
+    if (biased) {
+      auto now = words->get();
+      final_ms = now.final_ms;
+      if (!pending.empty() && end_of(pending.front()) <= final_ms)
+        vocabulary = screen_vocabulary::of(now.spans, o.enrich.screen_vocabulary);
+    }
+    while (!pending.empty() && end_of(pending.front()) <= final_ms) {
+      {
+        std::lock_guard<std::mutex> g{mtx};
+        emitted_ms = end_of(pending.front());
+        ++pieces;
+      }
+      pool->add(std::move(pending.front()));
+      pending.pop_front();
+    }
+  }
+
+  static std::int64_t end_of(const speech_piece& p) {
+    return (p.first_sample + std::int64_t(p.samples.size())) * 1000 / analysis_rate;
+  }
 
   void reset() {
     // The cutter's pieces go to the pool; recognition of what was cut
     // before is found in the cache when the same piece comes again.
     timeline.emplace(analysis_rate, 1, o.enrich.max_session_ms, o.enrich.missing_audio_as_silence);
-    cutter.emplace([this](speech_piece&& p) {
-      {
-        std::lock_guard<std::mutex> g{mtx};
-        emitted_ms = (p.first_sample + std::int64_t(p.samples.size())) * 1000 / analysis_rate;
-        ++pieces;
-      }
-      pool->add(std::move(p));
-    }, analysis_rate);
+    pending.clear();
+    cutter.emplace([this](speech_piece&& p) { pending.push_back(std::move(p)); }, analysis_rate);
   }
 
   void set_waiting(std::string why) {
@@ -57,11 +86,7 @@ struct live_transcript::impl {
 
   // Takes the segments `m` lists beyond those already placed.
   void take(const manifest& m) {
-    bool pictures = m.has_video() || !m.screenshots.empty();
-    if (pictures && o.enrich.screen_vocabulary > 0) {
-      set_waiting("transcript at the end (it waits for the screen's words)");
-      return;
-    }
+    biased = (m.has_video() || !m.screenshots.empty()) && o.enrich.screen_vocabulary > 0;
     if (given_up)
       return;
     auto segments = timeline_segments_of(m);
@@ -103,6 +128,7 @@ struct live_transcript::impl {
       std::lock_guard<std::mutex> g{mtx};
       known_ms = std::max(known_ms, timeline->end_ms());
     }
+    flush();
     set_waiting({});
   }
 
@@ -111,6 +137,12 @@ struct live_transcript::impl {
     to.asr = o.enrich.audio.asr;
     to.threads = o.enrich.audio.asr_threads;
     to.cache = &cache;
+    // Called from add(), on this thread, with `vocabulary` as flush() set it.
+    to.bias_for = [this](std::int64_t start_ms, std::int64_t end_ms, std::string& key) {
+      if (biased && vocabulary)
+        return (*vocabulary)(start_ms, end_ms, key);
+      return vocabulary_bias{};
+    };
     while (auto m = inbox.take()) {
       if (!pool) {
         // Decoders are loaded once there is audio to hear.
@@ -130,8 +162,8 @@ struct live_transcript::impl {
   }
 };
 
-live_transcript::live_transcript(const live_options& o, fs::path pieces_dir)
-  : impl_(std::make_unique<impl>(o, std::move(pieces_dir))) {
+live_transcript::live_transcript(const live_options& o, fs::path pieces_dir, std::shared_ptr<live_screen_words> words)
+  : impl_(std::make_unique<impl>(o, std::move(pieces_dir), std::move(words))) {
   impl_->thread = std::thread([p = impl_.get()] { p->run(); });
 }
 

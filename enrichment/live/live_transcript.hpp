@@ -5,9 +5,10 @@
 // piece is recognised and kept in the piece cache. The transcript stage at
 // the end finds them there; what was not done live is done then.
 //
-// Pieces the screen's words would bias (a session with pictures and the
-// screen vocabulary on) wait for the end: their vocabulary comes from the
-// chapters, which are read from the finished video.
+// Pieces the screen's words bias (a session with pictures and the screen
+// vocabulary on) wait until the words before their end are final
+// (live_screen_words, from the live video or screenshots): the bias looks
+// only back (screen_vocabulary), so they get the batch's bias.
 #pragma once
 
 #include <filesystem>
@@ -15,14 +16,16 @@
 #include <string>
 
 #include "enrichment/live/live_follower.hpp"
+#include "enrichment/live/live_screen_words.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll {
 
 class live_transcript {
 public:
-  /// Recognised pieces go to `pieces_dir` (the transcript stage's cache).
-  live_transcript(const live_options& o, std::filesystem::path pieces_dir);
+  /// Recognised pieces go to `pieces_dir` (the transcript stage's cache);
+  /// the screen's words come from `words`.
+  live_transcript(const live_options& o, std::filesystem::path pieces_dir, std::shared_ptr<live_screen_words> words);
   /// Stops: a piece being recognised is dropped (the end redoes it).
   ~live_transcript();
   live_transcript(const live_transcript&) = delete;

@@ -3,6 +3,7 @@
 // every manifest lists all that the one before it did, and more).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,18 @@ public:
       return nullptr;
     return std::move(latest_);
   }
+  /// As take(), waiting at most `limit`: null on the timeout or once closed (closed() tells).
+  std::shared_ptr<const manifest> take_for(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    cv_.wait_for(lock, limit, [&] { return closed_ || latest_; });
+    if (closed_)
+      return nullptr;
+    return std::move(latest_);
+  }
+  bool closed() const {
+    std::lock_guard<std::mutex> g{mtx_};
+    return closed_;
+  }
   void close() {
     {
       std::lock_guard<std::mutex> g{mtx_};
@@ -37,7 +50,7 @@ public:
   }
 
 private:
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::shared_ptr<const manifest> latest_;
   bool closed_ = false;

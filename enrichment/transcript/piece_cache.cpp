@@ -30,7 +30,9 @@ std::string piece_cache::key_of(const speech_piece& piece, const vocabulary_bias
   cache_key k;
   k.add(piece_version).add(asr_).add(std::to_string(piece.first_sample));
   k.add(std::string(reinterpret_cast<const char*>(piece.samples.data()), piece.samples.size() * sizeof(std::int16_t)));
-  k.add(std::to_string(bias.weight));
+  // No words to favour is the plain search, whatever the weight (a live
+  // job that has seen no screen yet and the batch agree on it).
+  k.add(std::to_string(bias.words.empty() && bias.background.empty() ? 0.0 : bias.weight));
   for (const auto* list : {&bias.words, &bias.background}) {
     k.add("|");
     for (const auto& w : *list)

@@ -38,6 +38,14 @@ struct event_log {
         out.push_back(e.kind + (e.stage.empty() ? "" : ":" + e.stage));
     return out;
   }
+  /// The last progress line of `job`'s `stage` (for failure messages).
+  std::string last_note(const std::string& job, const std::string& stage) {
+    std::lock_guard<std::mutex> g{mtx};
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (it->job_id == job && it->stage == stage && it->kind == events::stage_progress)
+        return it->message;
+    return {};
+  }
   int count(const std::string& job, const std::string& kind) {
     std::lock_guard<std::mutex> g{mtx};
     return int(std::count_if(all.begin(), all.end(),

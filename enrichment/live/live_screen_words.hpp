@@ -1,0 +1,45 @@
+// The screen's words as a live job learns them: the chapters read so far
+// (from the growing screen video, or from the screenshots) and the time
+// before which they are final. The live transcript recognises a piece once
+// the words its bias needs are final (screen_vocabulary looks only back),
+// so the piece it stores is the piece the batch transcript would make.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "enrichment/screen_vocabulary.hpp"
+
+namespace postroll {
+
+class live_screen_words {
+public:
+  struct snapshot {
+    std::vector<screen_span> spans;
+    std::int64_t final_ms = 0;  ///< pieces ending at or before this get their final bias
+  };
+
+  void publish(std::vector<screen_span> spans, std::int64_t final_ms) {
+    std::lock_guard<std::mutex> g{mtx_};
+    now_.spans = std::move(spans);
+    now_.final_ms = final_ms;
+  }
+  /// The reader gave up (several videos, one that cannot be read while it
+  /// grows): nothing is final before the end.
+  void give_up() { publish({}, 0); }
+  snapshot get() const {
+    std::lock_guard<std::mutex> g{mtx_};
+    return now_;
+  }
+  std::int64_t final_ms() const {
+    std::lock_guard<std::mutex> g{mtx_};
+    return now_.final_ms;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  snapshot now_;
+};
+
+}  // namespace postroll
