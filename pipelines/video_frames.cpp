@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include <gst/video/video.h>
 
@@ -21,22 +22,42 @@ maybe_error read_video_frames(const frame_source& source, std::int64_t interval_
                               const std::function<bool(GstSample*, const luma_view&, std::int64_t)>& on_frame) {
   gst::ensure_init();
   auto name = source.name.empty() ? source.file.string() : source.name;
-  // Frames not looked at are dropped before they are converted (a screen
-  // recording at 30 fps sampled every 250 ms converts one frame in 7).
-  auto max_rate = std::to_string(std::max<std::int64_t>(1, (1000 + interval_ms - 1) / interval_ms));
   bool growing = bool(source.writer_done);
   auto pipeline = gst::parse(std::string{growing ? "appsrc name=src" : "filesrc name=src"} +
-                                 " ! decodebin ! videorate drop-only=true max-rate=" + max_rate +
-                                 " ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=4",
+                                 " ! decodebin ! videoconvert name=convert ! video/x-raw,format=I420 ! "
+                                 "appsink name=sink sync=false max-buffers=4",
                              name + " (video)",
                              growing ? std::vector<gst::property>{} : std::vector<gst::property>{{"src", "location", source.file.string()}});
   if (!pipeline)
     return pipeline.err();
+  // Frames not looked at are dropped before they are converted (a screen
+  // recording at 30 fps sampled every 250 ms converts one frame in 7): the
+  // first frame at or after each multiple of the interval is kept. Not
+  // videorate: it asserts (aborting the process) on frames without a
+  // duration, which Chromium's WebM blocks are.
+  struct sampling {
+    std::int64_t interval_ms, offset_ms, next_ms = 0;
+  } grid{interval_ms, source.offset_ms};
+  auto convert = gst::by_name(pipeline->get(), "convert");
+  gst::ptr<GstPad> sink_pad{gst_element_get_static_pad(convert.get(), "sink")};
+  gst_pad_add_probe(
+    sink_pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+    [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
+      auto* g = static_cast<sampling*>(data);
+      auto* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+      if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer))
+        return GST_PAD_PROBE_DROP;
+      auto pts_ms = std::int64_t(GST_BUFFER_PTS(buffer) / GST_MSECOND) + g->offset_ms;
+      if (pts_ms < g->next_ms)
+        return GST_PAD_PROBE_DROP;
+      g->next_ms = (pts_ms / g->interval_ms + 1) * g->interval_ms;
+      return GST_PAD_PROBE_OK;
+    },
+    &grid, nullptr);
   std::unique_ptr<growing_file_feed> feed;
   if (growing)
     feed = std::make_unique<growing_file_feed>(gst::by_name(pipeline->get(), "src").get(), source.file,
                                                source.writer_done);
-  std::int64_t next_ms = 0;
   auto err = gst::pull_samples(
     pipeline->get(), cancel,
     [&](GstSample* sample) {
@@ -44,9 +65,6 @@ maybe_error read_video_frames(const frame_source& source, std::int64_t interval_
       if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer))
         return true;
       auto pts_ms = std::int64_t(GST_BUFFER_PTS(buffer) / GST_MSECOND) + source.offset_ms;
-      if (pts_ms < next_ms)
-        return true;
-      next_ms = (pts_ms / interval_ms + 1) * interval_ms;
       if (progress && duration_ms > 0)
         progress(std::min(1.0, double(pts_ms) / double(duration_ms)));
       bool go_on = true;
