@@ -155,6 +155,10 @@ int main(int argc, char** argv) {
   }
   auto batch_t = t.wait(bjob->id);
   json batch_transcript = json::parse(std::ifstream{batch / "postroll/enrichment/transcript.json"}, nullptr, false);
+  auto chapters_of = [](const fs::path& session) {
+    return json::parse(std::ifstream{session / "postroll/enrichment/chapters.json"}, nullptr, false);
+  };
+  auto live_chapters = chapters_of(dir), batch_chapters = chapters_of(batch);
   auto cores = std::max(1u, std::thread::hardware_concurrency());
   json out = {{"minutes", minutes},
               {"speed", speed},
@@ -172,7 +176,11 @@ int main(int argc, char** argv) {
               {"audioPieces", timeline.is_object() ? timeline.value("pieces", -1) : -1},
               {"audioPiecesReused", timeline.is_object() ? timeline.value("piecesReused", -1) : -1},
               {"sameTimeline", read_bytes(dir / "postroll/timeline.aac") == read_bytes(batch / "postroll/timeline.aac")},
-              {"sameWords", transcript.value("words", json()) == batch_transcript.value("words", json())}};
+              {"sameWords", transcript.value("words", json()) == batch_transcript.value("words", json())},
+              {"chapters", live_chapters.is_object() ? live_chapters.value("count", 0) : 0},
+              {"chaptersReused", live_chapters.is_object() && live_chapters.value("chaptersReused", false)},
+              {"sameChapters", live_chapters.is_object() && batch_chapters.is_object() &&
+                                   live_chapters.value("chapters", json()) == batch_chapters.value("chapters", json())}};
   std::cout << out.dump(2) << "\n";
   return 0;
 }

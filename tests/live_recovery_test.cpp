@@ -1,9 +1,10 @@
 // A live job across kill -9, with real processes: a recorder writes a
 // 5-minute session at 10x real time (a segment a second, session.json
-// renamed over after each) while the node following it is SIGKILLed twice
-// and started again. Nothing is lost: the job completes, the files listed
-// while the node was down are in it, the pieces recognised before a kill
-// are not recognised again, and the result is the batch run's.
+// renamed over after each, and a fragmented MP4 screen video that grows)
+// while the node following it is SIGKILLed twice and started again.
+// Nothing is lost: the job completes, the files listed while the node was
+// down are in it, the pieces recognised before a kill are not recognised
+// again, and the result (words, audio, chapters) is the batch run's.
 #define BOOST_TEST_MODULE live_recovery
 #include <boost/test/unit_test.hpp>
 
@@ -84,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_recording_survives_two_sigkills_of_its_node_and_equals_th
   std::vector<std::string> node_argv = {postroll_binary().string(), "node", "--config", (tmp / "node.toml").string()};
   auto ready = tmp / "ready";
   child_process recorder{{"python3", (source_dir() / "tests/media/live-recorder.py").string(), dir.string(), "300",
-                          "10", "--ready", ready.string()}};
+                          "10", "--video", "--ready", ready.string()}};
   for (int i = 0; i < 600 && !fs::exists(dir / "session.json"); ++i)
     recorder.wait_for_line([](const std::string&) { return false; }, 50ms);
   BOOST_REQUIRE(fs::exists(dir / "session.json"));
@@ -153,8 +154,11 @@ BOOST_AUTO_TEST_CASE(a_recording_survives_two_sigkills_of_its_node_and_equals_th
   // The batch run of the same files.
   auto batch = tmp / "batch";
   fs::create_directories(batch / "audio");
-  for (const auto& a : manifest["audio"])
-    fs::copy_file(dir / a["path"].get<std::string>(), batch / a["path"].get<std::string>());
+  fs::create_directories(batch / "video");
+  for (const char* list : {"audio", "video"})
+    for (const auto& a : manifest[list])
+      fs::copy_file(dir / a["path"].get<std::string>(), batch / a["path"].get<std::string>());
+  manifest.erase("endedAt");
   manifest["id"] = "batch";
   write_file(batch / "session.json", manifest.dump());
   auto batch_job = (*client)->submit(batch.string());
@@ -166,6 +170,13 @@ BOOST_AUTO_TEST_CASE(a_recording_survives_two_sigkills_of_its_node_and_equals_th
   BOOST_TEST(transcript["words"].size() > 100u);
   BOOST_TEST(transcript["words"] == batch_transcript["words"]);
   BOOST_TEST(transcript["loudness"] == batch_transcript["loudness"]);
+  // The screen video was read while it grew (from its start again after
+  // each kill) and the chapters are the batch's.
+  auto chapters = json::parse(read_file(dir / "postroll/enrichment/chapters.json"));
+  auto batch_chapters = json::parse(read_file(batch / "postroll/enrichment/chapters.json"));
+  BOOST_TEST(chapters.value("chaptersReused", false), chapters.dump());
+  BOOST_TEST(chapters["chapters"].size() > 5u);
+  BOOST_TEST(chapters["chapters"] == batch_chapters["chapters"]);
   // Sample-exact: the same audio timeline, most of it encoded while it was
   // recorded (the end joined those pieces) and the batch's made at the end.
   BOOST_TEST((audio_of(done->output) == audio_of(batch_done->output)));

@@ -203,6 +203,8 @@ result<std::string> run_live_stage(const std::string& stage, const fs::path& ses
     out["audioPieces"] = audio->pieces();
   if (screens)
     out["screenshotsRead"] = screens->read();
+  if (video)
+    out["screenVideo"] = video->status();  // how far the reader got, or why it waits for the end
   if (transcript) {
     // What the end leaves to the transcript stage: the pieces not done yet.
     out["transcriptPieces"] = transcript->pieces();
