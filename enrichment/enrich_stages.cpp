@@ -105,7 +105,9 @@ result<json> audio_review(const stage_context& c) {
   auto duration = duration_of(c.timeline_audio());
   if (!duration)
     return duration.err();
-  if (*duration < c.o.audio.min_audio_ms)
+  // 0 is "not known" too (an ADTS stream's length is estimated): the
+  // segments are read then, and say how long they are.
+  if (*duration > 0 && *duration < c.o.audio.min_audio_ms)
     return skipped("only " + std::to_string(*duration / 1000.0).substr(0, 4) + " s of audio (needs " +
                    std::to_string(c.o.audio.min_audio_ms / 1000) + " s)");
   // The recorder's segments, decoded and placed as the timeline places

@@ -103,11 +103,13 @@ BOOST_AUTO_TEST_CASE(a_recording_survives_two_sigkills_of_its_node_and_equals_th
   }
   write_file(ready, "go");
   std::map<std::string, fs::file_time_type> before_kill;
-  for (int kill_at : {8, 18}) {
+  int kill_at = 8;
+  for (int kill = 0; kill < 2; ++kill) {
     wait_recorded(recorder, *node, kill_at);
-    // The first kill comes once a piece is stored (a loaded machine lags):
-    // what it proves is that stored pieces are not redone.
-    while (kill_at < 14 && before_kill.empty() && pieces_in(dir).empty())
+    // The first kill comes once a piece is stored (a loaded machine lags,
+    // and the live work runs at nice 19; biased pieces also wait for their
+    // chapter to close): what it proves is that stored pieces are not redone.
+    while (kill == 0 && kill_at < 22 && pieces_in(dir).empty())
       wait_recorded(recorder, *node, ++kill_at);
     node->signal(SIGKILL);
     BOOST_REQUIRE_EQUAL(node->wait(), 128 + SIGKILL);
@@ -117,6 +119,7 @@ BOOST_AUTO_TEST_CASE(a_recording_survives_two_sigkills_of_its_node_and_equals_th
     wait_recorded(recorder, *node, kill_at + 3);
     node = std::make_unique<child_process>(node_argv);
     endpoint = wait_for_node(*node);
+    kill_at = std::min(kill_at + 7, 26);  // the recorder's last segment is 29
   }
   BOOST_TEST_MESSAGE("pieces recognised before the first kill: " << before_kill.size());
   BOOST_REQUIRE(!before_kill.empty());

@@ -473,9 +473,11 @@ void screen_video_recorded_live_equals_batch(const std::string& form) {
   for (std::size_t i = 0; i < pages.size(); ++i)
     BOOST_TEST(chapters["chapters"][i]["title"].get<std::string>() == pages[i].title);
   auto live = transcript_of(r.dir);
-  // All but the last two: the newest segment is not final, and the piece
-  // before it is cut at the speech that starts in it.
-  BOOST_TEST(live["piecesReused"].get<int>() >= 2, live.dump());
+  BOOST_REQUIRE_MESSAGE(live["piecesReused"].is_number() && live["screenVocabulary"].is_number(), live.dump());
+  // Done live: at least one (two on an idle machine: the newest segment is
+  // not final, and the piece before it is cut at the speech that starts in
+  // it; the live work runs at nice 19 and a loaded machine gets to it later).
+  BOOST_TEST(live["piecesReused"].get<int>() >= 1, live.dump());
 
   // The batch run of the same files in another folder (no cache there).
   auto batch_dir = r.tmp / "batch";
@@ -491,11 +493,12 @@ void screen_video_recorded_live_equals_batch(const std::string& form) {
   auto batch_done = r.rt->wait(batch_job->id, 300s);
   BOOST_REQUIRE(batch_done);
   BOOST_REQUIRE_MESSAGE(batch_done->state == job_state::completed, batch_done->error);
+  BOOST_REQUIRE_MESSAGE(transcript_of(batch_dir)["piecesReused"].is_number(), transcript_of(batch_dir).dump());
   auto batch_chapters = json::parse(read_file(batch_dir / "postroll/enrichment/chapters.json"));
   BOOST_TEST(!batch_chapters.value("chaptersReused", false));
   BOOST_TEST(chapters["chapters"] == batch_chapters["chapters"], chapters.dump() << "\n vs \n" << batch_chapters.dump());
   auto batch = transcript_of(batch_dir);
-  BOOST_TEST(batch["piecesReused"] == 0);
+  BOOST_TEST(batch["piecesReused"] == 0, batch.dump());
   BOOST_TEST(live["screenVocabulary"].get<int>() > 10);
   BOOST_TEST(live["screenVocabulary"] == batch["screenVocabulary"]);
   BOOST_TEST(live["words"] == batch["words"], live["text"] << "\n vs \n" << batch["text"]);
@@ -511,4 +514,33 @@ BOOST_AUTO_TEST_CASE(a_growing_fragmented_mp4_is_read_live_and_its_chapters_equa
 
 BOOST_AUTO_TEST_CASE(a_growing_webm_is_read_live_and_its_chapters_equal_the_batch_ones) {
   screen_video_recorded_live_equals_batch("webm");
+}
+
+// A screen video whose index is written when it ends cannot be read while
+// it grows: the follower says so, the transcript's biased pieces are not
+// held (nor kept in memory) and everything is done at the end, as batch.
+BOOST_AUTO_TEST_CASE(a_screen_video_with_its_index_at_the_end_sends_chapters_and_transcript_to_the_end) {
+  live_run r{"live-moov-last", [](config& cfg) {
+                cfg.enrich = true;
+                cfg.compress = false;
+                cfg.min_audio_ms = 1000;
+              }};
+  fs::create_directories(r.dir / "video");
+  make_slides_video(r.dir / "video/screen.mp4", {{"Release Checklist", "tag the build"}, {"Hiring Plan", "two engineers"}},
+                    12000);
+  make_speech("the release checklist says tag the build", r.dir / "audio/0.wav", "espeak");
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"video", "video/screen.mp4", 0}));
+  BOOST_REQUIRE(r.rt->append_file(r.job.id, {"audio", "audio/0.wav", 1000}));
+  BOOST_REQUIRE_MESSAGE(r.log.wait_for(live_note(r.job.id, "chapters at the end (the screen video's index"), 60s),
+                        r.log.last_note(r.job.id, stage_live));
+  BOOST_REQUIRE_MESSAGE(r.log.wait_for(live_note(r.job.id, "transcript at the end (it needs the screen's words"), 60s),
+                        r.log.last_note(r.job.id, stage_live));
+  BOOST_REQUIRE(r.rt->end_recording(r.job.id));
+  auto done = r.rt->wait(r.job.id, 300s);
+  BOOST_REQUIRE(done);
+  BOOST_REQUIRE_MESSAGE(done->state == job_state::completed, done->error);
+  auto chapters = json::parse(read_file(r.dir / "postroll/enrichment/chapters.json"));
+  BOOST_TEST(!chapters.value("chaptersReused", false));
+  BOOST_TEST(chapters["chapters"].size() == 2u);
+  BOOST_TEST(transcript_of(r.dir)["piecesReused"] == 0);
 }

@@ -18,16 +18,22 @@ public:
   struct snapshot {
     std::vector<screen_span> spans;
     std::int64_t final_ms = 0;  ///< pieces ending at or before this get their final bias
+    bool given_up = false;      ///< nothing will be final before the end
   };
 
   void publish(std::vector<screen_span> spans, std::int64_t final_ms) {
     std::lock_guard<std::mutex> g{mtx_};
+    if (now_.given_up)
+      return;  // a reader's late word after it gave up changes nothing
     now_.spans = std::move(spans);
     now_.final_ms = final_ms;
   }
   /// The reader gave up (several videos, one that cannot be read while it
   /// grows): nothing is final before the end.
-  void give_up() { publish({}, 0); }
+  void give_up() {
+    std::lock_guard<std::mutex> g{mtx_};
+    now_ = {{}, 0, true};
+  }
   snapshot get() const {
     std::lock_guard<std::mutex> g{mtx_};
     return now_;

@@ -52,7 +52,24 @@ struct live_transcript::impl {
     std::int64_t final_ms = std::numeric_limits<std::int64_t>::max();
     if (biased) {
       auto now = words->get();
+      if (now.given_up) {
+        // The screen's words come at the end (a video that cannot be read
+        // while it grows): so do the pieces that need them.
+        pending.clear();
+        given_up = true;
+        set_waiting("transcript at the end (it needs the screen's words, read at the end)");
+        return;
+      }
       final_ms = now.final_ms;
+      // Bounded: beyond 20 minutes of speech waiting for a chapter to
+      // close, the oldest is left to the end (~1 MB per 30 s held).
+      std::int64_t held = 0;
+      for (const auto& p : pending)
+        held += std::int64_t(p.samples.size());
+      while (!pending.empty() && held > std::int64_t(analysis_rate) * 1200) {
+        held -= std::int64_t(pending.front().samples.size());
+        pending.pop_front();
+      }
       if (!pending.empty() && end_of(pending.front()) <= final_ms)
         vocabulary = screen_vocabulary::of(now.spans, o.enrich.screen_vocabulary);
     }
@@ -129,7 +146,8 @@ struct live_transcript::impl {
       known_ms = std::max(known_ms, timeline->end_ms());
     }
     flush();
-    set_waiting({});
+    if (!given_up)
+      set_waiting({});
   }
 
   void run() {
