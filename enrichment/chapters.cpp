@@ -1,8 +1,6 @@
 #include "enrichment/chapters.hpp"
 #include "pipelines/gst_support.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -280,19 +278,21 @@ std::vector<screen_span> chapter_builder::spans(std::int64_t& final_ms) const { 
 void chapter_builder::on_read(std::function<void()> fn) { impl_->on_read_ = std::move(fn); }
 result<json> chapter_builder::finish(std::int64_t end_ms) { return impl_->finish(end_ms); }
 
-std::string video_chapters_key(const std::string& rel, const fs::path& file, std::int64_t offset_ms,
-                               const chapter_options& o) {
-  cache_key k;
-  k.add("video-chapters-1").add(rel).add(std::to_string(offset_ms));
-  k.add(std::to_string(o.min_chapter_ms) + "|" + std::to_string(o.sample_ms) + "|" + std::to_string(o.settle_ms) + "|" +
-        o.ocr_language + "|" + std::to_string(o.thumbnail_width) + "|" + std::to_string(o.scene.cut_fraction) + "|" +
-        std::to_string(o.scene.tolerance));
-  // The file as it is now (size, modification time): a file changed since
-  // the chapters were read gets another key.
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0)
+std::string chapter_options_key(const chapter_options& o) {
+  return std::to_string(o.min_chapter_ms) + "|" + std::to_string(o.sample_ms) + "|" + std::to_string(o.settle_ms) + "|" +
+         o.ocr_language + "|" + std::to_string(o.thumbnail_width) + "|" + std::to_string(o.scene.cut_fraction) + "|" +
+         std::to_string(o.scene.tolerance);
+}
+
+std::string video_chapters_key(const media_ref& video, const fs::path& file, const chapter_options& o) {
+  // The file as it is now: a file changed since the chapters were read
+  // gets another key.
+  auto state = cache_key::file_state(file);
+  if (state.empty())
     return {};
-  k.add(std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
+  cache_key k;
+  k.add("video-chapters-1").add(video.open_rel.empty() ? video.path : video.open_rel).add(std::to_string(video.offset_ms));
+  k.add(chapter_options_key(o)).add(state);
   return k.hex();
 }
 

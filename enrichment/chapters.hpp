@@ -17,6 +17,7 @@
 #include "enrichment/screen_text_cache.hpp"
 #include "pipelines/frame_source.hpp"
 #include "postroll/error.hpp"
+#include "session/manifest.hpp"
 #include "session/cancel_token.hpp"
 
 // GStreamer's, declared as it declares it: this header stays free of it.
@@ -78,12 +79,14 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// The key of a video's chapters: the file (`rel` in the session folder,
-/// opened as `file`; its size and modification time now), its offset and
-/// every option they depend on ("" when the file cannot be looked at). A
-/// live job's chapters are taken under it.
-std::string video_chapters_key(const std::string& rel, const std::filesystem::path& file, std::int64_t offset_ms,
-                               const chapter_options& o);
+/// Every chapter option a result depends on, as text for a cache key.
+std::string chapter_options_key(const chapter_options& o);
+
+/// The key of a video's chapters: the manifest's file `video` (where it is
+/// opened in the session folder, its offset; opened as `file`: its size and
+/// modification time now) and every option they depend on ("" when the
+/// file cannot be looked at). A live job's chapters are taken under it.
+std::string video_chapters_key(const media_ref& video, const std::filesystem::path& file, const chapter_options& o);
 
 /// Chapters of a video; thumbnails go to `thumbs_dir` as chapter-NN.jpg.
 /// @returns chapters.json's content (docs/enrichment.md).

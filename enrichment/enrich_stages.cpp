@@ -145,19 +145,27 @@ result<json> audio_review(const stage_context& c) {
   return out;
 }
 
-// Every thumbnail a chapters result names is there (plain names in `dir`).
-bool thumbnails_exist(const json& chapters, const fs::path& dir) {
-  std::error_code ec;
-  for (const auto& ch : chapters["chapters"]) {
+// The files a result points to (its image, its chapters' thumbnails) are
+// there: plain names inside `dir`, regular files, not symlinks; a
+// thumbnail is null or under thumbs/.
+bool pointed_files_present(const json& result, const fs::path& dir) {
+  auto present = [&](const json& v) {
+    if (!v.is_string())
+      return true;
+    auto rel = v.get<std::string>();
+    std::error_code ec;
+    return !rel.empty() && rel.front() != '/' && rel.find("..") == std::string::npos &&
+           fs::is_regular_file(fs::symlink_status(dir / rel, ec));
+  };
+  if (result.contains("image") && !present(result["image"]))
+    return false;
+  for (const auto& ch : result.value("chapters", json::array())) {
     if (!ch.is_object())
       return false;
-    auto t = ch.value("thumbnail", json(nullptr));
-    if (t.is_null())
+    if (!ch.contains("thumbnail") || ch["thumbnail"].is_null())
       continue;
-    if (!t.is_string())
-      return false;
-    fs::path rel{t.get<std::string>()};
-    if (rel.is_absolute() || rel.lexically_normal().string().rfind("thumbs/", 0) != 0 || !fs::exists(dir / rel, ec))
+    const auto& t = ch["thumbnail"];
+    if (!t.is_string() || t.get<std::string>().rfind("thumbs/", 0) != 0 || !present(t))
       return false;
   }
   return true;
@@ -190,11 +198,11 @@ result<json> chapters(const stage_context& c) {
     auto file = v.open();
     if (!file)
       return file.err();
-    auto key = video_chapters_key(v.open_rel.empty() ? v.path : v.open_rel, file->path(), v.offset_ms, o);
+    auto key = video_chapters_key(v, file->path(), o);
     // A live job still reading the end of the video leaves its chapters in
     // a moment; reading the video again would take longer.
     chapters_in_progress::wait_for(c.m.dir, std::chrono::minutes(2));
-    if (auto found = find_chapters(c.dir, key, c.o.seal_key); found && thumbnails_exist(*found, c.dir)) {
+    if (auto found = find_chapters(c.dir, key, c.o.seal_key); found && pointed_files_present(*found, c.dir)) {
       auto out = *found;
       auto& list = out["chapters"];
       if (!list.empty()) {
@@ -371,10 +379,7 @@ std::string unsealed_key_for(const stage_context& c, const json* request) {
     if (o.screen_vocabulary > 0)
       k.add_file_content(c.dir / file_of(stage_chapters));
   } else if (c.stage == stage_chapters) {
-    const auto& ch = o.chapters;
-    k.add(std::to_string(ch.min_chapter_ms) + "|" + std::to_string(ch.sample_ms) + "|" + std::to_string(ch.settle_ms) +
-          "|" + ch.ocr_language + "|" + std::to_string(ch.thumbnail_width) + "|" +
-          std::to_string(ch.scene.cut_fraction) + "|" + std::to_string(ch.scene.tolerance));
+    k.add(chapter_options_key(o.chapters));
     for (const auto& v : c.m.video)
       add_identity(k, v);
     for (const auto& s : c.m.screenshots)
@@ -393,21 +398,7 @@ std::string unsealed_key_for(const stage_context& c, const json* request) {
 bool cached_result_usable(const json& old, const std::string& key, const stage_context& c) {
   if (!old.is_object() || old.value("cacheKey", "") != key || key.empty())
     return false;
-  // What it points to: plain names inside the enrichment folder only.
-  auto present = [&](const json& v) {
-    if (!v.is_string())
-      return true;
-    auto rel = v.get<std::string>();
-    std::error_code ec;
-    return !rel.empty() && rel.front() != '/' && rel.find("..") == std::string::npos &&
-           fs::is_regular_file(fs::symlink_status(c.dir / rel, ec));
-  };
-  if (old.contains("image") && !present(old["image"]))
-    return false;
-  for (const auto& ch : old.value("chapters", json::array()))
-    if (ch.is_object() && ch.contains("thumbnail") && !present(ch["thumbnail"]))
-      return false;
-  return true;
+  return pointed_files_present(old, c.dir);
 }
 
 }  // namespace

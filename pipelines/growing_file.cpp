@@ -11,19 +11,13 @@
 #include <gst/app/gstappsrc.h>
 #include <spdlog/spdlog.h>
 
+#include "session/session_folder.hpp"  // unique_fd
+
 namespace postroll {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct fd_guard {
-  int fd;
-  ~fd_guard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
 
 std::uint32_t be32(const unsigned char* p) {
   return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
@@ -32,11 +26,11 @@ std::uint32_t be32(const unsigned char* p) {
 }  // namespace
 
 growing_form growing_form_of(const fs::path& file) {
-  fd_guard f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0)
+  unique_fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.get() < 0)
     return growing_form::not_readable;
   unsigned char head[8];
-  auto n = ::pread(f.fd, head, 4, 0);
+  auto n = ::pread(f.get(), head, 4, 0);
   if (n < 4)
     return growing_form::too_early;
   if (head[0] == 0x1A && head[1] == 0x45 && head[2] == 0xDF && head[3] == 0xA3)
@@ -45,7 +39,7 @@ growing_form growing_form_of(const fs::path& file) {
   // the index comes at the end (not readable before it is written).
   std::int64_t at = 0;
   for (int boxes = 0; boxes < 16; ++boxes) {
-    if (::pread(f.fd, head, 8, at) < 8)
+    if (::pread(f.get(), head, 8, at) < 8)
       return growing_form::too_early;
     std::uint64_t size = be32(head);
     std::string type(reinterpret_cast<char*>(head + 4), 4);
@@ -55,7 +49,7 @@ growing_form growing_form_of(const fs::path& file) {
       if (size > (64u << 20))
         return growing_form::not_readable;
       std::string moov(size - 8, '\0');
-      if (::pread(f.fd, moov.data(), moov.size(), at + 8) < std::int64_t(moov.size()))
+      if (::pread(f.get(), moov.data(), moov.size(), at + 8) < std::int64_t(moov.size()))
         return growing_form::too_early;
       return moov.find("mvex") != std::string::npos ? growing_form::readable : growing_form::not_readable;
     }
@@ -83,22 +77,22 @@ growing_file_feed::~growing_file_feed() {
 }
 
 void growing_file_feed::run() {
-  fd_guard f{::open(file_.c_str(), O_RDONLY | O_CLOEXEC)};
-  fd_guard watch{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
-  if (f.fd < 0) {
+  unique_fd f{::open(file_.c_str(), O_RDONLY | O_CLOEXEC)};
+  unique_fd watch{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
+  if (f.get() < 0) {
     spdlog::warn("{}: cannot open: {}", file_.string(), std::strerror(errno));
     gst_app_src_end_of_stream(GST_APP_SRC(src_));
     return;
   }
-  if (watch.fd >= 0)
-    ::inotify_add_watch(watch.fd, file_.c_str(), IN_MODIFY | IN_CLOSE_WRITE);
+  if (watch.get() >= 0)
+    ::inotify_add_watch(watch.get(), file_.c_str(), IN_MODIFY | IN_CLOSE_WRITE);
   bool last_pass = false;  // the writer is done: what is there now is all
   constexpr std::size_t chunk = 1 << 20;
   while (!stop_) {
     auto* buffer = gst_buffer_new_allocate(nullptr, chunk, nullptr);
     GstMapInfo map;
     gst_buffer_map(buffer, &map, GST_MAP_WRITE);
-    auto n = ::read(f.fd, map.data, chunk);
+    auto n = ::read(f.get(), map.data, chunk);
     gst_buffer_unmap(buffer, &map);
     if (n > 0) {
       gst_buffer_set_size(buffer, n);
@@ -118,12 +112,12 @@ void growing_file_feed::run() {
       continue;
     }
     // Wait for the writer; the timeout bounds how late "done" is noticed.
-    pollfd p{watch.fd, POLLIN, 0};
-    if (watch.fd >= 0 && ::poll(&p, 1, 200) > 0) {
+    pollfd p{watch.get(), POLLIN, 0};
+    if (watch.get() >= 0 && ::poll(&p, 1, 200) > 0) {
       std::array<char, 4096> drain;
-      while (::read(watch.fd, drain.data(), drain.size()) > 0) {
+      while (::read(watch.get(), drain.data(), drain.size()) > 0) {
       }
-    } else if (watch.fd < 0) {
+    } else if (watch.get() < 0) {
       ::poll(nullptr, 0, 200);
     }
   }

@@ -21,12 +21,16 @@ cache_key& cache_key::add_bytes(const void* data, std::size_t size) {
   return *this;
 }
 
-cache_key& cache_key::add_file_identity(const std::filesystem::path& file) {
+std::string cache_key::file_state(const std::filesystem::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0)
-    return add(file.string() + "|absent");
-  return add(file.string() + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." +
-             std::to_string(st.st_mtim.tv_nsec));
+    return {};
+  return std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+cache_key& cache_key::add_file_identity(const std::filesystem::path& file) {
+  auto state = file_state(file);
+  return add(file.string() + "|" + (state.empty() ? "absent" : state));
 }
 
 cache_key& cache_key::add_file_content(const std::filesystem::path& file) {

@@ -20,6 +20,8 @@ public:
   /// A media file by identity (path, size, modification time): hashing the
   /// content of a 1 GB recording would cost more than some stages.
   cache_key& add_file_identity(const std::filesystem::path& file);
+  /// A file's size and modification time now ("" when it cannot be looked at).
+  static std::string file_state(const std::filesystem::path& file);
   /// A small file (an upstream result) by content; absent files hash as such.
   cache_key& add_file_content(const std::filesystem::path& file);
   std::string hex() const;

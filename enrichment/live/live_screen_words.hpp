@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "enrichment/chapters.hpp"
 #include "enrichment/screen_vocabulary.hpp"
 
 namespace postroll {
@@ -21,12 +22,14 @@ public:
     bool given_up = false;      ///< nothing will be final before the end
   };
 
-  void publish(std::vector<screen_span> spans, std::int64_t final_ms) {
+  /// What `chapters` has closed and read so far. Serialised here, so two
+  /// threads publishing one builder (its reader, its OCR thread) never move
+  /// the final time back.
+  void publish(const chapter_builder& chapters) {
     std::lock_guard<std::mutex> g{mtx_};
     if (now_.given_up)
       return;  // a reader's late word after it gave up changes nothing
-    now_.spans = std::move(spans);
-    now_.final_ms = final_ms;
+    now_.spans = chapters.spans(now_.final_ms);
   }
   /// The reader gave up (several videos, one that cannot be read while it
   /// grows): nothing is final before the end.

@@ -105,11 +105,8 @@ struct live_screens::impl {
 
   void publish() {
     std::lock_guard<std::mutex> g{publishing};
-    if (!chapters)
-      return;
-    std::int64_t final_ms = 0;
-    auto spans = chapters->spans(final_ms);
-    words->publish(std::move(spans), final_ms);
+    if (chapters)
+      words->publish(*chapters);
   }
 
   void take(const manifest& m) {

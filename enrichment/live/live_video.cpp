@@ -86,19 +86,8 @@ struct live_video::impl {
     chapters_in_progress making{m.dir};
     // Published on each frame and each picture read (the demuxer may hold
     // the last frames until the file ends: a read chapter still counts).
-    // Declared before the builder: its reads finish before these go.
-    std::mutex publishing;
-    std::int64_t last_final = -1;
     chapter_builder* live = nullptr;
-    auto publish = [&] {
-      std::lock_guard<std::mutex> g{publishing};
-      std::int64_t final_ms = 0;
-      auto spans = live->spans(final_ms);
-      if (final_ms != last_final) {
-        words->publish(std::move(spans), final_ms);
-        last_final = final_ms;
-      }
-    };
+    auto publish = [&] { words->publish(*live); };
     auto co = o.enrich.chapters;
     co.ocr_threads = 1;  // the recording has the cores
     co.ocr_cache = &ocr;
@@ -145,9 +134,7 @@ struct live_video::impl {
       stop_following("chapters at the end (" + out.err().message + ")");
       return;
     }
-    store_chapters(dir, video_chapters_key(v.open_rel.empty() ? v.path : v.open_rel, file.path(), v.offset_ms,
-                                           o.enrich.chapters),
-                   *out, o.seal_key);
+    store_chapters(dir, video_chapters_key(v, file.path(), o.enrich.chapters), *out, o.seal_key);
     publish();
   }
 };
