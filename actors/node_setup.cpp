@@ -10,6 +10,7 @@
 #include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_errors.hpp"
 #include "enrichment/enrich_stages.hpp"
 #include "pipelines/encoder_choice.hpp"
 
@@ -174,7 +175,7 @@ result<std::uint16_t> publish_actor(caf::actor_system& sys, const supervisor_act
                : sys.middleman().publish(whom, port, host.c_str(), true);
   if (!p)
     return error{errc::unavailable, "cannot listen on " + host + ":" + std::to_string(port) + (tls ? " (TLS)" : "") +
-                                      ": " + caf::to_string(p.error())};
+                                      ": " + plain_words(p.error())};
   return *p;
 }
 
@@ -183,8 +184,8 @@ result<supervisor_actor> remote_supervisor(caf::actor_system& sys, const std::st
   auto sup = tls ? caf::openssl::remote_actor<supervisor_actor>(sys, host, port)
                  : sys.middleman().remote_actor<supervisor_actor>(host, port);
   if (!sup)
-    return error{errc::unavailable, "cannot reach a postroll node at " + host + ":" + std::to_string(port) +
-                                      (tls ? " (TLS)" : "") + ": " + caf::to_string(sup.error())};
+    return error{errc::unavailable, "no postroll node at " + host + ":" + std::to_string(port) +
+                                      (tls ? " (TLS)" : "") + " (" + plain_words(sup.error()) + ")"};
   return *sup;
 }
 

@@ -9,6 +9,7 @@
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_errors.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/node_setup.hpp"
 #include "actors/supervisor.hpp"
@@ -147,7 +148,7 @@ struct runtime::impl {
           queue = std::move(q);
           notifier = std::move(n);
         },
-        [&](caf::error& e) { out = error{errc::unavailable, "runtime did not answer: " + caf::to_string(e)}; });
+        [&](caf::error& e) { out = error{errc::unavailable, "the runtime did not answer: " + plain_words(e)}; });
     return out;
   }
 
@@ -168,7 +169,7 @@ struct runtime::impl {
           else
             out = std::move(payload(r));
         },
-        [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+        [&](caf::error& e) { out = error{errc::unavailable, "the job queue did not answer: " + plain_words(e)}; });
     return out;
   }
 
@@ -315,7 +316,7 @@ result<job_counts> runtime::counts() {
           c.by_state[i] = v[i];
         out = c;
       },
-      [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+      [&](caf::error& e) { out = error{errc::unavailable, "the job queue did not answer: " + plain_words(e)}; });
   return out;
 }
 
@@ -345,7 +346,7 @@ result<subscription> runtime::subscribe(std::function<void(const event&)> callba
   maybe_error failed;
   self->request(impl_->notifier, impl_->timeout, subscribe_atom::value, sink)
     .receive([](bool) {},
-             [&](caf::error& e) { failed = error{errc::unavailable, "cannot subscribe: " + caf::to_string(e)}; });
+             [&](caf::error& e) { failed = error{errc::unavailable, "cannot subscribe to events: " + plain_words(e)}; });
   if (failed) {
     st->close();
     return *failed;
@@ -397,7 +398,7 @@ result<std::vector<node_summary>> runtime::nodes() {
       [&](std::vector<node_summary>& nodes) {
         out = std::move(nodes);
       },
-      [&](caf::error& e) { out = error{errc::unavailable, "queue did not answer: " + caf::to_string(e)}; });
+      [&](caf::error& e) { out = error{errc::unavailable, "the job queue did not answer: " + plain_words(e)}; });
   return out;
 }
 

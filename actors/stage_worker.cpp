@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_errors.hpp"
 #include "session/failpoint.hpp"
 #include "session/output_file.hpp"
 
@@ -119,7 +120,7 @@ commit_gate lease_gate(caf::actor_system& sys, stage_report_actor report, stage_
         },
         [&](caf::error& e) {
           out = error{errc::unavailable, file.string() + ": not written: the coordinator did not confirm the lease (" +
-                                           caf::to_string(e) + ")"};
+                                           plain_words(e) + ")"};
         });
     return out;
   };

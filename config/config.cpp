@@ -132,8 +132,10 @@ setter command_list_key(std::vector<config::enricher_command>& out) {
 
 }  // namespace
 
-result<config> load_config(const std::string& path) {
-  config cfg;
+result<config> load_config(const std::string& path) { return load_config(path, config{}); }
+
+result<config> load_config(const std::string& path, const config& defaults) {
+  config cfg = defaults;
   toml::table doc;
   try {
     doc = toml::parse_file(path);

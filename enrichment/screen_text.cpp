@@ -25,11 +25,43 @@ screen_reader::~screen_reader() {
     impl_->api.End();
 }
 
+namespace {
+
+// Starts Tesseract with `language`; @returns the languages it lacks.
+// "eng+deu" starts as long as one of them loads: every one must, or text
+// in a missing language would be read as nonsense, unsaid.
+std::vector<std::string> start_ocr(tesseract::TessBaseAPI& api, const std::string& language) {
+  auto wanted = ocr_languages(language);
+  if (wanted.empty() || api.Init(nullptr, language.c_str()) != 0)
+    return wanted.empty() ? std::vector<std::string>{language} : wanted;
+  std::vector<std::string> loaded, missing;
+  api.GetLoadedLanguagesAsVector(&loaded);
+  for (const auto& lang : wanted)
+    if (std::find(loaded.begin(), loaded.end(), lang) == loaded.end())
+      missing.push_back(lang);
+  return missing;
+}
+
+}  // namespace
+
+std::vector<std::string> missing_ocr_languages(const std::string& language) {
+  tesseract::TessBaseAPI api;
+  auto missing = start_ocr(api, language);
+  api.End();
+  return missing;
+}
+
 result<screen_reader> screen_reader::open(const std::string& language) {
   auto p = std::make_unique<impl>();
-  if (p->api.Init(nullptr, language.c_str()) != 0)
-    return error{errc::unavailable, "OCR: Tesseract has no trained data for \"" + language +
-                                      "\" (Debian: apt install tesseract-ocr-" + language.substr(0, 3) + ")"};
+  if (auto missing = start_ocr(p->api, language); !missing.empty()) {
+    std::string names, packages;
+    for (const auto& lang : missing) {
+      names += (names.empty() ? "" : "+") + lang;
+      packages += " tesseract-ocr-" + lang;
+    }
+    return error{errc::unavailable, "OCR: Tesseract has no trained data for \"" + names +
+                                      "\" (Debian: apt install" + packages + ")"};
+  }
   // Screens are ~96 dpi; saying so skips Tesseract's guess (and its warning).
   p->api.SetVariable("user_defined_dpi", "96");
   p->api.SetVariable("debug_file", "/dev/null");
@@ -38,6 +70,17 @@ result<screen_reader> screen_reader::open(const std::string& language) {
   p->api.SetPageSegMode(tesseract::PSM_SPARSE_TEXT);
   return screen_reader{std::move(p)};
 }
+
+std::vector<std::string> ocr_languages(const std::string& language) {
+  std::vector<std::string> out;
+  std::stringstream parts{language};
+  for (std::string lang; std::getline(parts, lang, '+');)
+    if (!lang.empty())
+      out.push_back(lang);
+  return out;
+}
+
+std::string screen_reader::engine_version() { return tesseract::TessBaseAPI::Version(); }
 
 std::vector<text_line> screen_reader::read(const luma_view& picture, const cancel_token& cancel) {
   std::vector<text_line> out;

@@ -20,10 +20,19 @@ struct text_line {
 };
 
 /// One OCR engine (not thread-safe; one per stage run).
+/// The languages of a Tesseract language setting: "eng+deu" -> eng, deu
+/// (Debian ships each as tesseract-ocr-<language>).
+std::vector<std::string> ocr_languages(const std::string& language);
+
+/// Those of `language`'s languages Tesseract has no trained data for here.
+std::vector<std::string> missing_ocr_languages(const std::string& language);
+
 class screen_reader {
 public:
   /// `language`: Tesseract language(s), e.g. "eng" or "eng+deu".
   static result<screen_reader> open(const std::string& language);
+  /// "5.3.0": the Tesseract library this process runs with.
+  static std::string engine_version();
   screen_reader(screen_reader&&) noexcept;
   screen_reader& operator=(screen_reader&&) noexcept;
   ~screen_reader();

@@ -15,7 +15,6 @@
 
 namespace postroll {
 
-namespace {
 // Only with a session bus: without one GLib would try to autolaunch a bus
 // (or fail slowly); a headless node simply has no desktop to notify.
 bool session_bus_present() {
@@ -25,7 +24,6 @@ bool session_bus_present() {
   std::error_code ec;
   return runtime && std::filesystem::exists(std::filesystem::path{runtime} / "bus", ec);
 }
-}  // namespace
 
 notification_sender::notification_sender(notifier_config cfg) : cfg_(std::move(cfg)) {
   thread_ = std::thread([this] { run(); });

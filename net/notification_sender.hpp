@@ -32,6 +32,10 @@ struct notifier_config {
   bool durable() const { return !webhook_url.empty() || !command.empty(); }
 };
 
+/// Whether this process has a D-Bus session bus to show desktop
+/// notifications on ($DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus).
+bool session_bus_present();
+
 class notification_sender {
 public:
   explicit notification_sender(notifier_config cfg);

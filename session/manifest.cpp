@@ -182,9 +182,14 @@ result<manifest> load_manifest(const fs::path& session_dir, const manifest_optio
       auto r = fs::weakly_canonical(fs::absolute(root, ec), ec);
       return !root.empty() && is_within(r, dir);
     });
-    if (!inside)
-      return error{errc::bad_input, session_dir.string() + ": not under a configured session root (http.session_roots)" +
-                                      (dir != session_dir ? " (it is " + dir.string() + ")" : std::string{})};
+    if (!inside) {
+      // Named, so that whoever hands the folder over knows where it belongs.
+      std::string roots;
+      for (const auto& r : options.roots)
+        roots += (roots.empty() ? "" : ", ") + r;
+      return error{errc::bad_input, session_dir.string() + ": not under a configured session root (http.session_roots: " +
+                                      roots + ")" + (dir != session_dir ? " (it is " + dir.string() + ")" : std::string{})};
+    }
   }
   auto path = dir / manifest_file_name;
   auto file = (*folder)->open_file(manifest_file_name, "");

@@ -6,7 +6,9 @@
 #include "storage/job_store.hpp"
 
 #include <openssl/rand.h>
+#include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -17,6 +19,8 @@
 #include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+
+#include "storage/lock_holder.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -84,8 +88,11 @@ public:
     for (char& c : buf)
       if (c == '\n')
         c = ' ';  // one line per message
+    // RocksDB's warnings (a locked or missing database, ...) come back as
+    // a status this store turns into a message of its own: a node's log
+    // keeps them at info, a command line shows only the message.
     auto l = level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err
-             : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+             : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::info
                                                           : spdlog::level::debug;
     spdlog::log(l, "rocksdb: {}", buf);
   }
@@ -114,7 +121,12 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
   std::unique_ptr<job_store> s{new job_store};
   s->dir_ = dir.string();
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  if (!fs::exists(dir, ec)) {
+    // Only its user reads it: it holds the node's seal secret.
+    fs::create_directories(dir, ec);
+    if (!ec)
+      fs::permissions(dir, fs::perms::owner_all, ec);
+  }
   if (ec)
     return error{errc::io, dir.string() + ": cannot create database folder: " + ec.message()};
   auto st = open_db(dir, s->db_, s->cf_);
@@ -133,10 +145,12 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
     s->cf_.clear();
     st = open_db(dir, s->db_, s->cf_);
   }
-  if (!st.ok() && st.ToString().find("LOCK") != std::string::npos)
-    return error{errc::unavailable, dir.string() +
-                                      ": job database is in use by another postroll process (a node or "
-                                      "`postroll process`); submit to that node, or use another --data-dir"};
+  if (!st.ok() && st.ToString().find("LOCK") != std::string::npos) {
+    auto holder = database_lock_holder(dir);
+    return error{errc::unavailable, dir.string() + ": the job database is in use by " +
+                                      (holder ? holder->describe() : std::string{"another postroll process"}) +
+                                      "; wait for it to end, submit to it if it is a node, or use another --data-dir"};
+  }
   if (!st.ok())
     return error{errc::io, dir.string() + ": cannot open job database: " + st.ToString() +
                              (st.ToString().find("No space") != std::string::npos ? " (the disk is full)" : "")};
@@ -144,18 +158,64 @@ result<std::unique_ptr<job_store>> job_store::open(const fs::path& dir, std::str
     return *err;
   if (auto err = s->load_seal_secret())
     return *err;
-  std::unique_ptr<rocksdb::Iterator> it{s->db_->NewIterator({}, s->cf_[cf_journal])};
+  if (auto err = s->load_state())
+    return *err;
+  return s;
+}
+
+result<std::unique_ptr<job_store>> job_store::open_read_only(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / "CURRENT", ec))
+    return error{errc::not_found, dir.string() + ": no job database there"};
+  std::unique_ptr<job_store> s{new job_store};
+  s->dir_ = dir.string();
+  s->broken_ = "the job database in " + dir.string() + " is open read-only";
+  // The secondary keeps its own small state in a folder of its own.
+  auto tmp = (fs::temp_directory_path(ec) / "postroll-read-XXXXXX").string();
+  if (!::mkdtemp(tmp.data()))
+    return error{errc::io, tmp + ": cannot make a folder to read the job database from"};
+  s->secondary_dir_ = tmp;
+  std::vector<std::string> names;
+  rocksdb::DBOptions opts;
+  static auto logger = std::make_shared<spdlog_logger>();
+  opts.info_log = logger;
+  opts.max_open_files = -1;  // a secondary instance requires it
+  auto st = rocksdb::DB::ListColumnFamilies(opts, dir.string(), &names);
+  if (st.ok())
+    for (auto name : cf_names)
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        return error{errc::io, dir.string() + ": the job database was written by an older postroll; open it once "
+                                              "with `postroll process` or a node to upgrade it"};
+  rocksdb::DB* raw = nullptr;
+  if (st.ok())
+    st = rocksdb::DB::OpenAsSecondary(opts, dir.string(), tmp, cf_descriptors(), &s->cf_, &raw);
+  s->db_.reset(raw);
+  if (!st.ok())
+    return error{errc::io, dir.string() + ": cannot read the job database: " + st.ToString()};
+  std::string version;
+  s->db_->Get({}, s->cf_[cf_meta], "schema", &version);
+  if (version != schema_version)
+    return error{errc::io, dir.string() + ": the job database was written by an older postroll; open it once "
+                                          "with `postroll process` or a node to upgrade it"};
+  if (auto err = s->load_state())
+    return *err;
+  return s;
+}
+
+// The journal's next sequence number and the counts, from the database.
+maybe_error job_store::load_state() {
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, cf_[cf_journal])};
   it->SeekToLast();
   if (it->Valid())
-    s->next_seq_ = std::stoull(it->key().ToString()) + 1;
+    next_seq_ = std::stoull(it->key().ToString()) + 1;
   std::string counts;
-  if (s->db_->Get({}, s->cf_[cf_meta], "counts", &counts).ok()) {
+  if (db_->Get({}, cf_[cf_meta], "counts", &counts).ok()) {
     auto v = json::parse(counts, nullptr, false);
     if (v.is_array())
-      for (size_t i = 0; i < v.size() && i < std::size(s->counts_.by_state); ++i)
-        s->counts_.by_state[i] = v[i].get<std::uint64_t>();
+      for (size_t i = 0; i < v.size() && i < std::size(counts_.by_state); ++i)
+        counts_.by_state[i] = v[i].get<std::uint64_t>();
   }
-  return s;
+  return std::nullopt;
 }
 
 maybe_error job_store::load_seal_secret() {
@@ -273,6 +333,16 @@ maybe_error job_store::write(rocksdb::WriteBatch& batch, const std::string& what
 }
 
 job_store::~job_store() {
+  if (!secondary_dir_.empty()) {
+    if (db_)
+      for (auto* h : cf_)
+        db_->DestroyColumnFamilyHandle(h);
+    cf_.clear();
+    db_.reset();
+    std::error_code ec;
+    fs::remove_all(secondary_dir_, ec);
+    return;
+  }
   if (db_ && !broken_.empty()) {
     // Flushing or closing after a write error would use the failed log
     // writer again: the last synced batch is on disk, the log replays.

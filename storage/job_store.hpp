@@ -63,6 +63,11 @@ public:
   /// and a new one is created; `moved_aside` then names where it went.
   static result<std::unique_ptr<job_store>> open(const std::filesystem::path& dir,
                                                  std::string* moved_aside = nullptr);
+  /// Opens the database in `dir` for reading only, also while another
+  /// process has it open for writing (a RocksDB secondary instance: what
+  /// that process synced before this call is seen). Every write fails.
+  /// @returns `not_found` when `dir` holds no database.
+  static result<std::unique_ptr<job_store>> open_read_only(const std::filesystem::path& dir);
   /// Every job record that can still be read from a database that failed
   /// to open (a moved-aside one): RocksDB's repair runs on a copy, the
   /// original stays as it was for forensics. Empty if nothing is readable.
@@ -132,8 +137,10 @@ private:
   /// build asserts), so every later write gets the first error, naming the
   /// folder, until the node restarts.
   maybe_error write(rocksdb::WriteBatch& batch, const std::string& what);
+  maybe_error load_state();
   std::string seal_secret_;
   std::string dir_;
+  std::string secondary_dir_;  ///< open_read_only: the secondary instance's own folder (removed on close)
   std::string broken_;  ///< the first write error ("" = none)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;

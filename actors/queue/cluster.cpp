@@ -1,6 +1,8 @@
 // Worker slots and nodes: local workers, worker nodes joining with their capabilities, leases (fencing), a node or worker lost.
 #include "actors/queue/queue_logic.hpp"
 
+#include "actors/caf_errors.hpp"
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -199,8 +201,8 @@ void queue_logic::worker_down(const caf::actor_addr& addr, const caf::error& rea
   r.stage = slot.stage;
   r.attempt = slot.attempt;
   r.failure = fault::of(errc::internal, "");
-  r.failure.message = slot.remote ? "node " + slot.node + " was lost while running it (" + caf::to_string(reason) + ")"
-                          : "the " + slot.pool + " worker crashed (" + caf::to_string(reason) + ")";
+  r.failure.message = slot.remote ? "node " + slot.node + " was lost while running it (" + plain_words(reason) + ")"
+                          : "the " + slot.pool + " worker crashed (" + plain_words(reason) + ")";
   on_result(r, /*worker_already_freed=*/true);
 }
 

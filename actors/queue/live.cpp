@@ -3,6 +3,8 @@
 // job is planned from what the recording turned out to hold.
 #include "actors/queue/queue_logic.hpp"
 
+#include "actors/caf_errors.hpp"
+
 #include <nlohmann/json.hpp>
 #include "postroll/stages.hpp"
 #include <spdlog/spdlog.h>
@@ -67,7 +69,7 @@ caf::result<job_reply> queue_logic::live_change(const std::string& id, const cha
         rp.deliver(r);
       },
       [rp](caf::error& e) mutable {
-        rp.deliver(reply_error(errc::internal, "the session's manifest was not changed: " + caf::to_string(e)));
+        rp.deliver(reply_error(errc::internal, "the session's manifest was not changed: " + plain_words(e)));
       });
   return rp;
 }
@@ -101,7 +103,7 @@ void queue_logic::live_ended(const stage_result& r) {
       },
       [self = self_, r](caf::error& e) {
         auto failed = r;
-        failed.failure = fault::of(errc::internal, "the recording was not read: " + caf::to_string(e));
+        failed.failure = fault::of(errc::internal, "the recording was not read: " + plain_words(e));
         queue_logic{self}.stage_failed(failed, errc::internal);
         queue_logic{self}.dispatch();
       });

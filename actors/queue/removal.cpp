@@ -1,6 +1,8 @@
 // Removing a finished job: its record, and with its files (deleted by the janitor, off the queue's thread); the trash sweep.
 #include "actors/queue/queue_logic.hpp"
 
+#include "actors/caf_errors.hpp"
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -54,7 +56,7 @@ void queue_logic::start_removal(const job_record& job) {
   self_->request(st_.janitor, caf::infinite, delete_atom::value, job)
     .then([self = self_, id = job.id](const std::string& failure) { queue_logic{self}.removal_done(id, failure); },
           [self = self_, id = job.id](caf::error& e) {
-            queue_logic{self}.removal_done(id, "the janitor did not answer: " + caf::to_string(e));
+            queue_logic{self}.removal_done(id, "the janitor did not answer: " + plain_words(e));
           });
 }
 

@@ -6,11 +6,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_errors.hpp"
 #include "config/config_checks.hpp"
 #include "postroll/stages.hpp"
 #include "session/manifest.hpp"
 
 namespace postroll::queue {
+
+namespace {
+
+// A path as a shell takes it back when pasted.
+std::string shell_word(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@") ==
+                        std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
 
 // Requests that change state are refused while the database cannot be written.
 std::optional<job_reply> queue_logic::refuse_if_broken() const {
@@ -45,7 +61,7 @@ caf::result<job_reply> queue_logic::submit(const submit_request& req) {
         });
       },
       [rp](caf::error& e) mutable {
-        rp.deliver(reply_error(errc::internal, "the session folder was not checked: " + caf::to_string(e)));
+        rp.deliver(reply_error(errc::internal, "the session folder was not checked: " + plain_words(e)));
       });
   return rp;
 }
@@ -57,10 +73,16 @@ job_reply queue_logic::accept(const submit_request& req, const session_check& c)
     return job_reply{c.failure, {}};
   auto manifest_path = (std::filesystem::path{c.session_dir} / manifest_file_name).string();
   if (auto* live = st_.jobs.of_session(c.session_id)) {
+    // One unfinished job per session: the same folder resumes it; a copy
+    // of the folder is told which job is in the way and how to clear it.
     if (live->session_dir != c.session_dir)
       return reply_error(errc::bad_input, manifest_path + ": session id \"" + c.session_id +
-                                            "\" already has a live job for " + live->session_dir);
-    return reply_ok(*live);  // one live job per session: resume it
+                                            "\" already has an unfinished job " + live->id + " (" +
+                                            to_string(live->state) + ") for " + live->session_dir +
+                                            ": `postroll cancel " + live->id + "` clears it, `postroll " +
+                                            (live->live ? "watch " : "process ") + shell_word(live->session_dir) +
+                                            " --resume` finishes it there");
+    return reply_ok(*live);
   }
   // A session whose originals a finished job retired has nothing left
   // to process (a live job still finishing its retention was resumed above).

@@ -163,6 +163,10 @@ struct config {
 ///          an unknown key, a wrong type or an invalid value.
 POSTROLL_API result<config> load_config(const std::string& path);
 
+/// The same over `defaults` instead of the built-in defaults: what the file
+/// leaves out keeps the value `defaults` has (e.g. a host's own data_dir).
+POSTROLL_API result<config> load_config(const std::string& path, const config& defaults);
+
 /// Checks values that do not depend on a file (e.g. after flags were applied).
 POSTROLL_API maybe_error validate(const config& cfg);
 
