@@ -8,6 +8,42 @@ namespace postroll::cli {
 
 namespace {
 
+// The session's newest job, if it has one.
+result<std::optional<job_record>> newest_job_of(runtime& r, const std::string& session_id) {
+  list_filter f;
+  f.session_id = session_id;
+  f.limit = 1;
+  auto page = r.list(f);
+  if (!page)
+    return page.err();
+  if (page->jobs.empty())
+    return std::optional<job_record>{};
+  return std::optional<job_record>{std::move(page->jobs.front())};
+}
+
+// The job a run of `process DIR` goes on with instead of submitting: the
+// session's unfinished job for this folder, which the runtime resumed when
+// it started, or that job already ended by it since `since` (a resumed
+// stage can finish before this looks: a submit then would be refused, the
+// originals retired by that very job).
+result<std::optional<job_record>> job_to_resume(runtime& r, const manifest& m, std::int64_t since) {
+  auto newest = newest_job_of(r, m.id);
+  if (!newest || !*newest)
+    return newest;
+  const auto& j = **newest;
+  if (j.session_dir == m.dir.string() && (!is_terminal(j.state) || j.updated_at >= since))
+    return newest;
+  return std::optional<job_record>{};
+}
+
+// " at media.merge": where a resumed job goes on.
+std::string first_unfinished_stage(const job_record& j) {
+  for (const auto& s : j.stages)
+    if (s.state != job_state::completed)
+      return " at " + s.name;
+  return "";
+}
+
 // The embedded runtime in the foreground: one session, a progress bar, the
 // playable file's path on stdout. `live`: the recording is still being
 // made; the job follows its session.json until that carries endedAt.
@@ -32,19 +68,49 @@ int run_in_foreground(const args& a, signal_waiter& sig, bool live) {
   auto so = submit_options_for(a);
   if (!so)
     return fail(so.err());
+  auto started = unix_now_ms();
   auto rt = runtime::start(*cfg);
   if (!rt)
     return fail(rt.err());
   job_follower follower{**rt, m->id, true};
   if (auto err = follower.subscribe())
     return fail(*err);
-  if (live && m->ended_at == 0)
-    std::cerr << "postroll: following " << (m->dir / manifest_file_name).string()
-              << " until it carries endedAt (Ctrl-C stops following; the job resumes next time)\n";
-  auto job = live ? (*rt)->open_live(m->dir.string(), *so) : (*rt)->submit(m->dir.string(), *so);
+  auto resumed = job_to_resume(**rt, *m, started);
+  if (!resumed)
+    return fail(resumed.err());
+  if (a.resume && !*resumed)
+    return fail(nothing_to_resume(*m));
+  if (*resumed)
+    std::cerr << "postroll: resuming job " << (*resumed)->id << (live ? "" : first_unfinished_stage(**resumed)) << "\n";
+  auto job = *resumed ? result<job_record>{**resumed}
+             : live   ? (*rt)->open_live(m->dir.string(), *so)
+                      : (*rt)->submit(m->dir.string(), *so);
   if (!job)
     return fail(job.err());
-  auto final = follower.wait(*job, sig);
+  if (live && m->ended_at == 0)
+    std::cerr << "postroll: job " << job->id << " follows " << (m->dir / manifest_file_name).string()
+              << " until it carries endedAt (Ctrl-C stops following; the job resumes next time)" << std::endl;
+  return follow_to_the_end(a, **rt, follower, *job, sig);
+}
+
+}  // namespace
+
+error nothing_to_resume(const manifest& m) {
+  return error{errc::bad_input,
+               (m.dir / manifest_file_name).string() + ": session id \"" + m.id + "\" has no unfinished job to resume"};
+}
+
+maybe_error check_resumable(runtime& r, const manifest& m) {
+  auto newest = newest_job_of(r, m.id);
+  if (!newest)
+    return newest.err();
+  if (!*newest || is_terminal((*newest)->state))
+    return nothing_to_resume(m);
+  return std::nullopt;
+}
+
+int follow_to_the_end(const args& a, runtime& r, job_follower& follower, const job_record& job, signal_waiter& sig) {
+  auto final = follower.wait(job, sig);
   if (!final)
     return fail(final.err());
   if (a.json) {
@@ -58,8 +124,6 @@ int run_in_foreground(const args& a, signal_waiter& sig, bool live) {
   }
   return exit_code_for(*final);
 }
-
-}  // namespace
 
 int cmd_process(const args& a, signal_waiter& sig) { return run_in_foreground(a, sig, false); }
 

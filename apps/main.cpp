@@ -14,9 +14,21 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("postroll"));
   auto a = parse_args(argc, argv);
   if (!a) {
-    std::cerr << usage;
+    // Bare `postroll`: the usage; a wrong option was named on its own line.
+    if (argc > 1)
+      std::cerr << "postroll --help lists the commands and options\n";
+    else
+      std::cerr << usage;
     return exit_bad_input;
   }
+  if (a->command == "help") {
+    std::cout << usage;
+    return exit_ok;
+  }
+  if (a->command == "version")
+    return cmd_version(*a);
+  if (a->command == "doctor")
+    return cmd_doctor(*a);
   signal_waiter sig;
   if (a->command == "process")
     return cmd_process(*a, sig);
@@ -27,6 +39,6 @@ int main(int argc, char** argv) {
   if (a->command == "submit" || a->command == "status" || a->command == "cancel" ||
       a->command == "retry" || a->command == "delete" || a->command == "remove" || a->command == "nodes")
     return cmd_client(*a, sig);
-  std::cerr << "postroll: unknown command " << a->command << "\n" << usage;
+  std::cerr << "postroll: unknown command " << a->command << " (postroll --help lists them)\n";
   return exit_bad_input;
 }

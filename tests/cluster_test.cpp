@@ -19,6 +19,7 @@
 
 #include "postroll/runtime.hpp"
 #include "support/event_log.hpp"
+#include "support/loopback.hpp"
 #include "support/test_support.hpp"
 
 using namespace postroll;
@@ -28,17 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+std::uint16_t free_port() { return bound_port{}.port; }
 
 bool saw(child_process& p, const std::string& text, std::chrono::milliseconds timeout) {
   if (p.transcript().find(text) != std::string::npos)

@@ -27,4 +27,25 @@ inline int dial_loopback(int port, timeval read_timeout) {
   return fd;
 }
 
+/// A loopback port bound but not listening, for as long as this lives:
+/// nothing answers there (a connect is refused at once) and no other
+/// process can take it. Closed, it is a free port to hand to a server.
+struct bound_port {
+  int fd = -1;
+  std::uint16_t port = 0;
+  bound_port() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~bound_port() { ::close(fd); }
+  bound_port(const bound_port&) = delete;
+  bound_port& operator=(const bound_port&) = delete;
+};
+
 }  // namespace postroll::test

@@ -22,6 +22,30 @@ namespace fs = std::filesystem;
 
 namespace postroll::test {
 
+namespace {
+
+// The postroll commands a test starts read no user's config and keep no
+// job database in anyone's home: every test binary gets XDG folders of its
+// own (a test that wants other ones passes them in the child's environment).
+struct private_xdg_folders {
+  fs::path root;
+  private_xdg_folders() {
+    std::string tmpl = (fs::temp_directory_path() / "postroll-test-xdg-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data()))
+      return;
+    root = tmpl;
+    ::setenv("XDG_CONFIG_HOME", (root / "config").c_str(), 1);
+    ::setenv("XDG_STATE_HOME", (root / "state").c_str(), 1);
+  }
+  ~private_xdg_folders() {
+    std::error_code ec;
+    if (!root.empty())
+      fs::remove_all(root, ec);
+  }
+} const xdg_folders;
+
+}  // namespace
+
 fs::path source_dir() { return POSTROLL_SOURCE_DIR; }
 fs::path postroll_binary() { return POSTROLL_BINARY; }
 
@@ -259,10 +283,14 @@ std::vector<std::string> video_packet_hashes(const fs::path& file) {
   return out;
 }
 
-bool decodes_cleanly(const fs::path& file) {
+std::string decode_errors(const fs::path& file) {
   auto r = run({"ffmpeg", "-v", "error", "-xerror", "-i", file.string(), "-f", "null", "-"});
-  return r.exit_code == 0 && r.err.empty();
+  if (r.exit_code != 0 && r.err.empty())
+    return "ffmpeg exited " + std::to_string(r.exit_code);
+  return r.err;
 }
+
+bool decodes_cleanly(const fs::path& file) { return decode_errors(file).empty(); }
 
 void make_demo_session(const fs::path& dir, int seconds) {
   sh("'" + (source_dir() / "scripts/make-demo-session.sh").string() + "' '" + dir.string() + "' " +

@@ -91,6 +91,8 @@ std::vector<std::string> probe_codecs(const std::filesystem::path& file);
 std::vector<std::string> video_packet_hashes(const std::filesystem::path& file);
 /// ffmpeg decodes the whole file; @returns true when it reports no error.
 bool decodes_cleanly(const std::filesystem::path& file);
+/// What ffmpeg reports decoding the whole file ("" when nothing).
+std::string decode_errors(const std::filesystem::path& file);
 
 /// Makes a session folder with scripts/make-demo-session.sh.
 void make_demo_session(const std::filesystem::path& dir, int seconds);
