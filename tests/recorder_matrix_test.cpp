@@ -132,7 +132,8 @@ void finalize_and_check(const std::string& name, const fs::path& dir, const fs::
       compress = s["result"];
   }
   auto out = fs::path{job["output"].get<std::string>()};
-  BOOST_TEST(decodes_cleanly(out), name << ": the final file does not decode cleanly");
+  auto decode = decode_errors(out);
+  BOOST_TEST(decode.empty(), name << ": the final file does not decode cleanly: " << decode);
   // A crashed recording holds what it recorded before the kill (media.repair says how much).
   double recorded_ms = 1e12;
   for (const auto& s : job["stages"])
