@@ -28,6 +28,11 @@ packages=(
   festival festvox-us-slt-hts
   # notification tests: a private D-Bus session bus
   dbus-daemon
+  # the Debian packages: CPack's DEB generator (file, dpkg-shlibdeps), their
+  # check (lintian) and a fresh Debian 12 to install them in (debootstrap;
+  # the node runs in a network namespace: iproute2, its dashboard is fetched
+  # with curl); the man page is checked with groff
+  file dpkg-dev lintian debootstrap iproute2 curl groff-base
 )
 
 missing=()

@@ -407,10 +407,10 @@ BOOST_AUTO_TEST_CASE(the_deploy_files_are_valid) {
   }
   // Verified with the built binary in ExecStart (verify checks it exists).
   temp_dir t;
-  auto unit = read_file(source_dir() / "deploy/postroll-node.service");
-  unit = std::regex_replace(unit, std::regex{"/usr/local/bin/postroll"}, postroll_binary().string());
-  write_file(t / "postroll-node.service", unit);
-  auto v = run({"systemd-analyze", "verify", (t / "postroll-node.service").string()});
+  auto unit = read_file(source_dir() / "deploy/postroll.service");
+  unit = std::regex_replace(unit, std::regex{"/usr/bin/postroll"}, postroll_binary().string());
+  write_file(t / "postroll.service", unit);
+  auto v = run({"systemd-analyze", "verify", (t / "postroll.service").string()});
   BOOST_TEST(v.exit_code == 0, v.out << v.err);
   BOOST_TEST(v.err.empty(), v.err);
 }
