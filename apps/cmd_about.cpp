@@ -143,9 +143,9 @@ void check_data_dir(const resolved_config& rc, std::vector<check>& out) {
       std::uint64_t total = 0;
       for (auto n : counts.by_state)
         total += n;
-      state = std::to_string(total) + " jobs (" + std::to_string(counts[job_state::pending] +
-                                                                  counts[job_state::processing]) +
-              " unfinished), " + megabytes(folder_bytes(dir));
+      state = std::to_string(total) + (total == 1 ? " job (" : " jobs (") +
+              std::to_string(counts[job_state::pending] + counts[job_state::processing]) + " unfinished), " +
+              megabytes(folder_bytes(dir));
     } else {
       state = store.err().message;
     }
