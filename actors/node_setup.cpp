@@ -1,6 +1,5 @@
 #include "actors/node_setup.hpp"
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "actors/caf_errors.hpp"
 #include "enrichment/enrich_stages.hpp"
 #include "pipelines/encoder_choice.hpp"
+#include "session/output_file.hpp"
 
 namespace postroll {
 
@@ -133,12 +133,12 @@ std::string node_id_for(const config& cfg) {
 node_info node_info_for(const config& cfg, const supervisor_config& sc) {
   node_info n;
   n.id = node_id_for(cfg);
-  n.version = "0.1.0";
+  n.version = POSTROLL_VERSION;
   n.cores = std::thread::hardware_concurrency();
-  struct statvfs vfs {};
-  if (::statvfs(cfg.data_dir.empty() ? "." : cfg.data_dir.c_str(), &vfs) == 0 ||
-      ::statvfs(".", &vfs) == 0)
-    n.free_bytes = std::int64_t(vfs.f_bavail) * std::int64_t(vfs.f_frsize);
+  auto free = volume_free_bytes(cfg.data_dir.empty() ? "." : cfg.data_dir);
+  if (!free)
+    free = volume_free_bytes(".");
+  n.free_bytes = free.value_or(-1);
   if (!sc.media.encoder.empty()) {
     n.encoders.push_back(sc.media.encoder);
     n.hardware_encoder = !is_software_encoder(sc.media.encoder);

@@ -1,6 +1,5 @@
 // `postroll --version`: what this binary is. `postroll doctor`: whether this
 // machine can run it with the config it would use, and what to install.
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -153,13 +152,11 @@ void check_data_dir(const resolved_config& rc, std::vector<check>& out) {
     out.push_back({check::ok, "job database",
                    where + ": " + state + (holder ? "; in use by " + holder->describe() : "; not in use"), {}});
   }
-  struct statvfs fs_info {};
   auto at = existing_part(dir);
-  if (::statvfs(at.c_str(), &fs_info) == 0) {
-    std::int64_t free_bytes = std::int64_t(fs_info.f_bavail) * std::int64_t(fs_info.f_frsize);
-    bool low = free_bytes < (std::int64_t(1) << 30);
+  if (auto free_bytes = volume_free_bytes(at)) {
+    bool low = *free_bytes < (std::int64_t(1) << 30);
     char gb[32];
-    std::snprintf(gb, sizeof gb, "%.1f GB", double(free_bytes) / 1e9);
+    std::snprintf(gb, sizeof gb, "%.1f GB", double(*free_bytes) / 1e9);
     out.push_back({low ? check::warn : check::ok, "disk",
                    std::string{gb} + " free at " + at.string() +
                      (low ? ": a job database needs little, but outputs go beside each session" : ""),

@@ -41,14 +41,20 @@ maybe_error fsync_path(const fs::path& p, int flags) {
 std::string disk_full_message(const std::string& message, const fs::path& folder) {
   if (message.find("No space left") == std::string::npos && message.find("ENOSPC") == std::string::npos)
     return message;
-  struct statvfs st;
   std::string free;
-  if (::statvfs(folder.c_str(), &st) == 0) {
+  if (auto bytes = volume_free_bytes(folder)) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, " (%.1f MB free)", double(st.f_bavail) * double(st.f_frsize) / 1e6);
+    std::snprintf(buf, sizeof buf, " (%.1f MB free)", double(*bytes) / 1e6);
     free = buf;
   }
   return folder.string() + ": the disk is full" + free + "; free space on its volume and retry the job";
+}
+
+std::optional<std::int64_t> volume_free_bytes(const fs::path& dir) {
+  struct statvfs st;
+  if (::statvfs(dir.c_str(), &st) != 0)
+    return std::nullopt;
+  return std::int64_t(st.f_bavail) * std::int64_t(st.f_frsize);
 }
 
 std::int64_t folder_bytes(const fs::path& dir) {

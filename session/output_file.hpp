@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <functional>
 #include <iosfwd>
 #include <string>
@@ -72,6 +73,10 @@ auto write_atomically(const std::filesystem::path& final_path, Produce&& produce
 std::string disk_full_message(const std::string& message, const std::filesystem::path& folder);
 /// A stage's result with a full disk said as disk_full_message says it.
 result<std::string> naming_full_disk(result<std::string> out, const std::filesystem::path& folder);
+
+/// Bytes free for this user on the volume that holds `dir` (statvfs);
+/// nullopt when that cannot be told. Each caller says what unknown means.
+std::optional<std::int64_t> volume_free_bytes(const std::filesystem::path& dir);
 
 /// Bytes of the regular files under `dir` (0 when it does not exist).
 std::int64_t folder_bytes(const std::filesystem::path& dir);

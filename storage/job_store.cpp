@@ -98,11 +98,16 @@ public:
   }
 };
 
+// One logger for every database this process opens.
+const std::shared_ptr<rocksdb::Logger>& rocksdb_logger() {
+  static const std::shared_ptr<rocksdb::Logger> logger = std::make_shared<spdlog_logger>();
+  return logger;
+}
+
 rocksdb::Status open_db(const fs::path& dir, std::unique_ptr<rocksdb::DB>& db,
                         std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
   rocksdb::DBOptions opts;
-  static auto logger = std::make_shared<spdlog_logger>();
-  opts.info_log = logger;
+  opts.info_log = rocksdb_logger();
   opts.create_if_missing = true;
   opts.create_missing_column_families = true;
   opts.paranoid_checks = true;
@@ -175,17 +180,18 @@ result<std::unique_ptr<job_store>> job_store::open_read_only(const fs::path& dir
   if (!::mkdtemp(tmp.data()))
     return error{errc::io, tmp + ": cannot make a folder to read the job database from"};
   s->secondary_dir_ = tmp;
+  // Only a writer migrates an older schema (job_store::open).
+  const error older{errc::io, dir.string() + ": the job database was written by an older postroll; open it once "
+                                             "with `postroll process` or a node to upgrade it"};
   std::vector<std::string> names;
   rocksdb::DBOptions opts;
-  static auto logger = std::make_shared<spdlog_logger>();
-  opts.info_log = logger;
+  opts.info_log = rocksdb_logger();
   opts.max_open_files = -1;  // a secondary instance requires it
   auto st = rocksdb::DB::ListColumnFamilies(opts, dir.string(), &names);
   if (st.ok())
     for (auto name : cf_names)
       if (std::find(names.begin(), names.end(), name) == names.end())
-        return error{errc::io, dir.string() + ": the job database was written by an older postroll; open it once "
-                                              "with `postroll process` or a node to upgrade it"};
+        return older;
   rocksdb::DB* raw = nullptr;
   if (st.ok())
     st = rocksdb::DB::OpenAsSecondary(opts, dir.string(), tmp, cf_descriptors(), &s->cf_, &raw);
@@ -195,8 +201,7 @@ result<std::unique_ptr<job_store>> job_store::open_read_only(const fs::path& dir
   std::string version;
   s->db_->Get({}, s->cf_[cf_meta], "schema", &version);
   if (version != schema_version)
-    return error{errc::io, dir.string() + ": the job database was written by an older postroll; open it once "
-                                          "with `postroll process` or a node to upgrade it"};
+    return older;
   if (auto err = s->load_state())
     return *err;
   return s;

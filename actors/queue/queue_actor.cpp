@@ -2,8 +2,6 @@
 // message does is in queue_logic (actors/queue/*.cpp, by concern).
 #include "actors/queue.hpp"
 
-#include <sys/statvfs.h>
-
 #include <chrono>
 #include <future>
 #include <limits>
@@ -12,6 +10,7 @@
 
 #include "actors/janitor.hpp"
 #include "actors/queue/queue_logic.hpp"
+#include "session/output_file.hpp"
 
 namespace postroll {
 
@@ -20,11 +19,9 @@ namespace {
 using queue::queue_logic;
 using queue::queue_ptr;
 
-std::int64_t volume_free_bytes(const std::string& dir) {
-  struct statvfs st;
-  if (::statvfs(dir.c_str(), &st) != 0)
-    return std::numeric_limits<std::int64_t>::max();  // unknown: do not hold jobs back
-  return std::int64_t(st.f_bavail) * std::int64_t(st.f_frsize);
+std::int64_t free_bytes_or_plenty(const std::string& dir) {
+  // Unknown: do not hold jobs back.
+  return volume_free_bytes(dir).value_or(std::numeric_limits<std::int64_t>::max());
 }
 
 // The queue's own messages (timers, the writer) come from the queue
@@ -48,7 +45,7 @@ queue_internal_actor::behavior_type queue_behavior(queue_ptr self, queue_config 
   if (!st.cfg.now_ms)
     st.cfg.now_ms = unix_now_ms;
   if (!st.cfg.free_bytes)
-    st.cfg.free_bytes = volume_free_bytes;
+    st.cfg.free_bytes = free_bytes_or_plenty;
   st.limits.aging_ms = st.cfg.aging_ms;
   st.limits.max_enrich_jobs = st.cfg.max_enrich_jobs;
   for (const auto& e : st.cfg.extra_stages)
